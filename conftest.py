@@ -1,0 +1,3 @@
+"""Registers the conformance plugin for runs from the repository root."""
+
+pytest_plugins = ["conformance.plugin"]
