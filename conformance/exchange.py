@@ -1,0 +1,95 @@
+"""The raw exchange: what was asked and exactly what came back.
+
+Checks are pure functions over these records, so the same check judges a live
+call, a replayed cassette or a hand-made exchange in a unit test alike.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .sse import Event
+
+_UNSET = object()
+SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "cookie", "set-cookie", "proxy-authorization"})
+
+
+@dataclass(frozen=True)
+class Request:
+    """A request the suite sends; `auth` says which credential goes with it, never the key itself."""
+
+    method: str
+    path: str
+    json_body: Any = None
+    raw_body: bytes | None = None
+    content_type: str | None = "application/json"
+    auth: str = "bearer"  # bearer | x-api-key | none | wrong-bearer | wrong-x-api-key
+
+    def body_bytes(self) -> bytes | None:
+        if self.raw_body is not None:
+            return self.raw_body
+        if self.json_body is None:
+            return None
+        return json.dumps(self.json_body, separators=(",", ":"), sort_keys=True).encode()
+
+    @property
+    def wants_stream(self) -> bool:
+        return isinstance(self.json_body, dict) and self.json_body.get("stream") is True
+
+
+@dataclass
+class Exchange:
+    """One request and its response as observed on the wire, with timings and any transport failure."""
+
+    request: Request
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    events: list[Event] | None = None
+    trailing: bytes = b""
+    failure: str | None = None
+    elapsed_s: float = 0.0
+    first_event_s: float | None = None
+    _json: Any = field(default=_UNSET, repr=False)
+    _json_error: str | None = field(default=None, repr=False)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def is_event_stream(self) -> bool:
+        return self.content_type == "text/event-stream"
+
+    def json(self) -> Any:
+        """The body parsed as JSON, or None when it is not JSON (see `json_error`)."""
+        if self._json is _UNSET:
+            try:
+                self._json = json.loads(self.body) if self.body else None
+                if not self.body:
+                    self._json_error = "empty body"
+            except ValueError as exc:
+                self._json = None
+                self._json_error = f"not JSON ({exc})"
+        return self._json
+
+    @property
+    def json_error(self) -> str | None:
+        self.json()
+        return self._json_error
+
+    def data_events(self) -> list[Event]:
+        """Events that carry data, i.e. everything a client would act on."""
+        return list(self.events or [])
+
+    def summary(self, limit: int = 600) -> str:
+        """A short, key-free description of the exchange for a report."""
+        req = self.request
+        line = f"{req.method} {req.path} (auth: {req.auth})"
+        if self.failure:
+            return f"{line} -> {self.failure}"
+        shown = self.body[:limit].decode("utf-8", errors="replace")
+        more = f" … ({len(self.body)} bytes)" if len(self.body) > limit else ""
+        return f"{line} -> {self.status} {self.content_type or '(no content-type)'}: {shown}{more}"

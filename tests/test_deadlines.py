@@ -1,0 +1,106 @@
+"""A hostile server cannot hang the caller: every exchange ends within its deadline with a readable failure."""
+
+import socket
+import socketserver
+import threading
+import time
+
+import pytest
+
+from conformance.exchange import Request
+from conformance.target import Caller, Target
+
+DEADLINE = 1.0
+
+
+def _silent(conn: socket.socket) -> None:
+    time.sleep(DEADLINE * 3)
+
+
+def _stalled_stream(conn: socket.socket) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+                 b"14\r\ndata: {\"a\": 1}\n\n\r\n\r\n")
+    time.sleep(DEADLINE * 3)
+
+
+def _trickle(conn: socket.socket) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
+    for _ in range(int(DEADLINE * 30)):
+        conn.sendall(b"3\r\n: \n\r\n")
+        time.sleep(0.1)
+
+
+def _garbage(conn: socket.socket) -> None:
+    conn.sendall(b"\x00\xffthis is not HTTP at all\r\n\r\n")
+
+
+def _reset(conn: socket.socket) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"id\": \"x")
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    conn.close()
+
+
+def _huge(conn: socket.socket) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 20000000\r\n\r\n")
+    block = b"x" * 65536
+    try:
+        for _ in range(310):
+            conn.sendall(block)
+    except OSError:
+        pass
+
+
+@pytest.fixture
+def serve():
+    servers = []
+
+    def start(behaviour):
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self):
+                self.request.recv(65536)
+                behaviour(self.request)
+
+        server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/api/v1"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("behaviour, says", [
+    (_silent, "deadline of 1 s exceeded (no response"),
+    (_stalled_stream, "deadline of 1 s exceeded"),
+    (_trickle, "deadline of 1 s exceeded"),
+    (_garbage, "connection broken"),
+    (_reset, "connection broken"),
+    (_huge, "body exceeded 8 MiB"),
+])
+def test_hostile_server_ends_within_the_deadline(serve, behaviour, says):
+    caller = Caller(Target(serve(behaviour), "k" * 16, timeout_s=DEADLINE))
+    try:
+        started = time.monotonic()
+        x = caller.call(Request("POST", "/chat/completions", {"stream": True}))
+        took = time.monotonic() - started
+    finally:
+        caller.close()
+    assert x.failure and says in x.failure, x.failure
+    assert took < DEADLINE + 2
+    assert "k" * 16 not in x.failure
+
+
+def test_unreachable_target_is_a_readable_failure():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    caller = Caller(Target(f"http://127.0.0.1:{port}/api/v1", "secret-key-123", timeout_s=DEADLINE))
+    try:
+        x = caller.call(Request("GET", "/models"))
+    finally:
+        caller.close()
+    assert x.failure.startswith("could not connect to http://127.0.0.1:")
+    assert "secret-key-123" not in x.failure
