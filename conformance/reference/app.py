@@ -1,0 +1,36 @@
+"""The reference server as a Starlette app: five endpoints under a prefix, JSON errors for everything else.
+
+Each endpoint is a plain async function in its own module; cross-cutting
+behaviour (auth, error bodies, body parsing, SSE framing) lives in one module
+each, so a fault can later be switched on in exactly one place. The config,
+faults included, stays on `app.state.config`.
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.routing import Route
+
+from . import chat, completions, messages, models, responses
+from .config import DEFAULT_CONFIG, ReferenceConfig
+from .errors import ApiError, on_api_error, on_http_error, on_server_error
+
+
+def create_app(config: ReferenceConfig = DEFAULT_CONFIG) -> Starlette:
+    prefix = config.prefix.rstrip("/")
+    routes = [
+        Route(f"{prefix}/models", models.list_models, methods=["GET"]),
+        Route(f"{prefix}/models/{{model_id:path}}", models.retrieve_model, methods=["GET"]),
+        Route(f"{prefix}/chat/completions", chat.create, methods=["POST"]),
+        Route(f"{prefix}/completions", completions.create, methods=["POST"]),
+        Route(f"{prefix}/responses", responses.create, methods=["POST"]),
+        Route(f"{prefix}/messages", messages.create, methods=["POST"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={
+        ApiError: on_api_error, HTTPException: on_http_error, Exception: on_server_error,
+    })
+    app.router.redirect_slashes = False  # a trailing slash is an unknown URL (JSON 404), not a redirect
+    app.state.config = config
+    app.state.responses = responses.ResponseStore()
+    return app

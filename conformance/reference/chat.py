@@ -1,0 +1,284 @@
+"""POST /chat/completions: OpenAI's chat completion, as a JSON body or a stream of chunks.
+
+The CRUN rule this endpoint adds to OpenAI's: in a stream, usage is sent
+unless `stream_options.include_usage` is explicitly false (`wants_usage`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import zip_longest
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from . import validation as v
+from .auth import authenticate
+from .errors import invalid
+from .model import (
+    Format,
+    Output,
+    Prompt,
+    Tool,
+    cap,
+    choose_tool,
+    generate,
+    token_logprobs,
+)
+from .wire import DONE, dumps, event_stream, json_response, new_id, now, sse
+
+ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+FINISH_REASONS = {"stop": "stop", "stop_sequence": "stop", "length": "length", "tool": "tool_calls"}
+
+
+@dataclass
+class Choice:
+    index: int
+    out: Output
+    call_id: str | None
+    logprobs: int | None  # how many top logprobs, or None when not asked for
+
+
+async def create(request: Request) -> Response:
+    config = authenticate(request)
+    body = await v.read_json(request)
+    info = v.model(body, config)
+    prompt = read_messages(v.array(body, "messages", required=True))
+    stream = bool(v.boolean(body, "stream"))
+    seed = read_sampling(body)
+    n = v.integer(body, "n", 1, 8) or 1
+    limit = cap(min_limit(v.integer(body, "max_tokens", 1), v.integer(body, "max_completion_tokens", 1)), info)
+    stop = v.stop_sequences(body, "stop", 4)
+    fmt = read_response_format(body)
+    tools = read_tools(body, prompt)
+    mode, forced = read_tool_choice(body, tools)
+    tool = choose_tool(tools, mode, forced, prompt)
+    logprobs = read_logprobs(body)
+    options = v.obj(body, "stream_options")
+    include_usage = v.boolean(options, "include_usage", param="stream_options.include_usage") if options else None
+    if fmt is not None:
+        prompt.describe(fmt.schema or fmt.kind)
+    choices = [
+        Choice(i, generate(prompt, model=info.id, limit=limit, choice=i, seed=seed, stop=stop,
+                           fmt=fmt, tool=tool),
+               new_id("call_") if tool else None, logprobs)
+        for i in range(n)
+    ]
+    usage = chat_usage(prompt.tokens, sum(len(c.out.tokens) for c in choices))
+    head = {"id": new_id("chatcmpl-"), "created": now(), "model": info.id}
+    if stream:
+        return event_stream(stream_events(head, choices, usage if wants_usage(include_usage) else None))
+    return json_response({**envelope(head, "chat.completion"), "choices": [message_choice(c) for c in choices],
+                          "usage": usage, "system_fingerprint": None})
+
+
+def min_limit(*limits: int | None) -> int | None:
+    """The tightest of the limits given (`max_tokens` and `max_completion_tokens` may both be sent)."""
+    given = [limit for limit in limits if limit is not None]
+    return min(given) if given else None
+
+
+def read_sampling(body: dict) -> int | None:
+    """Range-check the sampling fields chat and legacy completions share; the seed is the one that matters."""
+    v.number(body, "temperature", 0, 2)
+    v.number(body, "top_p", 0, 1)
+    v.number(body, "presence_penalty", -2, 2)
+    v.number(body, "frequency_penalty", -2, 2)
+    v.string(body, "user")
+    v.obj(body, "logit_bias")
+    v.obj(body, "metadata")
+    return v.integer(body, "seed", -(2 ** 63), 2 ** 64 - 1)
+
+
+def wants_usage(include_usage: bool | None) -> bool:
+    """CRUN sends usage in a stream unless the client explicitly says `include_usage: false`."""
+    return include_usage is not False
+
+
+def read_messages(messages: list) -> Prompt:
+    prompt = Prompt()
+    for i, message in enumerate(v.nonempty(messages, "messages")):
+        where = f"messages[{i}]"
+        if not isinstance(message, dict):
+            raise v.wrong_type(where, "an object", message)
+        role = v.one_of(message.get("role"), ROLES, f"{where}.role")
+        text = read_content(message.get("content"), f"{where}.content", prompt, role == "assistant")
+        v.string(message, "name", param=f"{where}.name")
+        if role == "assistant":
+            calls = v.array(message, "tool_calls", param=f"{where}.tool_calls")
+            text += dumps(calls) if calls else ""
+        if role == "tool":
+            v.string(message, "tool_call_id", required=True, param=f"{where}.tool_call_id")
+        if role in ("tool", "function"):
+            prompt.tool_result(text)
+        else:
+            prompt.say(role, text)
+    return prompt
+
+
+def read_content(content: Any, where: str, prompt: Prompt, nullable: bool) -> str:
+    """A message's text; image and file parts are counted on the prompt (vision input is accepted)."""
+    if content is None and nullable:
+        return ""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        raise v.wrong_type(where, "a string or an array of content parts", content)
+    texts = []
+    for j, part in enumerate(content):
+        at = f"{where}[{j}]"
+        if not isinstance(part, dict):
+            raise v.wrong_type(at, "an object", part)
+        kind = v.one_of(part.get("type"), ("text", "image_url", "input_audio", "file", "refusal"), f"{at}.type")
+        if kind in ("text", "refusal"):
+            texts.append(v.string(part, kind, required=True, param=f"{at}.{kind}"))
+        elif kind == "image_url":
+            image = part.get("image_url")
+            url = image.get("url") if isinstance(image, dict) else None
+            if not isinstance(url, str):
+                raise v.wrong_type(f"{at}.image_url.url", "a string", url)
+            prompt.images += 1
+        elif kind == "file":
+            v.obj(part, "file", required=True, param=f"{at}.file")
+            prompt.files += 1
+        else:
+            v.obj(part, "input_audio", required=True, param=f"{at}.input_audio")
+    return "\n".join(texts)
+
+
+def read_response_format(body: dict) -> Format | None:
+    spec = v.obj(body, "response_format")
+    if spec is None:
+        return None
+    kind = v.one_of(spec.get("type"), ("text", "json_object", "json_schema"), "response_format.type")
+    if kind == "text":
+        return None
+    if kind == "json_object":
+        return Format(kind)
+    schema_spec = v.obj(spec, "json_schema", required=True, param="response_format.json_schema")
+    v.string(schema_spec, "name", required=True, param="response_format.json_schema.name")
+    schema = v.obj(schema_spec, "schema", param="response_format.json_schema.schema")
+    return Format(kind, schema if schema is not None else {})
+
+
+def read_tools(body: dict, prompt: Prompt) -> list[Tool]:
+    tools = []
+    for i, spec in enumerate(v.array(body, "tools") or []):
+        if not isinstance(spec, dict):
+            raise v.wrong_type(f"tools[{i}]", "an object", spec)
+        kind = v.one_of(spec.get("type", "function"), ("function", "custom"), f"tools[{i}].type")
+        if kind == "function":
+            function = v.obj(spec, "function", required=True, param=f"tools[{i}].function")
+            name = v.string(function, "name", required=True, param=f"tools[{i}].function.name")
+            parameters = v.obj(function, "parameters", param=f"tools[{i}].function.parameters")
+            tools.append(Tool(name, parameters if parameters is not None else {"type": "object", "properties": {}}))
+        prompt.describe(spec)
+    return tools
+
+
+def read_tool_choice(body: dict, tools: list[Tool]) -> tuple[str, str | None]:
+    """The tool choice as (mode, forced tool name): "none", "auto" or "required"."""
+    choice = body.get("tool_choice")
+    if choice is None:
+        return "auto", None
+    if isinstance(choice, str):
+        return v.one_of(choice, ("none", "auto", "required"), "tool_choice"), None
+    if not isinstance(choice, dict):
+        raise v.wrong_type("tool_choice", "a string or an object", choice)
+    kind = v.one_of(choice.get("type"), ("function", "allowed_tools", "custom"), "tool_choice.type")
+    if kind != "function":
+        return "auto", None
+    function = v.obj(choice, "function", required=True, param="tool_choice.function")
+    name = v.string(function, "name", required=True, param="tool_choice.function.name")
+    if name not in {t.name for t in tools}:
+        raise invalid("tool_choice", f"the function {v.shown(name)} is not among the tools.")
+    return "required", name
+
+
+def read_logprobs(body: dict) -> int | None:
+    asked = v.boolean(body, "logprobs")
+    top = v.integer(body, "top_logprobs", 0, 20)
+    return (top or 0) if asked else None
+
+
+def chat_usage(prompt_tokens: int, completion_tokens: int) -> dict:
+    return {
+        "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0,
+                                      "rejected_prediction_tokens": 0},
+    }
+
+
+def logprobs_of(choice: Choice, tokens: tuple[str, ...]) -> dict | None:
+    if choice.logprobs is None:
+        return None
+    return {"content": token_logprobs(tokens, choice.logprobs), "refusal": None}
+
+
+def tool_call(choice: Choice, arguments: str) -> dict:
+    return {"id": choice.call_id, "type": "function", "function": {"name": choice.out.tool, "arguments": arguments}}
+
+
+def message_choice(choice: Choice) -> dict:
+    out = choice.out
+    message: dict[str, Any] = {"role": "assistant", "content": None if out.tool else out.text, "refusal": None,
+                               "annotations": []}
+    if out.tool:
+        message["tool_calls"] = [tool_call(choice, out.text)]
+    return {"index": choice.index, "message": message,
+            "logprobs": None if out.tool else logprobs_of(choice, out.tokens),
+            "finish_reason": FINISH_REASONS[out.finish]}
+
+
+# Streaming ----------------------------------------------------------------------------------------
+
+def stream_events(head: dict, choices: list[Choice], usage: dict | None) -> Iterator[bytes]:
+    """Chunks for every choice (interleaved, one choice per chunk), the usage chunk, then the done marker."""
+    per_choice = [choice_deltas(choice) for choice in choices]
+    for round_ in zip_longest(*per_choice):
+        for delta in round_:
+            if delta is not None:
+                yield sse(chunk(head, [delta]))
+    if usage is not None:
+        yield usage_chunk(head, usage)
+    yield done_marker()
+
+
+def envelope(head: dict, kind: str) -> dict:
+    """id, object, created, model: in the order OpenAI writes them."""
+    return {"id": head["id"], "object": kind, "created": head["created"], "model": head["model"]}
+
+
+def chunk(head: dict, choices: list[dict], **extra: Any) -> dict:
+    return {**envelope(head, "chat.completion.chunk"), "choices": choices, **extra}
+
+
+def usage_chunk(head: dict, usage: dict) -> bytes:
+    """Usage on its own chunk with `choices: []`, after every choice finished, before the done marker."""
+    return sse(chunk(head, [], usage=usage))
+
+
+def done_marker() -> bytes:
+    return DONE
+
+
+def choice_deltas(choice: Choice) -> Iterator[dict]:
+    """One choice's stream: the role, one token per chunk, then exactly one finish_reason."""
+    out = choice.out
+
+    def delta(content: dict, finish: str | None = None, logprobs: dict | None = None) -> dict:
+        return {"index": choice.index, "delta": content, "logprobs": logprobs, "finish_reason": finish}
+
+    if out.tool:
+        yield delta({"role": "assistant", "content": None, "tool_calls": [{"index": 0, **tool_call(choice, "")}]})
+        for token in out.tokens:
+            yield delta({"tool_calls": [{"index": 0, "function": {"arguments": token}}]})
+    else:
+        yield delta({"role": "assistant", "content": "", "refusal": None})
+        for token in out.tokens:
+            yield delta({"content": token}, logprobs=logprobs_of(choice, (token,)))
+    yield delta({}, FINISH_REASONS[out.finish])

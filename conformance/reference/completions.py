@@ -1,0 +1,87 @@
+"""POST /completions: OpenAI's legacy text completion, without streaming.
+
+CRUN's compatibility layer does not stream this endpoint: `stream: true` is
+refused with a 400 naming `stream` (`refuse_stream`), never answered with a
+stream and never a 5xx.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from . import validation as v
+from .auth import authenticate
+from .chat import min_limit, read_sampling
+from .errors import invalid
+from .model import Prompt, cap, generate
+from .wire import json_response, new_id, now
+
+FINISH_REASONS = {"stop": "stop", "stop_sequence": "stop", "length": "length"}
+
+
+async def create(request: Request) -> Response:
+    config = authenticate(request)
+    body = await v.read_json(request)
+    info = v.model(body, config)
+    refuse_stream(body)
+    prompts = read_prompts(body.get("prompt"))
+    seed = read_sampling(body)
+    n = v.integer(body, "n", 1, 8) or 1
+    v.integer(body, "best_of", 1, 20)
+    v.integer(body, "logprobs", 0, 5)
+    v.string(body, "suffix")
+    echo = bool(v.boolean(body, "echo"))
+    limit = cap(min_limit(v.integer(body, "max_tokens", 1)), info)
+    stop = v.stop_sequences(body, "stop", 4)
+    choices, prompt_tokens, completion_tokens = [], 0, 0
+    for p, (text, prompt) in enumerate(prompts):
+        prompt_tokens += prompt.tokens
+        for i in range(n):
+            out = generate(prompt, model=info.id, limit=limit, choice=i, seed=seed, stop=stop)
+            completion_tokens += len(out.tokens)
+            choices.append({"text": text + out.text if echo else out.text, "index": p * n + i, "logprobs": None,
+                            "finish_reason": FINISH_REASONS[out.finish]})
+    usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+             "total_tokens": prompt_tokens + completion_tokens}
+    return json_response({"id": new_id("cmpl-"), "object": "text_completion", "created": now(), "model": info.id,
+                          "choices": choices, "usage": usage, "system_fingerprint": None})
+
+
+def refuse_stream(body: dict) -> None:
+    """The no-stream rule of CRUN's legacy endpoint."""
+    if v.boolean(body, "stream"):
+        raise invalid("stream", "streaming is not supported on /completions in this compatibility layer; "
+                                "send stream: false, or use /chat/completions or /responses to stream.",
+                      "unsupported_parameter")
+
+
+def read_prompts(value: Any) -> list[tuple[str, Prompt]]:
+    """`prompt` as OpenAI takes it: a string, strings, token ids, or lists of token ids; one Prompt each."""
+    if value is None:
+        raise v.missing("prompt")
+    if isinstance(value, str):
+        items: list = [value]
+    elif isinstance(value, list) and value and all(_is_int(t) for t in value):
+        items = [value]
+    elif isinstance(value, list) and value and all(isinstance(p, str) or _is_token_list(p) for p in value):
+        items = value
+    else:
+        raise v.wrong_type("prompt", "a string, an array of strings, or non-empty arrays of token ids", value)
+    prompts = []
+    for item in items:
+        text = item if isinstance(item, str) else " ".join(map(str, item))
+        prompt = Prompt()
+        prompt.say("user", text)
+        prompts.append((text, prompt))
+    return prompts
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_token_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(_is_int(t) for t in value)

@@ -1,0 +1,376 @@
+"""The rule-based fake model behind the reference server.
+
+Why rule-based: the suite needs replies that are deterministic (the same
+request gives the same body apart from ids and timestamps), free, and shaped
+like a real model's, so cassettes match and a self-test can compare servers.
+
+The rules:
+
+- Tokens are the pieces `tokenize` cuts a text into: a word with the
+  whitespace before it, a run of punctuation with the whitespace before it,
+  or one CJK character; trailing whitespace is a token of its own. Joining the
+  tokens gives the text back, so a stream sends one token per chunk and the
+  deltas add up to the text.
+- Input tokens: the tokens of every text in the request, plus 3 per turn and
+  3 to prime the reply, 85 per image, 100 per file, and the tokens of the JSON
+  of any tool definitions or output schema (`Prompt.tokens`).
+- The reply: SHA-256 of the model id, the seed, the choice index and the
+  whole conversation picks two sentences of 7 to 12 words from VOCABULARY
+  (about 16 to 26 tokens), so every model's default reply is short. Images
+  and files are acknowledged first ("I see 1 image."), and a follow-up to a
+  stored response begins by quoting the stored reply's first words, so the
+  use of the earlier context is visible.
+- Long replies, deterministically: when the last user text says
+  "count to N" (N up to 100000), the reply is "1 2 3 ... N", exactly N tokens.
+  With a limit of at least N (e.g. max_tokens 200) this is how the benchmark
+  asks for a 200-chunk stream.
+- JSON: `json_object` gives `{"answer": "<one sentence>"}`; `json_schema`
+  gives an instance built from the schema (`instance`), valid for the usual
+  keywords (type, properties, required, items, enum, const, anyOf/oneOf/allOf,
+  $ref, bounds, formats).
+- Tools: with function tools offered and a tool choice that allows them, the
+  model calls one tool (the forced one, else the first) with arguments built
+  from its parameters schema; with choice "auto" and a conversation that ends
+  in a tool result, it answers in text instead, as a real model would.
+- Limits: the text is cut before the first stop sequence (finish
+  "stop_sequence"), then at `limit` tokens (finish "length"); `cap` bounds a
+  requested limit by the model's output limit instead of refusing it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import ModelInfo
+from .wire import dumps
+
+VOCABULARY = (
+    "quiet", "keyboard", "bright", "steady", "simple", "signal", "gateway", "river", "compact", "model",
+    "token", "careful", "answer", "reliable", "light", "clear", "useful", "small", "window", "garden",
+    "metric", "stream", "design", "focus", "gentle", "rapid", "measured", "honest", "plain", "modest",
+    "balanced", "orderly", "patient", "practical", "robust", "timely", "valid", "vivid", "warm", "calm",
+    "crisp", "direct", "even", "fair", "firm", "fresh", "kind", "lean", "neat", "open",
+    "proper", "ready", "sound", "sure", "tidy", "true", "whole", "wise", "brief", "exact",
+    "solid", "smooth", "north", "harbor",
+)
+SENTENCE_WORDS = (7, 12)
+COUNT_REQUEST = re.compile(r"\bcount to (\d{1,6})\b", re.IGNORECASE)
+MAX_COUNT = 100_000
+TURN_TOKENS, PRIMER_TOKENS, IMAGE_TOKENS, FILE_TOKENS = 3, 3, 85, 100
+
+_TOKEN = re.compile(r"\s*(?:[^\W\u2e80-\u9fff\uac00-\ud7af]+|[^\w\s]+|\w)|\s+")
+
+
+def tokenize(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+def count_tokens(text: str) -> int:
+    return len(_TOKEN.findall(text))
+
+
+@dataclass
+class Prompt:
+    """What the model reads: the conversation as (role, text) turns, plus what the text does not show."""
+
+    turns: list[tuple[str, str]] = field(default_factory=list)
+    images: int = 0
+    files: int = 0
+    extra_tokens: int = 0
+    previous_reply: str | None = None
+    ends_with_tool_result: bool = False
+
+    def say(self, role: str, text: str) -> None:
+        self.turns.append((role, text))
+        self.ends_with_tool_result = False
+
+    def tool_result(self, text: str) -> None:
+        self.turns.append(("tool", text))
+        self.ends_with_tool_result = True
+
+    def call(self, name: str, arguments: str) -> None:
+        """An earlier tool call by the assistant, as the model reads it."""
+        self.say("assistant", call_text(name, arguments))
+
+    def describe(self, definition: Any) -> None:
+        """Tool definitions and output schemas are read by the model, so they cost input tokens."""
+        self.extra_tokens += count_tokens(dumps(definition))
+
+    def resume(self, earlier: Prompt, reply: str) -> None:
+        """Continue a stored conversation: its turns, its attachments, and its reply."""
+        self.turns.extend(earlier.turns)
+        self.images += earlier.images
+        self.files += earlier.files
+        self.say("assistant", reply)
+        self.previous_reply = reply
+
+    @property
+    def tokens(self) -> int:
+        text_tokens = sum(count_tokens(text) for _, text in self.turns)
+        return (text_tokens + TURN_TOKENS * len(self.turns) + PRIMER_TOKENS + IMAGE_TOKENS * self.images
+                + FILE_TOKENS * self.files + self.extra_tokens)
+
+    def last_user_text(self) -> str:
+        return next((text for role, text in reversed(self.turns) if role == "user"), "")
+
+    def rng(self, *context: Any) -> random.Random:
+        key = "\x1e".join([*map(str, context), str(self.images), str(self.files),
+                           *(f"{role}\x1f{text}" for role, text in self.turns)])
+        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
+        return random.Random(int.from_bytes(digest, "big"))
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    parameters: Any = None
+
+
+@dataclass(frozen=True)
+class Format:
+    """A structured-output request: kind `json_object` or `json_schema` (with its schema)."""
+
+    kind: str
+    schema: Any = None
+
+
+@dataclass(frozen=True)
+class Output:
+    """One generated choice. For a tool call, `tool` names it and `text` holds its JSON arguments."""
+
+    text: str
+    tokens: tuple[str, ...]
+    finish: str  # "stop", "stop_sequence", "length" or "tool"
+    stop_sequence: str | None = None
+    tool: str | None = None
+
+
+def call_text(name: str, arguments: str) -> str:
+    return f"call {name}({arguments})"
+
+
+def cap(requested: int | None, info: ModelInfo) -> int:
+    """The output limit in force: the one asked for, capped by the model's own limit."""
+    return info.max_output_tokens if requested is None else min(requested, info.max_output_tokens)
+
+
+def choose_tool(tools: list[Tool], mode: str, forced: str | None, prompt: Prompt) -> Tool | None:
+    """Which tool the model calls: mode is "none", "auto" or "required"; `forced` names a tool."""
+    if forced is not None:
+        return next((t for t in tools if t.name == forced), None)
+    if not tools or mode == "none" or (mode == "auto" and prompt.ends_with_tool_result):
+        return None
+    return tools[0]
+
+
+def generate(prompt: Prompt, *, model: str, limit: int, choice: int = 0, seed: Any = None,
+             stop: tuple[str, ...] = (), fmt: Format | None = None, tool: Tool | None = None) -> Output:
+    rng = prompt.rng(model, seed, choice)
+    if tool is not None:
+        arguments = tokenize(dumps(instance(tool.parameters, rng)))
+        finish = "length" if len(arguments) > limit else "tool"
+        kept = tuple(arguments[:limit])
+        return Output("".join(kept), kept, finish, tool=tool.name)
+    text = _text(prompt, rng, limit, fmt)
+    finish, matched = "stop", None
+    hits = [(at, s) for s in stop if (at := text.find(s)) >= 0]
+    if hits:
+        at, matched = min(hits)
+        text, finish = text[:at], "stop_sequence"
+    tokens = tokenize(text)
+    if len(tokens) > limit:
+        tokens, finish, matched = tokens[:limit], "length", None
+    return Output("".join(tokens), tuple(tokens), finish, matched)
+
+
+def _text(prompt: Prompt, rng: random.Random, limit: int, fmt: Format | None) -> str:
+    if fmt is not None and fmt.kind == "json_schema":
+        return dumps(instance(fmt.schema, rng))
+    if fmt is not None:
+        return dumps({"answer": _sentence(rng)})
+    counted = COUNT_REQUEST.search(prompt.last_user_text())
+    if counted:
+        # Only as many numbers as can be sent, plus a margin for stop sequences spanning the cut.
+        upto = min(int(counted.group(1)), MAX_COUNT, limit + 64)
+        return " ".join(str(i) for i in range(1, upto + 1))
+    lead = []
+    if prompt.previous_reply is not None:
+        lead.append(f'Continuing from "{" ".join(prompt.previous_reply.split()[:4])}":')
+    if prompt.images:
+        lead.append(f"I see {prompt.images} image{'s' if prompt.images > 1 else ''}.")
+    if prompt.files:
+        lead.append(f"I read {prompt.files} file{'s' if prompt.files > 1 else ''}.")
+    return " ".join(lead + [_sentence(rng), _sentence(rng)])
+
+
+def _sentence(rng: random.Random) -> str:
+    words = [rng.choice(VOCABULARY) for _ in range(rng.randint(*SENTENCE_WORDS))]
+    return " ".join(words).capitalize() + "."
+
+
+def token_logprobs(tokens: tuple[str, ...], top: int) -> list[dict]:
+    """Chat-style logprobs for each token: a fixed, plausible number, and `top` alternatives."""
+    entries = []
+    for i, token in enumerate(tokens):
+        logprob = -0.01 * (len(token) % 7)
+        alternatives = [(token, logprob)] + [(" " + VOCABULARY[(i + j) % len(VOCABULARY)], logprob - j)
+                                              for j in range(1, top)]
+        entries.append({
+            "token": token, "logprob": logprob, "bytes": list(token.encode()),
+            "top_logprobs": [{"token": t, "logprob": lp, "bytes": list(t.encode())} for t, lp in alternatives[:top]],
+        })
+    return entries
+
+
+# JSON Schema instances -------------------------------------------------------------------------
+
+MAX_DEPTH = 8
+MAX_ITEMS = 8
+MAX_PROPERTIES = 64
+MAX_STRING = 256
+NODE_BUDGET = 2000
+FORMATS = {
+    "date": "2026-03-01", "date-time": "2026-03-01T00:00:00Z", "time": "12:00:00Z", "email": "maya@example.com",
+    "uri": "https://example.com/", "url": "https://example.com/", "uuid": "6f1c2b8e-0b7e-4c4b-9a53-2f1d7f0e8a41",
+    "ipv4": "192.0.2.1", "ipv6": "2001:db8::1", "hostname": "example.com",
+}
+
+
+def instance(schema: Any, rng: random.Random) -> Any:
+    """A value valid against `schema` for the common keywords; never raises, whatever the schema."""
+    return _Builder(schema, rng).build(schema, 0)
+
+
+class _Builder:
+    def __init__(self, root: Any, rng: random.Random) -> None:
+        self.root, self.rng, self.budget = root, rng, NODE_BUDGET
+
+    def build(self, schema: Any, depth: int) -> Any:
+        self.budget -= 1
+        if not isinstance(schema, dict):
+            return self.rng.choice(VOCABULARY) if schema is not False else None
+        if depth > MAX_DEPTH or self.budget <= 0:
+            return {} if _type_of(schema) == "object" else None
+        if isinstance(schema.get("$ref"), str):
+            target = self.resolve(schema["$ref"])
+            if target is not None:
+                return self.build(target, depth + 1)
+        if "const" in schema:
+            return schema["const"]
+        if isinstance(schema.get("enum"), list) and schema["enum"]:
+            return self.rng.choice(schema["enum"])
+        for keyword in ("anyOf", "oneOf"):
+            options = [o for o in schema.get(keyword) or () if isinstance(o, dict)] if isinstance(
+                schema.get(keyword), list) else []
+            if options:
+                chosen = next((o for o in options if o.get("type") != "null"), options[0])
+                return self.build(chosen, depth + 1)
+        if isinstance(schema.get("allOf"), list):
+            merged = {k: v for k, v in schema.items() if k != "allOf"}
+            for part in schema["allOf"]:
+                if isinstance(part, dict):
+                    merged.update(part)
+            return self.build(merged, depth + 1)
+        kind = _type_of(schema)
+        if kind == "object":
+            return self.object(schema, depth)
+        if kind == "array":
+            return self.array(schema, depth)
+        if kind in ("integer", "number"):
+            return self.number(schema, kind)
+        if kind == "boolean":
+            return self.rng.random() < 0.5
+        if kind == "null":
+            return None
+        return self.string(schema)
+
+    def resolve(self, ref: str) -> Any:
+        if not ref.startswith("#"):
+            return None
+        node = self.root
+        for part in ref[1:].split("/")[1:]:
+            part = part.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                return None
+        return node
+
+    def object(self, schema: dict, depth: int) -> dict:
+        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        required = [r for r in schema.get("required") or () if isinstance(r, str)] if isinstance(
+            schema.get("required"), list) else []
+        out = {name: self.build(sub, depth + 1) for name, sub in list(properties.items())[:MAX_PROPERTIES]}
+        for name in required:
+            out.setdefault(name, self.rng.choice(VOCABULARY))
+        return out
+
+    def array(self, schema: dict, depth: int) -> list:
+        low = _int(schema.get("minItems"), 0)
+        high = _int(schema.get("maxItems"), None)
+        count = min(max(low, 1), MAX_ITEMS)
+        if high is not None:
+            count = min(count, max(high, 0))
+        prefix = schema.get("prefixItems") if isinstance(schema.get("prefixItems"), list) else []
+        items = schema.get("items", {})
+        out = [self.build(prefix[i] if i < len(prefix) else items, depth + 1) for i in range(count)]
+        if schema.get("uniqueItems") is True:
+            out = list({dumps(v): v for v in out}.values())
+        return out
+
+    def number(self, schema: dict, kind: str) -> int | float:
+        low = _num(schema.get("minimum"))
+        high = _num(schema.get("maximum"))
+        if _num(schema.get("exclusiveMinimum")) is not None:
+            low = _num(schema["exclusiveMinimum"]) + (1 if kind == "integer" else 0.5)
+        if _num(schema.get("exclusiveMaximum")) is not None:
+            high = _num(schema["exclusiveMaximum"]) - (1 if kind == "integer" else 0.5)
+        if low is None and high is None:
+            low, high = 0, 9
+        elif low is None:
+            low = high - 9
+        elif high is None:
+            high = low + 9
+        floor_, ceil_ = math.ceil(low), math.floor(high)
+        if floor_ <= ceil_:
+            return self.rng.randint(floor_, ceil_) if ceil_ - floor_ < 1 << 62 else floor_
+        return floor_ if kind == "integer" else (low + high) / 2
+
+    def string(self, schema: dict) -> str:
+        text = FORMATS.get(schema.get("format")) if isinstance(schema.get("format"), str) else None
+        text = text or self.rng.choice(VOCABULARY)
+        shortest = min(_int(schema.get("minLength"), 0), MAX_STRING)
+        if len(text) < shortest:
+            text += "x" * (shortest - len(text))
+        longest = _int(schema.get("maxLength"), None)
+        return text[:max(longest, 0)] if longest is not None else text
+
+
+def _type_of(schema: dict) -> str:
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if isinstance(k, str) and k != "null"), "null" if kind else None)
+    if isinstance(kind, str):
+        return kind
+    if "properties" in schema or "required" in schema:
+        return "object"
+    if "items" in schema or "prefixItems" in schema:
+        return "array"
+    return "string"
+
+
+def _num(value: Any) -> int | float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value
+
+
+def _int(value: Any, default: int | None) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default

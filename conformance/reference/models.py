@@ -1,0 +1,29 @@
+"""GET /models (and GET /models/{id}): the public model catalogue of the config."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .auth import authenticate
+from .config import ModelInfo
+from .errors import model_not_found
+from .wire import json_response
+
+
+def model_object(info: ModelInfo) -> dict:
+    return {"id": info.id, "object": "model", "created": info.created, "owned_by": info.owned_by}
+
+
+async def list_models(request: Request) -> Response:
+    config = authenticate(request)
+    return json_response({"object": "list", "data": [model_object(m) for m in config.models]})
+
+
+async def retrieve_model(request: Request) -> Response:
+    config = authenticate(request)
+    model_id = request.path_params["model_id"]
+    info = config.model(model_id)
+    if info is None:
+        raise model_not_found(model_id[:128])
+    return json_response(model_object(info))

@@ -1,0 +1,315 @@
+"""POST /responses: OpenAI's Responses API, as a JSON response object or its typed event stream.
+
+Stored responses live in memory (`ResponseStore`, bounded): `store` defaults
+to true as in OpenAI, and `previous_response_id` continues the stored
+conversation, or is a 404 naming `previous_response_id` when unknown.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from . import validation as v
+from .auth import authenticate
+from .config import ModelInfo
+from .errors import ApiError, invalid
+from .model import (
+    Format,
+    Output,
+    Prompt,
+    Tool,
+    call_text,
+    cap,
+    choose_tool,
+    generate,
+    tokenize,
+)
+from .wire import event_stream, json_response, new_id, now, typed_sse
+
+ROLES = ("user", "assistant", "system", "developer")
+TEXT_PARTS = ("input_text", "output_text", "text", "refusal", "summary_text", "reasoning_text")
+STORE_LIMIT = 10_000
+
+
+@dataclass
+class Stored:
+    history: Prompt  # the conversation before the reply, without instructions (they are not carried over)
+    reply: str
+
+
+class ResponseStore:
+    """Responses kept for `previous_response_id`, oldest dropped first beyond `limit`."""
+
+    def __init__(self, limit: int = STORE_LIMIT) -> None:
+        self.limit = limit
+        self._items: OrderedDict[str, Stored] = OrderedDict()
+
+    def get(self, response_id: str) -> Stored | None:
+        return self._items.get(response_id)
+
+    def put(self, response_id: str, stored: Stored) -> None:
+        self._items[response_id] = stored
+        while len(self._items) > self.limit:
+            self._items.popitem(last=False)
+
+
+async def create(request: Request) -> Response:
+    config = authenticate(request)
+    body = await v.read_json(request)
+    info = v.model(body, config)
+    if "input" not in body or body["input"] is None:
+        raise v.missing("input")
+    instructions = v.string(body, "instructions")
+    previous_id = v.string(body, "previous_response_id")
+    store_ = v.boolean(body, "store")
+    stream = bool(v.boolean(body, "stream"))
+    limit_asked = v.integer(body, "max_output_tokens", 1)
+    v.number(body, "temperature", 0, 2)
+    v.number(body, "top_p", 0, 1)
+    v.integer(body, "top_logprobs", 0, 20)
+    v.boolean(body, "parallel_tool_calls")
+    v.obj(body, "metadata")
+    v.obj(body, "reasoning")
+    v.string(body, "user")
+    if body.get("truncation") is not None:
+        v.one_of(body["truncation"], ("auto", "disabled"), "truncation")
+    fmt = read_text_format(body)
+
+    prompt = Prompt()
+    if instructions:
+        prompt.say("system", instructions)
+    history_from = len(prompt.turns)
+    if previous_id is not None:
+        previous = request.app.state.responses.get(previous_id)
+        if previous is None:
+            raise ApiError(404, f"Previous response with id {v.shown(previous_id, 80)} not found.",
+                           "previous_response_id", "previous_response_not_found")
+        prompt.resume(previous.history, previous.reply)
+    read_input(body["input"], prompt)
+    tools = read_tools(body, prompt)
+    mode, forced = read_tool_choice(body, tools)
+    tool = choose_tool(tools, mode, forced, prompt)
+    if fmt is not None:
+        prompt.describe(fmt.schema or fmt.kind)
+
+    out = generate(prompt, model=info.id, limit=cap(limit_asked, info), fmt=fmt, tool=tool)
+    response = response_object(body, info, out, prompt.tokens)
+    if store_ is not False:
+        history = Prompt(prompt.turns[history_from:], prompt.images, prompt.files)
+        request.app.state.responses.put(response["id"], Stored(history, reply_text(out)))
+    if stream:
+        return event_stream(stream_events(response))
+    return json_response(response)
+
+
+def reply_text(out: Output) -> str:
+    """What a stored reply contributes to the conversation that follows it."""
+    return call_text(out.tool, out.text) if out.tool else out.text
+
+
+def read_input(value: Any, prompt: Prompt) -> None:
+    """A string, or a list of input items: role messages (text, image and file parts), tool calls and outputs."""
+    if isinstance(value, str):
+        prompt.say("user", value)
+        return
+    if not isinstance(value, list):
+        raise v.wrong_type("input", "a string or an array of input items", value)
+    for i, item in enumerate(value):
+        where = f"input[{i}]"
+        if not isinstance(item, dict):
+            raise v.wrong_type(where, "an object", item)
+        kind = item.get("type", "message" if "role" in item else None)
+        if not isinstance(kind, str):
+            raise invalid(f"{where}.type", "expected an input item with a role or a type.", "invalid_type")
+        if kind == "message":
+            role = v.one_of(item.get("role"), ROLES, f"{where}.role")
+            prompt.say(role, read_content(item.get("content"), f"{where}.content", prompt))
+        elif kind == "function_call":
+            name = v.string(item, "name", required=True, param=f"{where}.name")
+            arguments = v.string(item, "arguments", required=True, param=f"{where}.arguments")
+            v.string(item, "call_id", required=True, param=f"{where}.call_id")
+            prompt.call(name, arguments)
+        elif kind == "function_call_output":
+            v.string(item, "call_id", required=True, param=f"{where}.call_id")
+            output = item.get("output")
+            if isinstance(output, list):
+                output = read_content(output, f"{where}.output", prompt)
+            elif not isinstance(output, str):
+                raise v.wrong_type(f"{where}.output", "a string or an array of content parts", output)
+            prompt.tool_result(output)
+        # Other item types (reasoning, item_reference, built-in tool calls) are accepted and passed over.
+
+
+def read_content(content: Any, where: str, prompt: Prompt) -> str:
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        raise v.wrong_type(where, "a string or an array of content parts", content)
+    texts = []
+    for j, part in enumerate(content):
+        at = f"{where}[{j}]"
+        if not isinstance(part, dict):
+            raise v.wrong_type(at, "an object", part)
+        kind = v.one_of(part.get("type"), TEXT_PARTS + ("input_image", "input_file", "input_audio"), f"{at}.type")
+        if kind in TEXT_PARTS:
+            key = "refusal" if kind == "refusal" else "text"
+            texts.append(v.string(part, key, required=True, param=f"{at}.{key}"))
+        elif kind == "input_image":
+            if not any(isinstance(part.get(k), str) for k in ("image_url", "file_id")):
+                raise v.missing(f"{at}.image_url")
+            prompt.images += 1
+        elif kind == "input_file":
+            if not any(isinstance(part.get(k), str) for k in ("file_url", "file_data", "file_id")):
+                raise v.missing(f"{at}.file_url")
+            prompt.files += 1
+    return "\n".join(texts)
+
+
+def read_text_format(body: dict) -> Format | None:
+    text = v.obj(body, "text")
+    spec = v.obj(text, "format", param="text.format") if text else None
+    if spec is None:
+        return None
+    kind = v.one_of(spec.get("type"), ("text", "json_object", "json_schema"), "text.format.type")
+    if kind == "text":
+        return None
+    if kind == "json_object":
+        return Format(kind)
+    v.string(spec, "name", required=True, param="text.format.name")
+    return Format(kind, v.obj(spec, "schema", required=True, param="text.format.schema"))
+
+
+def read_tools(body: dict, prompt: Prompt) -> list[Tool]:
+    tools = []
+    for i, spec in enumerate(v.array(body, "tools") or []):
+        if not isinstance(spec, dict):
+            raise v.wrong_type(f"tools[{i}]", "an object", spec)
+        kind = v.string(spec, "type", required=True, param=f"tools[{i}].type")
+        if kind == "function":
+            name = v.string(spec, "name", required=True, param=f"tools[{i}].name")
+            parameters = v.obj(spec, "parameters", param=f"tools[{i}].parameters")
+            tools.append(Tool(name, parameters if parameters is not None else {"type": "object", "properties": {}}))
+        prompt.describe(spec)
+    return tools
+
+
+def read_tool_choice(body: dict, tools: list[Tool]) -> tuple[str, str | None]:
+    choice = body.get("tool_choice")
+    if choice is None:
+        return "auto", None
+    if isinstance(choice, str):
+        return v.one_of(choice, ("none", "auto", "required"), "tool_choice"), None
+    if not isinstance(choice, dict):
+        raise v.wrong_type("tool_choice", "a string or an object", choice)
+    kind = v.string(choice, "type", required=True, param="tool_choice.type")
+    if kind == "allowed_tools":
+        return "auto", None
+    if kind != "function":
+        return "none", None  # a built-in tool was chosen: no function call
+    name = v.string(choice, "name", required=True, param="tool_choice.name")
+    if name not in {t.name for t in tools}:
+        raise invalid("tool_choice", f"the function {v.shown(name)} is not among the tools.")
+    return "required", name
+
+
+def output_item(out: Output) -> dict:
+    status = "incomplete" if out.finish == "length" else "completed"
+    if out.tool:
+        return {"type": "function_call", "id": new_id("fc_"), "call_id": new_id("call_"), "name": out.tool,
+                "arguments": out.text, "status": status}
+    return {"id": new_id("msg_"), "type": "message", "role": "assistant", "status": status,
+            "content": [text_part(out.text)]}
+
+
+def text_part(text: str) -> dict:
+    return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+
+
+def response_usage(input_tokens: int, output_tokens: int) -> dict:
+    return {"input_tokens": input_tokens, "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": output_tokens, "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": input_tokens + output_tokens}
+
+
+def response_object(body: dict, info: ModelInfo, out: Output, input_tokens: int) -> dict:
+    """The full response, echoing the request's settings the way OpenAI does, so SDKs parse it."""
+    cut = out.finish == "length"
+    item = output_item(out)
+    text = body.get("text") if isinstance(body.get("text"), dict) else {}
+    return {
+        "id": new_id("resp_"), "object": "response", "created_at": now(),
+        "status": "incomplete" if cut else "completed",
+        "background": False, "error": None,
+        "incomplete_details": {"reason": "max_output_tokens"} if cut else None,
+        "instructions": body.get("instructions"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "model": info.id,
+        "output": [item],
+        "output_text": "" if out.tool else out.text,
+        "parallel_tool_calls": body.get("parallel_tool_calls", True) is not False,
+        "previous_response_id": body.get("previous_response_id"),
+        "reasoning": {"effort": None, "summary": None},
+        "service_tier": "default",
+        "store": body.get("store") is not False,
+        "temperature": _or(body.get("temperature"), 1.0),
+        "text": {**text, "format": text.get("format") or {"type": "text"}},
+        "tool_choice": _or(body.get("tool_choice"), "auto"),
+        "tools": body.get("tools") or [],
+        "top_p": _or(body.get("top_p"), 1.0),
+        "truncation": body.get("truncation") or "disabled",
+        "usage": response_usage(input_tokens, len(out.tokens)),
+        "user": body.get("user"),
+        "metadata": body.get("metadata") or {},
+    }
+
+
+def _or(value: Any, default: Any) -> Any:
+    return default if value is None else value
+
+
+# Streaming ----------------------------------------------------------------------------------------
+
+def stream_events(response: dict) -> Iterator[bytes]:
+    """The OpenAI event sequence for the response's items, numbered from 0, each `event:` line naming its type."""
+    for number, event in enumerate(events(response)):
+        yield typed_sse({**event, "sequence_number": number})
+
+
+def events(response: dict) -> Iterator[dict]:
+    pending = {**response, "status": "in_progress", "incomplete_details": None, "output": [], "output_text": "",
+               "usage": None}
+    yield {"type": "response.created", "response": pending}
+    yield {"type": "response.in_progress", "response": pending}
+    for index, item in enumerate(response["output"]):
+        yield from item_events(index, item)
+    terminal = "response.incomplete" if response["status"] == "incomplete" else "response.completed"
+    yield {"type": terminal, "response": response}
+
+
+def item_events(index: int, item: dict) -> Iterator[dict]:
+    at = {"item_id": item["id"], "output_index": index}
+    if item["type"] == "function_call":
+        yield {"type": "response.output_item.added", "output_index": index,
+               "item": {**item, "arguments": "", "status": "in_progress"}}
+        for piece in tokenize(item["arguments"]):
+            yield {"type": "response.function_call_arguments.delta", **at, "delta": piece}
+        yield {"type": "response.function_call_arguments.done", **at, "name": item["name"],
+               "arguments": item["arguments"]}
+    else:
+        text = item["content"][0]["text"]
+        part = {**at, "content_index": 0}
+        yield {"type": "response.output_item.added", "output_index": index,
+               "item": {**item, "status": "in_progress", "content": []}}
+        yield {"type": "response.content_part.added", **part, "part": text_part("")}
+        for piece in tokenize(text):
+            yield {"type": "response.output_text.delta", **part, "delta": piece, "logprobs": []}
+        yield {"type": "response.output_text.done", **part, "text": text, "logprobs": []}
+        yield {"type": "response.content_part.done", **part, "part": text_part(text)}
+    yield {"type": "response.output_item.done", "output_index": index, "item": item}
+

@@ -1,0 +1,170 @@
+"""Request checks shared by the endpoints: the JSON body, the model, typed fields and their ranges.
+
+Every refusal is an `ApiError` that names the parameter (OpenAI's
+`error.param`, and the message on every endpoint, so `/messages` names it
+too). A check exists once here; endpoints only say which fields they take.
+Absent and `null` mean "use the default" for optional fields, as in OpenAI.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from starlette.requests import Request
+
+from .config import ModelInfo, ReferenceConfig
+from .errors import ApiError, invalid, missing, model_not_found
+
+MAX_BODY_BYTES = 8 * 1024 * 1024
+MODEL_ID_MAX = 128
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number out of range: {text[:40]}")
+    return value
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON: no NaN/Infinity, no numbers that overflow to infinity."""
+    return json.loads(raw, parse_float=_finite, parse_constant=_no_constants)
+
+
+async def read_json(request: Request) -> dict:
+    """The request body as a JSON object, or a 400 (413 when too large)."""
+    content_type = request.headers.get("content-type")
+    if content_type is not None:
+        media = content_type.partition(";")[0].strip().lower()
+        if media != "application/json" and not media.endswith("+json"):
+            raise invalid(None, "Content-Type must be application/json.", "invalid_content_type")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.", None, "request_too_large")
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.", None, "request_too_large")
+    if not raw.strip():
+        raise invalid(None, "The request body is empty; send a JSON object.", "invalid_json")
+    try:
+        body = parse_json(raw)
+    except (ValueError, RecursionError) as exc:
+        raise invalid(None, f"The request body is not valid JSON ({str(exc)[:120]}).", "invalid_json") from None
+    if not isinstance(body, dict):
+        raise invalid(None, f"The request body must be a JSON object, not {kind(body)}.", "invalid_json")
+    return body
+
+
+def kind(value: Any) -> str:
+    """How a JSON value is named in a message: `a string`, `an array`, ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A value as quoted in a message, cut short so a huge value never floods an error body."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def wrong_type(param: str, expected: str, value: Any) -> ApiError:
+    return invalid(param, f"expected {expected}, but got {kind(value)} instead.", "invalid_type")
+
+
+def _typed(body: dict, key: str, types: tuple[type, ...], expected: str, required: bool, param: str | None) -> Any:
+    value = body.get(key)
+    name = param or key
+    if value is None:
+        if required:
+            raise missing(name)
+        return None
+    if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+        raise wrong_type(name, expected, value)
+    return value
+
+
+def string(body: dict, key: str, *, required: bool = False, param: str | None = None) -> str | None:
+    return _typed(body, key, (str,), "a string", required, param)
+
+
+def boolean(body: dict, key: str, *, param: str | None = None) -> bool | None:
+    return _typed(body, key, (bool,), "a boolean", False, param)
+
+
+def obj(body: dict, key: str, *, required: bool = False, param: str | None = None) -> dict | None:
+    return _typed(body, key, (dict,), "an object", required, param)
+
+
+def array(body: dict, key: str, *, required: bool = False, param: str | None = None) -> list | None:
+    return _typed(body, key, (list,), "an array", required, param)
+
+
+def number(body: dict, key: str, low: float, high: float, *, param: str | None = None) -> float | None:
+    value = _typed(body, key, (int, float), "a number", False, param)
+    if value is not None and not low <= value <= high:
+        raise invalid(param or key, f"expected a number from {low} to {high}, but got {shown(value)} instead.")
+    return value
+
+
+def integer(body: dict, key: str, low: int, high: int | None = None, *, required: bool = False,
+            param: str | None = None) -> int | None:
+    value = _typed(body, key, (int,), "an integer", required, param)
+    if value is not None and (value < low or high is not None and value > high):
+        bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise invalid(param or key, f"expected an integer {bounds}, but got {shown(value)} instead.")
+    return value
+
+
+def stop_sequences(body: dict, key: str, max_items: int | None) -> tuple[str, ...]:
+    """A stop string or a list of them (at most `max_items`); empty strings never match and are dropped."""
+    value = body.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value else ()
+    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+        raise wrong_type(key, "a string or an array of strings", value)
+    if max_items is not None and len(value) > max_items:
+        raise invalid(key, f"expected at most {max_items} stop sequences, but got {len(value)}.")
+    return tuple(s for s in value if s)
+
+
+def model(body: dict, config: ReferenceConfig) -> ModelInfo:
+    """The requested model: a 400 for a malformed id, a 404 `model_not_found` for an unknown one."""
+    model_id = string(body, "model", required=True)
+    if not 1 <= len(model_id) <= MODEL_ID_MAX:
+        raise invalid("model", f"expected a model id of 1 to {MODEL_ID_MAX} characters, got {len(model_id)}.")
+    info = config.model(model_id)
+    if info is None:
+        raise model_not_found(model_id)
+    return info
+
+
+def nonempty(value: list, param: str) -> list:
+    if not value:
+        raise invalid(param, "expected a non-empty array.")
+    return value
+
+
+def one_of(value: Any, choices: tuple[str, ...], param: str) -> str:
+    if not isinstance(value, str) or value not in choices:
+        got = shown(value) if isinstance(value, str) else kind(value)
+        raise invalid(param, f"expected one of {', '.join(choices)}, but got {got}.")
+    return value

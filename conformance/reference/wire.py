@@ -1,0 +1,56 @@
+"""Bytes on the wire: JSON encoding, JSON and event-stream responses, ids and timestamps.
+
+One encoder for every body and event: compact separators, and ASCII escapes so
+that whatever a client sent (lone surrogates included) can always be encoded.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+from starlette.responses import Response, StreamingResponse
+
+DONE = b"data: [DONE]\n\n"
+# Set as a header rather than a media type, so Starlette does not append "; charset=utf-8".
+SSE_HEADERS = {"content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no"}
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(dumps(body).encode(), status_code=status, headers=headers, media_type="application/json")
+
+
+def sse(data: Any, event: str | None = None) -> bytes:
+    """One server-sent event: an optional `event:` line, one `data:` line of JSON, a blank line."""
+    head = f"event: {event}\n" if event is not None else ""
+    return f"{head}data: {dumps(data)}\n\n".encode()
+
+
+def typed_sse(data: dict) -> bytes:
+    """An event whose `event:` line names its `data.type` (Responses and Anthropic streams)."""
+    return sse(data, data["type"])
+
+
+def event_stream(events: Iterable[bytes]) -> StreamingResponse:
+    """A `text/event-stream` response sending each event as its own write."""
+
+    async def send() -> AsyncIterator[bytes]:
+        for event in events:
+            yield event
+
+    return StreamingResponse(send(), headers=SSE_HEADERS)
+
+
+def new_id(prefix: str) -> str:
+    return prefix + uuid.uuid4().hex
+
+
+def now() -> int:
+    return int(time.time())
