@@ -1,0 +1,151 @@
+"""CAPABILITIES: optional features that depend on the model, probed and reported as
+supported (passed), not supported (a proper 4xx refusal: skipped), or broken (failed)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import jsonschema
+
+from ..exchange import Exchange
+from .case import Context, Failed, Unsupported, check
+from .expect import error_for, json_object, show
+from .responses import response_text
+
+WEATHER_PARAMETERS = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}},
+    "required": ["city"],
+    "additionalProperties": False,
+}
+TASK_SCHEMA = {
+    "type": "object",
+    "properties": {"owner": {"type": "string"}, "task": {"type": "string"}, "due": {"type": "string"}},
+    "required": ["owner", "task", "due"],
+    "additionalProperties": False,
+}
+# A 1x1 PNG and a one-page PDF, inline so no request depends on a third-party URL.
+PIXEL_PNG = "data:image/png;base64," + base64.b64encode(
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\xdac\xfc\xcf\xc0P\x0f\x00\x04\x85\x01\x80\x84\xa9\x8c!\x00\x00\x00\x00IEND\xaeB`\x82"
+).decode()
+HELLO_PDF = "data:application/pdf;base64," + base64.b64encode(
+    b"%PDF-1.1\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 50]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+).decode()
+
+
+def supported(x: Exchange) -> dict:
+    """The JSON body of a capability probe, or Unsupported when the server declines it properly."""
+    if x.failure:
+        raise Failed("an answer to the capability probe", x.failure)
+    if x.status is not None and 400 <= x.status < 500:
+        try:
+            error = error_for(x.request.path)(x)
+        except Failed as exc:
+            raise Failed("a 2xx, or a 4xx with a proper error body", exc.actual) from None
+        raise Unsupported(f"declined with HTTP {x.status}: {show(error.get('message', ''), 160)}")
+    if not (x.status is not None and 200 <= x.status < 300):
+        raise Failed("a 2xx, or a 4xx with a proper error body", f"HTTP {x.status}: {show(x.body.decode('utf-8', 'replace'))}")
+    return json_object(x)
+
+
+def _json_matching(text: Any, schema: dict | None, where: str) -> None:
+    try:
+        value = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise Failed(f"{where} to be a JSON object", show(text))
+    if schema is not None:
+        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(value))
+        if error is not None:
+            raise Failed(f"{where} to match the requested schema", f"{error.message} in {show(value)}")
+
+
+def _first_message(body: dict) -> dict:
+    choices = body.get("choices") or [{}]
+    return (choices[0] or {}).get("message") or {}
+
+
+@check("CAP-001")
+def chat_tools(x: Exchange, ctx: Context) -> None:
+    calls = _first_message(supported(x)).get("tool_calls") or []
+    function = (calls[0].get("function") or {}) if calls else {}
+    if function.get("name") != "get_weather":
+        raise Failed("a tool_call of get_weather", show(calls))
+    _json_matching(function.get("arguments"), WEATHER_PARAMETERS, "the tool call's arguments")
+
+
+@check("CAP-002")
+def responses_tools(x: Exchange, ctx: Context) -> None:
+    calls = [i for i in supported(x).get("output") or [] if isinstance(i, dict) and i.get("type") == "function_call"]
+    if not calls or calls[0].get("name") != "get_weather":
+        raise Failed("a function_call output item for get_weather", show(calls))
+    _json_matching(calls[0].get("arguments"), WEATHER_PARAMETERS, "the function call's arguments")
+
+
+@check("CAP-003")
+def messages_tools(x: Exchange, ctx: Context) -> None:
+    blocks = [b for b in supported(x).get("content") or [] if isinstance(b, dict) and b.get("type") == "tool_use"]
+    if not blocks or blocks[0].get("name") != "get_weather":
+        raise Failed("a tool_use block for get_weather", show(blocks))
+    _json_matching(json.dumps(blocks[0].get("input")), WEATHER_PARAMETERS, "the tool_use input")
+
+
+@check("CAP-004")
+def chat_json_object(x: Exchange, ctx: Context) -> None:
+    _json_matching(_first_message(supported(x)).get("content"), None, "the message content")
+
+
+@check("CAP-005")
+def chat_json_schema(x: Exchange, ctx: Context) -> None:
+    _json_matching(_first_message(supported(x)).get("content"), TASK_SCHEMA, "the message content")
+
+
+@check("CAP-006")
+def responses_json_schema(x: Exchange, ctx: Context) -> None:
+    _json_matching(response_text(supported(x)), TASK_SCHEMA, "the output text")
+
+
+def _answers_with_text(x: Exchange, what: str) -> None:
+    body = supported(x)
+    if not response_text(body):
+        raise Failed(f"a text answer about the {what}", show(body.get("output")))
+
+
+@check("CAP-007")
+def image_input(x: Exchange, ctx: Context) -> None:
+    _answers_with_text(x, "image")
+
+
+@check("CAP-008")
+def file_input(x: Exchange, ctx: Context) -> None:
+    _answers_with_text(x, "file")
+
+
+@check("CAP-009", whole=True)
+def stored_follow_up(xs: list[Exchange], ctx: Context) -> None:
+    first = supported(xs[0])
+    if len(xs) < 2:
+        raise Failed("a follow-up request", "the first request did not complete")
+    follow = xs[1]
+    if follow.status is not None and 400 <= follow.status < 500:
+        raise Failed(f"the stored response {first.get('id')} to be found", f"HTTP {follow.status}: "
+                     f"{show(follow.body.decode('utf-8', 'replace'))}")
+    body = supported(follow)
+    if body.get("previous_response_id") not in (None, first.get("id")):
+        raise Failed(f"previous_response_id {first.get('id')}", show(body.get("previous_response_id")))
+    if not response_text(body):
+        raise Failed("a text answer to the follow-up", show(body.get("output")))
+
+
+def stored_follow_up_body(ctx: Context, earlier: list[Exchange]) -> dict:
+    """The second step of CAP-009: continue from the response the first step stored."""
+    first = earlier[0].json() if earlier else None
+    previous = first.get("id") if isinstance(first, dict) else None
+    return {"model": ctx.model, "input": "Now say it in fewer words.", "previous_response_id": previous,
+            "store": True, "max_output_tokens": 32}
+

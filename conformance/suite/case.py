@@ -1,0 +1,121 @@
+"""Cases as data: what to send, and which requirement each check over the answer judges.
+
+A case makes one or a few requests (its steps) and hands the recorded
+exchanges to its checks. A check is a pure function of those exchanges and the
+run's context: it returns when the requirement holds and raises `Failed`
+(expected, actual), `Skipped` (cannot be judged here) or `Unsupported` (an
+optional capability the server declines properly).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+from ..exchange import Exchange, Request
+
+if TYPE_CHECKING:
+    from ..target import Caller, Target
+
+
+class Failed(AssertionError):
+    """The requirement does not hold: what was expected, what came."""
+
+    def __init__(self, expected: str, actual: str) -> None:
+        super().__init__(f"expected {expected}; got {actual}")
+        self.expected = expected
+        self.actual = actual
+
+
+class Skipped(Exception):
+    """The requirement cannot be judged in this run (say why)."""
+
+
+class Unsupported(Exception):
+    """An optional capability that the server declines with a proper error."""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What checks may know about the run; the key itself stays in `target` and never reaches a report."""
+
+    target: "Target"
+    model: str
+    messages_model: str
+
+    @property
+    def profile(self) -> str:
+        return self.target.profile
+
+    @property
+    def replay(self) -> bool:
+        return self.target.kind == "replay"
+
+    @property
+    def never_echoed(self) -> tuple[str, ...]:
+        """Strings no response body may contain: the wrong key always, the real key when this run knows it."""
+        from ..target import WRONG_KEY
+
+        return (WRONG_KEY,) if self.replay or len(self.target.api_key) < 8 else (WRONG_KEY, self.target.api_key)
+
+
+Step = Callable[[Context, Sequence[Exchange]], Request]
+CheckFn = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One requirement judged over a case's exchanges (the last one, unless `whole` asks for all)."""
+
+    requirement: str
+    fn: CheckFn
+    whole: bool = False
+
+    def judge(self, exchanges: Sequence[Exchange], ctx: Context) -> None:
+        self.fn(list(exchanges) if self.whole else exchanges[-1], ctx)
+
+
+@dataclass(frozen=True)
+class Case:
+    """Requests to make and checks over what came back.
+
+    `steps` build requests in order (a step may read earlier exchanges, e.g. a
+    stored response's id). `perform` replaces steps for cases that must talk
+    through a client library, such as the official SDKs.
+    """
+
+    id: str
+    endpoint: str
+    checks: tuple[Check, ...]
+    steps: tuple[Step, ...] = ()
+    perform: Callable[["Caller", Context], list[Any]] | None = None
+
+    def run(self, caller: "Caller", ctx: Context) -> list[Any]:
+        if self.perform is not None:
+            return self.perform(caller, ctx)
+        exchanges: list[Exchange] = []
+        for step in self.steps:
+            exchange = caller.call(step(ctx, exchanges))
+            exchanges.append(exchange)
+            if exchange.failure:
+                break
+        return exchanges
+
+
+def check(requirement: str, *, whole: bool = False) -> Callable[[CheckFn], Check]:
+    """Decorator: turn a function into the check of one requirement."""
+
+    def wrap(fn: CheckFn) -> Check:
+        return Check(requirement, fn, whole)
+
+    return wrap
+
+
+def send(method: str, path: str, body: Any = None, **kwargs: Any) -> Step:
+    """A step that sends a fixed request; `body` may be a function of the context (to insert the model)."""
+
+    def step(ctx: Context, _: Sequence[Exchange]) -> Request:
+        payload = body(ctx) if callable(body) else body
+        return Request(method, path, payload, **kwargs)
+
+    return step

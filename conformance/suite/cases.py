@@ -1,0 +1,173 @@
+"""Every case of the suite, in one declarative list: what is sent, and which checks judge the answer.
+
+Read it like the API docs: each entry is one request (or a short conversation)
+and the requirements its answer is held to. One request serves many checks,
+which keeps a live certification to a few dozen billed calls.
+"""
+
+from __future__ import annotations
+
+from ..exchange import Request
+from ..requirements import ALL, CHAT, COMPLETIONS, MESSAGES, MODELS, RESPONSES
+from . import auth, bodies, capabilities as cap, chat, chat_stream as cs, completions as comp, errors, messages as msg
+from . import messages_stream as ms, models, params, responses as resp, responses_stream as rs, sdk, usage
+from .bodies import PATHS, UNKNOWN_MODEL
+from .case import Case, send
+
+
+def post(endpoint: str, body) -> tuple:
+    return (send("POST", PATHS[endpoint], body),)
+
+
+def _slug(endpoint: str) -> str:
+    return PATHS[endpoint].strip("/").replace("/", "_")
+
+
+def _auth_cases() -> list[Case]:
+    """Each endpoint with the X-API-KEY header, with no key, and with a wrong key."""
+    out = []
+    for endpoint in ALL:
+        method = endpoint.split(" ", 1)[0]
+        for mode, first in (("x-api-key", auth.x_api_key_accepted), ("none", auth.missing_key_refused),
+                            ("wrong-bearer", auth.wrong_key_refused)):
+            out.append(Case(f"auth_{mode.replace('-', '_')}_{_slug(endpoint)}", endpoint,
+                            steps=(send(method, PATHS[endpoint], bodies.minimal(endpoint), auth=mode),),
+                            checks=(first, auth.key_not_echoed)))
+    return out
+
+
+def _unknown_model_cases() -> list[Case]:
+    out = []
+    for endpoint, build in bodies.BODIES.items():
+        codes = (errors.model_not_found_code,) if endpoint != MESSAGES else ()
+        out.append(Case(f"unknown_model_{_slug(endpoint)}", endpoint,
+                        steps=post(endpoint, lambda ctx, b=build: {**b(ctx), "model": UNKNOWN_MODEL}),
+                        checks=(errors.unknown_model_4xx, errors.unknown_model_404, *codes, errors.error_body_format)))
+        if endpoint != COMPLETIONS:
+            out.append(Case(f"unknown_model_stream_{_slug(endpoint)}", endpoint,
+                            steps=post(endpoint, lambda ctx, b=build: {**b(ctx), "model": UNKNOWN_MODEL, "stream": True}),
+                            checks=(errors.unknown_model_no_stream, *codes)))
+    return out
+
+
+def _bad_parameter(name: str, endpoint: str, body, field: str | None) -> Case:
+    return Case(f"bad_param_{name}", endpoint, steps=post(endpoint, body),
+                checks=(params.refused_not_crashed, params.refusal_is_openai_error, params.names_param(field)))
+
+
+PARAMETER_CASES = [
+    _bad_parameter("temperature_3", CHAT, lambda ctx: bodies.chat(ctx, temperature=3), "temperature"),
+    _bad_parameter("top_p_1_5", CHAT, lambda ctx: bodies.chat(ctx, top_p=1.5), "top_p"),
+    _bad_parameter("n_9", CHAT, lambda ctx: bodies.chat(ctx, n=9), "n"),
+    _bad_parameter("max_tokens_0", CHAT, lambda ctx: bodies.chat(ctx, max_tokens=0), "max_tokens"),
+    _bad_parameter("missing_messages", CHAT, lambda ctx: {"model": ctx.model, "max_tokens": 8}, "messages"),
+    _bad_parameter("missing_input", RESPONSES, lambda ctx: {"model": ctx.model, "max_output_tokens": 16}, "input"),
+    _bad_parameter("missing_prompt", COMPLETIONS, lambda ctx: {"model": ctx.model, "max_tokens": 8}, "prompt"),
+    Case("bad_param_malformed_json", CHAT,
+         steps=(send("POST", "/chat/completions", raw_body=b'{"model": "x", "messages": [}'),),
+         checks=(params.refused_not_crashed, params.refusal_is_openai_error, params.names_param(None))),
+]
+
+WEATHER_TOOL_CHAT = {"type": "function", "function": {"name": "get_weather", "description": "Current weather in a city.",
+                                                      "parameters": cap.WEATHER_PARAMETERS}}
+WEATHER_TOOL_RESPONSES = {"type": "function", "name": "get_weather", "description": "Current weather in a city.",
+                          "parameters": cap.WEATHER_PARAMETERS}
+WEATHER_TOOL_MESSAGES = {"name": "get_weather", "description": "Current weather in a city.",
+                         "input_schema": cap.WEATHER_PARAMETERS}
+WEATHER_QUESTION = "What is the weather in Paris?"
+TASK_PROMPT = "Extract a task from: Maya should send the launch brief by Friday."
+
+
+def _input_parts(*parts: dict) -> list[dict]:
+    return [{"role": "user", "content": [{"type": "input_text", "text": "Describe this in five words."}, *parts]}]
+
+
+CAPABILITY_CASES = [
+    Case("cap_chat_tools", CHAT, checks=(cap.chat_tools,), steps=post(CHAT, lambda ctx: {
+        **bodies.chat(ctx, max_tokens=64), "messages": [{"role": "user", "content": WEATHER_QUESTION}],
+        "tools": [WEATHER_TOOL_CHAT], "tool_choice": {"type": "function", "function": {"name": "get_weather"}}})),
+    Case("cap_responses_tools", RESPONSES, checks=(cap.responses_tools,), steps=post(RESPONSES, lambda ctx: {
+        **bodies.response(ctx, max_output_tokens=64), "input": WEATHER_QUESTION, "tools": [WEATHER_TOOL_RESPONSES],
+        "tool_choice": {"type": "function", "name": "get_weather"}})),
+    Case("cap_messages_tools", MESSAGES, checks=(cap.messages_tools,), steps=post(MESSAGES, lambda ctx: {
+        **bodies.message(ctx, max_tokens=64), "messages": [{"role": "user", "content": WEATHER_QUESTION}],
+        "tools": [WEATHER_TOOL_MESSAGES], "tool_choice": {"type": "tool", "name": "get_weather"}})),
+    Case("cap_chat_json_object", CHAT, checks=(cap.chat_json_object,), steps=post(CHAT, lambda ctx: {
+        **bodies.chat(ctx, max_tokens=64), "response_format": {"type": "json_object"},
+        "messages": [{"role": "user", "content": 'Reply with a JSON object like {"word": "..."}.'}]})),
+    Case("cap_chat_json_schema", CHAT, checks=(cap.chat_json_schema,), steps=post(CHAT, lambda ctx: {
+        **bodies.chat(ctx, max_tokens=64), "messages": [{"role": "user", "content": TASK_PROMPT}],
+        "response_format": {"type": "json_schema",
+                            "json_schema": {"name": "task", "strict": True, "schema": cap.TASK_SCHEMA}}})),
+    Case("cap_responses_json_schema", RESPONSES, checks=(cap.responses_json_schema,), steps=post(RESPONSES, lambda ctx: {
+        **bodies.response(ctx, max_output_tokens=64), "input": TASK_PROMPT,
+        "text": {"format": {"type": "json_schema", "name": "task", "strict": True, "schema": cap.TASK_SCHEMA}}})),
+    Case("cap_image_input", RESPONSES, checks=(cap.image_input,), steps=post(RESPONSES, lambda ctx: {
+        **bodies.response(ctx), "input": _input_parts({"type": "input_image", "image_url": cap.PIXEL_PNG})})),
+    Case("cap_file_input", RESPONSES, checks=(cap.file_input,), steps=post(RESPONSES, lambda ctx: {
+        **bodies.response(ctx), "input": _input_parts({"type": "input_file", "filename": "hello.pdf",
+                                                       "file_data": cap.HELLO_PDF})})),
+    Case("cap_stored_follow_up", RESPONSES, checks=(cap.stored_follow_up,),
+         steps=(send("POST", "/responses", lambda ctx: bodies.response(ctx, store=True)),
+                lambda ctx, earlier: Request("POST", "/responses", cap.stored_follow_up_body(ctx, earlier)))),
+]
+
+SDK_CASES = [
+    Case(f"sdk_{requirement.requirement.lower().replace('-', '_')}", endpoint, checks=(requirement,),
+         perform=sdk.probe(operation, sdk.OPERATIONS[operation]))
+    for requirement, endpoint, operation in (
+        (sdk.openai_chat, CHAT, "chat.completions.create"),
+        (sdk.openai_chat_stream, CHAT, "chat.completions.create(stream=True)"),
+        (sdk.openai_response, RESPONSES, "responses.create"),
+        (sdk.openai_response_stream, RESPONSES, "responses.stream"),
+        (sdk.anthropic_message, MESSAGES, "messages.create"),
+        (sdk.anthropic_message_stream, MESSAGES, "messages.stream"),
+    )
+]
+
+CASES: list[Case] = [
+    Case("models_list", MODELS, steps=(send("GET", "/models"),),
+         checks=(auth.bearer_accepted, auth.key_not_echoed, models.model_list_shape, models.models_under_test_listed)),
+    *_auth_cases(),
+    Case("chat_basic", CHAT, steps=post(CHAT, bodies.chat),
+         checks=(auth.bearer_accepted, auth.key_not_echoed, chat.chat_completion_shape, chat.chat_usage_adds_up)),
+    Case("chat_n_2", CHAT, steps=post(CHAT, lambda ctx: bodies.chat(ctx, n=2, max_tokens=8)), checks=(chat.n_choices,)),
+    Case("chat_max_tokens_1", CHAT, steps=post(CHAT, lambda ctx: bodies.chat(ctx, max_tokens=1)),
+         checks=(chat.max_tokens_cuts,)),
+    Case("chat_max_tokens_huge", CHAT, checks=(chat.huge_max_tokens_capped,), steps=post(CHAT, lambda ctx: {
+        **bodies.chat(ctx), "max_tokens": 1_000_000, "messages": [{"role": "user", "content": "Say ok."}]})),
+    Case("chat_stream_default_usage", CHAT, steps=post(CHAT, lambda ctx: bodies.chat(ctx, stream=True)),
+         checks=(cs.stream_content_type, cs.events_are_json_or_done, cs.done_is_last, cs.chunks_valid,
+                 cs.one_finish_reason_per_choice, cs.first_delta_has_role, cs.one_stable_id,
+                 usage.usage_sent_automatically, usage.stream_usage_consistent)),
+    Case("chat_stream_include_usage", CHAT,
+         steps=post(CHAT, lambda ctx: bodies.chat(ctx, stream=True, stream_options={"include_usage": True})),
+         checks=(usage.usage_sent_when_asked, usage.stream_usage_consistent, usage.usage_chunk_has_no_choices)),
+    Case("completions_basic", COMPLETIONS, steps=post(COMPLETIONS, bodies.completion),
+         checks=(auth.bearer_accepted, auth.key_not_echoed, comp.text_completion_shape)),
+    Case("completions_stream_refused", COMPLETIONS, steps=post(COMPLETIONS, lambda ctx: bodies.completion(ctx, stream=True)),
+         checks=(comp.stream_refused, comp.stream_no_server_error)),
+    Case("responses_basic", RESPONSES, steps=post(RESPONSES, lambda ctx: bodies.response(
+        ctx, instructions="You are a concise assistant.")),
+         checks=(auth.bearer_accepted, auth.key_not_echoed, resp.response_shape, resp.output_text_convenience,
+                 resp.response_usage_adds_up)),
+    Case("responses_max_output_tokens", RESPONSES,
+         steps=post(RESPONSES, lambda ctx: {**bodies.response(ctx, max_output_tokens=resp.LIMIT),
+                                            "input": "Write three long sentences about keyboards."}),
+         checks=(resp.max_output_tokens_respected,)),
+    Case("responses_stream", RESPONSES, steps=post(RESPONSES, lambda ctx: bodies.response(ctx, stream=True)),
+         checks=(rs.responses_stream_content_type, rs.responses_events_valid, rs.created_first, rs.terminal_last,
+                 rs.sequence_increasing, rs.event_name_matches_type, rs.deltas_add_up)),
+    Case("messages_basic", MESSAGES, steps=post(MESSAGES, lambda ctx: bodies.message(
+        ctx, system="You are a concise assistant.")),
+         checks=(auth.bearer_accepted, auth.key_not_echoed, msg.message_shape)),
+    Case("messages_missing_max_tokens", MESSAGES, checks=(msg.max_tokens_required,), steps=post(MESSAGES, lambda ctx: {
+        "model": ctx.messages_model, "messages": [{"role": "user", "content": bodies.PROMPT}]})),
+    Case("messages_stream", MESSAGES, steps=post(MESSAGES, lambda ctx: bodies.message(ctx, stream=True)),
+         checks=(ms.messages_stream_content_type, ms.messages_events_valid, ms.events_in_order,
+                 ms.message_delta_complete, ms.messages_event_names, ms.no_done_marker)),
+    *_unknown_model_cases(),
+    *PARAMETER_CASES,
+    *CAPABILITY_CASES,
+    *SDK_CASES,
+]

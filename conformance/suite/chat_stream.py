@@ -1,0 +1,84 @@
+"""CHAT-STREAM: the shape of a streamed chat completion, chunk by chunk.
+
+Each check reads the stream as leniently as its own requirement allows, so a
+server that breaks one rule (say, no `[DONE]`) fails that rule alone.
+"""
+
+from __future__ import annotations
+
+from ..exchange import Exchange
+from .case import Context, Failed, check
+from .expect import conforms, event_stream, show
+
+
+def chunks(x: Exchange) -> list[dict]:
+    """The JSON-object chunks of a chat stream, in order; `[DONE]` and unparsable events left out."""
+    return [data for event in event_stream(x) if not event.is_done and isinstance(data := event.json(), dict)]
+
+
+def choice_deltas(x: Exchange) -> dict[int, list[dict]]:
+    """Per choice index, the choice objects of every chunk that mentions it."""
+    per_choice: dict[int, list[dict]] = {}
+    for chunk in chunks(x):
+        for choice in chunk.get("choices") or []:
+            if isinstance(choice, dict):
+                per_choice.setdefault(choice.get("index", 0), []).append(choice)
+    return per_choice
+
+
+@check("CHAT-STREAM-001")
+def stream_content_type(x: Exchange, ctx: Context) -> None:
+    event_stream(x)
+
+
+@check("CHAT-STREAM-002")
+def events_are_json_or_done(x: Exchange, ctx: Context) -> None:
+    for index, event in enumerate(event_stream(x)):
+        if not event.is_done and not isinstance(event.json(), dict):
+            raise Failed(f"event {index} to be a JSON chunk or [DONE]", event.json_error or show(event.data))
+
+
+@check("CHAT-STREAM-003")
+def done_is_last(x: Exchange, ctx: Context) -> None:
+    events = event_stream(x)
+    done_at = [i for i, e in enumerate(events) if e.is_done]
+    if not done_at:
+        last = show(events[-1].data, 120)
+        raise Failed("a final data: [DONE]", f"{len(events)} events and no [DONE]; the last: {last}")
+    if done_at != [len(events) - 1]:
+        raise Failed("exactly one [DONE], as the last event", f"[DONE] at events {done_at} of {len(events)}")
+    if x.trailing.strip():
+        raise Failed("nothing after [DONE]", show(x.trailing.decode("utf-8", "replace")))
+
+
+@check("CHAT-STREAM-004")
+def chunks_valid(x: Exchange, ctx: Context) -> None:
+    for index, chunk in enumerate(chunks(x)):
+        conforms(chunk, "ChatCompletionChunk", f"chunk {index}")
+
+
+@check("CHAT-STREAM-005")
+def one_finish_reason_per_choice(x: Exchange, ctx: Context) -> None:
+    per_choice = choice_deltas(x)
+    if not per_choice:
+        raise Failed("at least one choice in the stream", "no choices in any chunk")
+    for index, choices in sorted(per_choice.items()):
+        reasons = [c["finish_reason"] for c in choices if c.get("finish_reason") is not None]
+        if len(reasons) != 1:
+            raise Failed(f"exactly one non-null finish_reason for choice {index}", f"{len(reasons)}: {show(reasons)}")
+
+
+@check("CHAT-STREAM-006")
+def first_delta_has_role(x: Exchange, ctx: Context) -> None:
+    for index, choices in sorted(choice_deltas(x).items()):
+        delta = choices[0].get("delta") or {}
+        if delta.get("role") != "assistant":
+            raise Failed(f'role "assistant" in the first delta of choice {index}', show(delta))
+
+
+@check("CHAT-STREAM-007")
+def one_stable_id(x: Exchange, ctx: Context) -> None:
+    ids = [chunk.get("id") for chunk in chunks(x)]
+    distinct = list(dict.fromkeys(ids))
+    if len(distinct) != 1 or not distinct[0]:
+        raise Failed("one non-empty id shared by all chunks", f"ids {show(distinct, 160)} over {len(ids)} chunks")

@@ -1,0 +1,26 @@
+"""COMPLETIONS: the legacy text completion, and its no-stream rule."""
+
+from __future__ import annotations
+
+from ..exchange import Exchange
+from .case import Context, Failed, check
+from .expect import client_error, conforms, json_object, ok, openai_error, status
+
+
+@check("COMP-001")
+def text_completion_shape(x: Exchange, ctx: Context) -> None:
+    ok(x)
+    conforms(json_object(x), "Completion")
+
+
+@check("COMP-002")
+def stream_refused(x: Exchange, ctx: Context) -> None:
+    if x.is_event_stream:
+        raise Failed("a 4xx error for stream: true on /completions", f"HTTP {x.status} text/event-stream")
+    client_error(x)
+    openai_error(x)
+
+
+@check("COMP-003")
+def stream_no_server_error(x: Exchange, ctx: Context) -> None:
+    status(x, lambda s: s < 500, "no 5xx for stream: true on /completions")

@@ -1,0 +1,114 @@
+"""Small assertions shared by the checks, each failing with what was expected and what came."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Iterable
+
+from .. import contract
+from ..exchange import Exchange
+from ..sse import Event
+from .case import Failed
+
+MAX_SHOWN = 240
+
+
+def show(value: Any, limit: int = MAX_SHOWN) -> str:
+    """A short, single-line rendering of an observed value."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    text = text.replace("\n", "\\n")
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def answered(x: Exchange) -> Exchange:
+    """The server answered completely (no timeout, reset, or oversized body)."""
+    if x.failure:
+        raise Failed("a complete answer", x.failure)
+    return x
+
+
+def status(x: Exchange, accept: Callable[[int], bool] | Iterable[int], expected: str) -> int:
+    answered(x)
+    ok = accept(x.status) if callable(accept) else x.status in set(accept)
+    if not ok:
+        raise Failed(expected, f"HTTP {x.status}: {show(x.body.decode('utf-8', 'replace'))}")
+    return x.status
+
+
+def ok(x: Exchange) -> int:
+    return status(x, lambda s: 200 <= s < 300, "a 2xx status")
+
+
+def client_error(x: Exchange) -> int:
+    return status(x, lambda s: 400 <= s < 500, "a 4xx status")
+
+
+def json_object(x: Exchange) -> dict:
+    """The body is a JSON object."""
+    answered(x)
+    body = x.json()
+    if not isinstance(body, dict):
+        raise Failed("a JSON object body", x.json_error or f"JSON {type(body).__name__}: {show(body)}")
+    return body
+
+
+def conforms(instance: Any, schema: str, where: str = "body") -> None:
+    """The instance validates against a schema of openapi/crun.yaml."""
+    problems = contract.validate(schema, instance)
+    if problems:
+        listed = "; ".join(str(p) for p in problems[:3])
+        more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise Failed(f"{where} valid against {schema}", f"{listed}{more}")
+
+
+def event_stream(x: Exchange) -> list[Event]:
+    """The answer is a 2xx `text/event-stream` with at least one event."""
+    ok(x)
+    if not x.is_event_stream:
+        raise Failed("Content-Type: text/event-stream", f"{x.content_type or '(none)'}: {show(x.body.decode('utf-8', 'replace'))}")
+    if not x.events:
+        raise Failed("at least one event", f"no complete event in {len(x.body)} bytes: {show(x.trailing.decode('utf-8', 'replace'))}")
+    return x.events
+
+
+def json_events(x: Exchange, allow_done: bool = False) -> list[tuple[Event, dict]]:
+    """Every event's data is a JSON object (`[DONE]` tolerated where asked), in order."""
+    out: list[tuple[Event, dict]] = []
+    for index, event in enumerate(event_stream(x)):
+        if allow_done and event.is_done:
+            continue
+        data = event.json()
+        if not isinstance(data, dict):
+            raise Failed(f"event {index} data to be a JSON object", event.json_error or show(event.data))
+        out.append((event, data))
+    return out
+
+
+def openai_error(x: Exchange) -> dict:
+    """The body is the OpenAI error object `{"error": {"message", "type", ...}}`."""
+    body = json_object(x)
+    conforms(body, "OpenAIError", "error body")
+    return body["error"]
+
+
+def anthropic_error(x: Exchange) -> dict:
+    """The body is the Anthropic error `{"type": "error", "error": {"type", "message"}}`."""
+    body = json_object(x)
+    conforms(body, "AnthropicError", "error body")
+    return body["error"]
+
+
+def error_for(endpoint: str) -> Callable[[Exchange], dict]:
+    """The error format an endpoint owes: Anthropic on /messages, OpenAI elsewhere."""
+    return anthropic_error if endpoint.endswith("/messages") else openai_error
+
+
+def usage_adds_up(usage: Any, inp: str, out: str, where: str) -> None:
+    if not isinstance(usage, dict):
+        raise Failed(f"{where} to be a usage object", show(usage))
+    numbers = {k: usage.get(k) for k in (inp, out, "total_tokens")}
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in numbers.values()):
+        raise Failed(f"{where} {inp}, {out} and total_tokens as integers >= 0", show(numbers))
+    if numbers["total_tokens"] != numbers[inp] + numbers[out]:
+        raise Failed(f"{where} total_tokens = {inp} + {out} = {numbers[inp] + numbers[out]}",
+                     f"total_tokens {numbers['total_tokens']}")

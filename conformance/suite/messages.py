@@ -1,0 +1,26 @@
+"""MESSAGES: the Anthropic-compatible message object and its required `max_tokens`."""
+
+from __future__ import annotations
+
+from ..exchange import Exchange
+from .case import Context, Failed, check
+from .expect import anthropic_error, conforms, json_object, ok, show, status
+
+STOP_REASONS = ("end_turn", "max_tokens", "stop_sequence", "tool_use", "pause_turn", "refusal")
+
+
+@check("MSG-001")
+def message_shape(x: Exchange, ctx: Context) -> None:
+    ok(x)
+    body = json_object(x)
+    conforms(body, "Message")
+    if body.get("type") != "message" or body.get("role") != "assistant":
+        raise Failed('type "message" and role "assistant"', show({k: body.get(k) for k in ("type", "role")}))
+    if body.get("stop_reason") not in STOP_REASONS:
+        raise Failed(f"stop_reason one of {STOP_REASONS}", show(body.get("stop_reason")))
+
+
+@check("MSG-002")
+def max_tokens_required(x: Exchange, ctx: Context) -> None:
+    status(x, {400}, "400 for a message request without max_tokens")
+    anthropic_error(x)

@@ -1,0 +1,67 @@
+"""RESPONSES: the non-streaming Responses object: shape, `output_text`, usage, `max_output_tokens`."""
+
+from __future__ import annotations
+
+from ..exchange import Exchange
+from .case import Context, Failed, check
+from .expect import conforms, json_object, ok, show, usage_adds_up
+
+LIMIT = 16
+
+
+def response_text(response: dict) -> str:
+    """The text of every `output_text` part of every message item, joined."""
+    return "".join(
+        part.get("text", "")
+        for item in response.get("output") or [] if isinstance(item, dict) and item.get("type") == "message"
+        for part in item.get("content") or [] if isinstance(part, dict) and part.get("type") == "output_text"
+    )
+
+
+def _response(x: Exchange) -> dict:
+    ok(x)
+    body = json_object(x)
+    conforms(body, "Response")
+    return body
+
+
+@check("RESP-001")
+def response_shape(x: Exchange, ctx: Context) -> None:
+    body = _response(x)
+    messages = [i for i in body["output"] if isinstance(i, dict) and i.get("type") == "message"]
+    parts = [p for m in messages for p in m.get("content") or [] if isinstance(p, dict)]
+    if not any(p.get("type") == "output_text" for p in parts):
+        raise Failed("an output message with an output_text part", show(body["output"]))
+    usage = body.get("usage") or {}
+    missing = [k for k in ("input_tokens", "output_tokens", "total_tokens") if k not in usage]
+    if missing:
+        raise Failed("usage named input_tokens, output_tokens, total_tokens", f"missing {missing} in {show(usage)}")
+
+
+@check("RESP-002")
+def output_text_convenience(x: Exchange, ctx: Context) -> None:
+    body = _response(x)
+    if "output_text" not in body:
+        raise Failed("a top-level output_text", f"keys {sorted(body)}")
+    if body["output_text"] != response_text(body):
+        raise Failed(f"output_text equal to the output parts: {show(response_text(body), 120)}",
+                     show(body["output_text"], 120))
+
+
+@check("RESP-003")
+def response_usage_adds_up(x: Exchange, ctx: Context) -> None:
+    usage_adds_up(_response(x).get("usage"), "input_tokens", "output_tokens", "usage")
+
+
+@check("RESP-004")
+def max_output_tokens_respected(x: Exchange, ctx: Context) -> None:
+    body = _response(x)
+    used = (body.get("usage") or {}).get("output_tokens")
+    if not isinstance(used, int) or used > LIMIT:
+        raise Failed(f"output_tokens <= max_output_tokens ({LIMIT})", show(used))
+    state = body.get("status")
+    if state not in ("completed", "incomplete"):
+        raise Failed('status "completed" or "incomplete"', show(state))
+    reason = (body.get("incomplete_details") or {}).get("reason")
+    if state == "incomplete" and reason != "max_output_tokens":
+        raise Failed('incomplete_details.reason "max_output_tokens"', show(body.get("incomplete_details")))

@@ -1,0 +1,42 @@
+"""The catalogue and the cases agree: every requirement is checked, every check names a requirement."""
+
+from conformance.requirements import CATALOGUE, LEVELS, PROFILES, for_profile
+from conformance.suite.cases import CASES
+
+
+def _checked() -> set[str]:
+    return {check.requirement for case in CASES for check in case.checks}
+
+
+def test_every_requirement_has_a_check():
+    assert [r.id for r in CATALOGUE if r.id not in _checked()] == []
+
+
+def test_every_check_names_a_catalogued_requirement():
+    assert _checked() - {r.id for r in CATALOGUE} == set()
+
+
+def test_ids_unique_levels_valid_and_sources_named():
+    ids = [r.id for r in CATALOGUE]
+    assert len(ids) == len(set(ids))
+    for r in CATALOGUE:
+        assert r.levels and set(r.levels) <= set(PROFILES), r.id
+        assert set(r.levels.values()) <= set(LEVELS), r.id
+        assert r.statement and r.source and r.endpoints, r.id
+
+
+def test_case_ids_unique():
+    ids = [case.id for case in CASES]
+    assert len(ids) == len(set(ids))
+
+
+def test_profiles_differ_where_the_pages_differ():
+    crun = {r.id for r in for_profile("crun")}
+    openai = {r.id for r in for_profile("openai")}
+    assert {"AUTH-002", "USAGE-001", "CHAT-005", "COMP-002"} <= crun - openai
+    assert "USAGE-004" in openai - crun
+
+
+def test_a_live_run_stays_within_its_request_budget():
+    requests = sum(max(1, len(case.steps)) for case in CASES) + 1  # +1: model discovery
+    assert requests <= 80

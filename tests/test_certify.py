@@ -1,0 +1,100 @@
+"""`crun-conformance certify` end to end: the reference server passes everything, bad input exits 2 in one line."""
+
+import json
+import socket
+
+import pytest
+
+from conformance.cli import main
+from conformance.reference import ReferenceConfig, ReferenceServer
+from conformance.requirements import CATALOGUE
+
+KEY = "sk-certify-test-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def server():
+    with ReferenceServer(ReferenceConfig(api_key=KEY)) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def certified(server, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    code = main(["certify", "--base-url", server.base_url, "--api-key", KEY, "-q",
+                 "--report-json", str(out / "r.json"), "--report-md", str(out / "r.md"),
+                 "--junit-xml", str(out / "junit.xml")])
+    return code, json.loads((out / "r.json").read_text()), (out / "r.md").read_text(), (out / "junit.xml").read_text()
+
+
+def test_reference_server_passes_every_must_and_should(certified):
+    code, report, _, _ = certified
+    assert code == 0
+    bad = [(c["id"], c["case"], c["actual"]) for c in report["checks"] if c["outcome"] not in ("passed",)]
+    assert bad == []
+    assert report["summary"]["failed"] == report["summary"]["error"] == 0
+
+
+def test_every_requirement_of_the_profile_was_judged(certified):
+    _, report, _, _ = certified
+    judged = {c["id"] for c in report["checks"]}
+    assert judged == {r.id for r in CATALOGUE if r.level("crun")}
+
+
+def test_report_has_the_documented_shape_and_cost(certified):
+    _, report, _, _ = certified
+    assert set(report) == {"target", "summary", "cost", "checks"}
+    assert {"base_url", "profile", "models"} <= set(report["target"])
+    assert 50 <= report["cost"]["requests"] <= 80
+    assert report["cost"]["input_tokens"] + report["cost"]["output_tokens"] <= 10_000
+    for check in report["checks"]:
+        assert {"id", "level", "endpoint", "statement", "outcome", "expected", "actual", "duration_s"} <= set(check)
+
+
+def test_the_key_appears_in_no_report(certified):
+    _, report, markdown, junit = certified
+    for text in (json.dumps(report), markdown, junit):
+        assert KEY not in text
+
+
+def test_openai_profile_asks_less(server, tmp_path):
+    code = main(["certify", "--base-url", server.base_url, "--api-key", KEY, "--profile", "openai", "-q",
+                 "-k", "USAGE-00", "--report-json", str(tmp_path / "r.json")])
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert code == 0
+    assert {c["id"] for c in report["checks"]} == {"USAGE-002", "USAGE-003", "USAGE-004"}
+
+
+def test_without_base_url_it_certifies_the_embedded_reference_server(tmp_path, monkeypatch):
+    monkeypatch.delenv("CRUN_BASE_URL", raising=False)
+    code = main(["certify", "-q", "-k", "MODELS", "--report-json", str(tmp_path / "r.json")])
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert code == 0 and report["target"]["kind"] == "reference"
+    assert report["target"]["base_url"].startswith("http://127.0.0.1:")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--base-url", f"http://127.0.0.1:{_free_port()}/api/v1", "--api-key", KEY], "unreachable"),
+    (["--base-url", "ftp://example/api", "--api-key", KEY], "base URL must be an http(s) URL"),
+    (["--base-url", "http://127.0.0.1:9/api/v1"], "needs --api-key"),
+    (["--timeout", "0"], "--timeout must be a positive"),
+    (["-k", "NOTHING_MATCHES_THIS"], "no check ran"),
+])
+def test_bad_input_exits_2_with_one_line(argv, says, capsys, monkeypatch):
+    monkeypatch.delenv("CRUN_API_KEY", raising=False)
+    monkeypatch.delenv("CRUN_BASE_URL", raising=False)
+    assert main(["certify", "-q", *argv]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err and KEY not in err
+
+
+def test_a_wrong_key_is_a_usage_error_not_a_failed_certification(server, capsys):
+    assert main(["certify", "-q", "--base-url", server.base_url, "--api-key", "sk-wrong-0000000000"]) == 2
+    err = capsys.readouterr().err
+    assert "refused the API key" in err and "sk-wrong-0000000000" not in err
