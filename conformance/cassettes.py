@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import vcr
 from pytest_recording import network
+from vcr.errors import CannotOverwriteExistingCassetteException
 
 from .exchange import SECRET_HEADERS
 from .target import Target, TargetError
@@ -24,27 +25,57 @@ MANIFEST = "target.json"
 REPLAY_HOST = "http://replay.invalid"
 MATCH_ON = ("method", "path", "body")
 _SECRET_QUERY = ("key", "api_key", "api-key", "apikey", "token", "access_token")
+REDACTED = "REDACTED"
+RERECORD = ("re-record with `python -m pytest conformance/suite --target reference --record-mode=rewrite` "
+            "(or `--base-url URL --api-key KEY --record-mode=rewrite` for your gateway)")
 
 
-def _scrub_response(response: dict) -> dict:
-    headers = response.get("headers") or {}
-    for name in list(headers):
-        if name.lower() in SECRET_HEADERS:
-            headers[name] = ["REDACTED"]
-    return response
+class ReplayMismatch(Exception):
+    """A replayed case asked for a request its cassette does not hold."""
 
 
-def recorder(directory: Path, record_mode: str) -> vcr.VCR:
+def _scrubber(secrets: tuple[str, ...]):
+    """Remove credential headers, and any occurrence of the keys themselves, from a recorded response."""
+
+    def scrub(response: dict) -> dict:
+        headers = response.get("headers") or {}
+        for name in list(headers):
+            if name.lower() in SECRET_HEADERS:
+                headers[name] = [REDACTED]
+        body = response.get("body") or {}
+        data = body.get("string")
+        for secret in secrets:
+            if isinstance(data, bytes) and secret.encode() in data:
+                data = data.replace(secret.encode(), REDACTED.encode())
+            elif isinstance(data, str) and secret in data:
+                data = data.replace(secret, REDACTED)
+        if data is not None:
+            body["string"] = data
+        return response
+
+    return scrub
+
+
+def _anonymise_request(request: Any) -> Any:
+    """Record requests as if made to the replay host: the recording machine's address is nobody's business."""
+    parts = urlsplit(request.uri)
+    request.uri = REPLAY_HOST + parts.path + (f"?{parts.query}" if parts.query else "")
+    for name in [n for n in request.headers if n.lower() == "host"]:
+        del request.headers[name]
+    return request
+
+
+def recorder(directory: Path, record_mode: str, secrets: tuple[str, ...] = ()) -> vcr.VCR:
     """A VCR that scrubs every credential before anything is written."""
     return vcr.VCR(
         cassette_library_dir=str(directory),
         record_mode=record_mode,
         match_on=MATCH_ON,
-        filter_headers=[(name, "REDACTED") for name in sorted(SECRET_HEADERS)],
-        filter_query_parameters=[(name, "REDACTED") for name in _SECRET_QUERY],
-        before_record_response=_scrub_response,
+        filter_headers=[(name, REDACTED) for name in sorted(SECRET_HEADERS)],
+        filter_query_parameters=[(name, REDACTED) for name in _SECRET_QUERY],
+        before_record_request=_anonymise_request,
+        before_record_response=_scrubber(tuple(s for s in secrets if s)),
         decode_compressed_response=True,
-        allow_playback_repeats=False,
     )
 
 
@@ -60,7 +91,7 @@ def replay_target(directory: Path, profile: str | None = None) -> Target:
     try:
         manifest = json.loads((directory / MANIFEST).read_text())
     except FileNotFoundError:
-        raise TargetError(f"no recording in {directory}: record one with --record-mode=once") from None
+        raise TargetError(f"no recording in {directory}: {RERECORD}") from None
     except ValueError as exc:
         raise TargetError(f"{directory / MANIFEST} is not valid JSON: {exc}") from None
     return Target(REPLAY_HOST + manifest.get("base_path", ""), api_key="replay", kind="replay",
@@ -75,13 +106,17 @@ def has_recording(directory: Path) -> bool:
 class Library:
     """Opens the cassette of one case at a time; in replay the network is blocked while it is open."""
 
-    def __init__(self, directory: Path, record_mode: str) -> None:
+    def __init__(self, directory: Path, record_mode: str, secrets: tuple[str, ...] = ()) -> None:
         self.directory = directory
         self.record_mode = record_mode
-        self.vcr = recorder(directory, record_mode)
+        self.vcr = recorder(directory, record_mode, secrets)
 
     @contextlib.contextmanager
     def cassette(self, name: str) -> Iterator[Any]:
         blocking = network.blocking_context(allowed_hosts=[]) if self.record_mode == "none" else contextlib.nullcontext()
-        with blocking, self.vcr.use_cassette(f"{name}.yaml") as cassette:
-            yield cassette
+        try:
+            with blocking, self.vcr.use_cassette(f"{name}.yaml") as cassette:
+                yield cassette
+        except CannotOverwriteExistingCassetteException:
+            raise ReplayMismatch(f"case {name}: its request is not in {self.directory / (name + '.yaml')} "
+                                 f"(the request changed since recording, or the cassette is missing); {RERECORD}") from None

@@ -91,7 +91,7 @@ class ConformanceRun:
             key = opt("api_key") or os.environ.get("CRUN_API_KEY") or ""
             target = Target(self.base_url, key, "live", model, opt("messages_model"), self.profile, timeout)
         if self.kind != "replay" and self.record_mode != "none":
-            library = Library(self.cassette_dir, self.record_mode)
+            library = Library(self.cassette_dir, self.record_mode, secrets=(target.api_key,))
         session = ConformanceSession(target, library.cassette if library else None)
         ctx = session.context
         if library is not None and self.kind != "replay":

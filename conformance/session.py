@@ -13,6 +13,7 @@ import traceback
 from typing import Any, Callable, ContextManager
 
 from . import requirements
+from .cassettes import ReplayMismatch
 from .exchange import Exchange, Request
 from .outcome import Outcome
 from .suite.case import Case, Check, Context, Failed, Skipped, Unsupported
@@ -52,8 +53,7 @@ class ConformanceSession:
         if self._context is None:
             model, messages_model = self.target.model, self.target.messages_model
             if not model:
-                with self.cassette_for("discover_models"):
-                    found, claude = discover_models(self.caller)
+                found, claude = discover_models(self.caller)
                 model, messages_model = found, messages_model or claude
             self._context = Context(self.target, model, messages_model or model)
         return self._context
@@ -87,6 +87,8 @@ class ConformanceSession:
             outcome.outcome, outcome.actual = "skipped", str(exc)
         except TargetError:
             raise
+        except ReplayMismatch as exc:
+            outcome.outcome, outcome.actual = "error", str(exc)
         except Exception as exc:  # the check itself broke: report it as an error, not a verdict on the server
             frame = traceback.extract_tb(exc.__traceback__)[-1]
             outcome.outcome = "error"

@@ -1,0 +1,112 @@
+"""Cassettes: recorded once, replayed offline byte for byte, never holding a key."""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conformance.cassettes import REPLAY_HOST, Library, replay_target
+from conformance.cli import main
+from conformance.exchange import SECRET_HEADERS, Request
+from conformance.reference import ReferenceConfig, ReferenceServer
+from conformance.target import WRONG_KEY, Caller, Target
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMITTED = ROOT / "cassettes"
+KEY = "sk-recording-key-5f3a9c0e1d2b4a68"
+KEY_PATTERNS = [re.compile(p) for p in (r"Bearer\s+(?!REDACTED)[A-Za-z0-9_\-\.]{6,}", r"sk-[A-Za-z0-9_\-]{8,}",
+                                         r"crun-ref-[0-9a-f]{8,}", r"crun-reference-key")]
+
+
+def _interactions(directory: Path):
+    for path in sorted(directory.glob("*.yaml")):
+        for interaction in yaml.safe_load(path.read_text())["interactions"]:
+            yield path.name, interaction
+
+
+def test_committed_cassettes_cover_every_case_and_say_what_they_recorded():
+    manifest = json.loads((COMMITTED / "target.json").read_text())
+    assert manifest["base_path"] == "/api/v1" and manifest["model"]
+    assert len(list(COMMITTED.glob("*.yaml"))) >= 50
+
+
+def test_committed_cassettes_hold_no_secret():
+    for path in sorted(COMMITTED.glob("*")):
+        text = path.read_text()
+        for pattern in KEY_PATTERNS:
+            assert not pattern.search(text), f"{path.name}: {pattern.pattern}"
+    for name, interaction in _interactions(COMMITTED):
+        for part in ("request", "response"):
+            for header, values in (interaction[part].get("headers") or {}).items():
+                if header.lower() in SECRET_HEADERS:
+                    assert values == ["REDACTED"], f"{name}: {part} header {header}"
+        assert interaction["request"]["uri"].startswith(REPLAY_HOST), name
+
+
+@pytest.fixture(scope="module")
+def server():
+    with ReferenceServer(ReferenceConfig(api_key=KEY)) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def recorded(server, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("cassettes")
+    code = main(["certify", "-q", "--base-url", server.base_url, "--api-key", KEY, "--record", str(directory)])
+    assert code == 0
+    return directory
+
+
+def test_recording_leaves_neither_the_key_nor_the_wrong_key_behind(recorded):
+    for path in recorded.glob("*"):
+        text = path.read_text()
+        assert KEY not in text and WRONG_KEY not in text, path.name
+
+
+def test_replay_judges_the_recording_as_the_live_run_did(recorded, tmp_path):
+    code = main(["certify", "-q", "--replay", str(recorded), "--report-json", str(tmp_path / "r.json")])
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert code == 0
+    assert report["summary"]["failed"] == report["summary"]["error"] == 0
+    skipped = {c["id"] for c in report["checks"] if c["outcome"] == "skipped"}
+    assert skipped == {f"SDK-00{i}" for i in range(1, 7)}
+    assert {c["id"]: c["outcome"] for c in report["checks"]}["CAP-009"] == "passed"  # the stateful flow
+
+
+def test_stream_bodies_replay_byte_exact_from_another_address(server, tmp_path):
+    request = Request("POST", "/chat/completions", {"model": "gpt-5.4", "stream": True, "max_tokens": 50,
+                                                    "messages": [{"role": "user", "content": "count to 40"}]})
+    live_caller = Caller(Target(server.base_url, KEY))
+    try:
+        with Library(tmp_path, "all", secrets=(KEY,)).cassette("stream"):
+            live = live_caller.call(request)
+    finally:
+        live_caller.close()
+    replay_caller = Caller(Target(REPLAY_HOST + "/api/v1", "other-key", kind="replay"))
+    try:
+        with Library(tmp_path, "none").cassette("stream"):
+            replayed = replay_caller.call(Request(**{**request.__dict__, "auth": "x-api-key"}))
+    finally:
+        replay_caller.close()
+    assert live.body == replayed.body and len(live.events) > 40
+    assert [e.raw for e in live.events] == [e.raw for e in replayed.events]
+
+
+def test_a_request_the_cassette_does_not_hold_says_which_case_and_how_to_rerecord(recorded, tmp_path):
+    copy = tmp_path / "cassettes"
+    shutil.copytree(recorded, copy)
+    (copy / "chat_basic.yaml").unlink()
+    code = main(["certify", "-q", "--replay", str(copy), "-k", "chat_basic", "--report-json", str(tmp_path / "r.json")])
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert code == 1
+    errors = [c for c in report["checks"] if c["outcome"] == "error"]
+    assert errors and all("case chat_basic" in c["actual"] and "--record-mode=rewrite" in c["actual"] for c in errors)
+
+
+def test_replay_target_reads_the_manifest(recorded):
+    target = replay_target(recorded)
+    assert target.kind == "replay" and target.base_url == REPLAY_HOST + "/api/v1"
+    assert target.model == "gpt-5.4"
