@@ -58,11 +58,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 class _Collector:
-    """Receives the run's outcomes from the plugin when pytest finishes."""
+    """Hands the plugin the key (never via argv or environment) and receives the outcomes when pytest finishes."""
 
-    def __init__(self) -> None:
+    def __init__(self, api_key: str | None) -> None:
+        self.api_key = api_key
         self.run: Any = None
         self.report: dict | None = None
+
+    def pytest_configure(self, config: Any) -> None:
+        from .plugin import API_KEY
+
+        if self.api_key:
+            config.stash[API_KEY] = self.api_key
 
     def pytest_sessionfinish(self, session: Any) -> None:
         from .plugin import RUN
@@ -98,9 +105,7 @@ def certify(args: argparse.Namespace) -> int:
                         ("--junit-xml", args.junit_xml), ("-k", args.keyword)):
         if value:
             argv += [flag, value]
-    if args.api_key:
-        os.environ["CRUN_API_KEY"] = args.api_key  # kept out of argv, where a process listing would show it
-    collector = _Collector()
+    collector = _Collector(args.api_key)
     code = pytest.main(argv, plugins=[collector])
     run, built = collector.run, collector.report
     if run is not None and run.problem:

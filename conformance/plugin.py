@@ -24,6 +24,7 @@ from .target import DEFAULT_TIMEOUT_S, Target, TargetError
 
 TARGETS = ("live", "reference", "replay")
 RUN = pytest.StashKey["ConformanceRun"]()
+API_KEY = pytest.StashKey[str]()  # set by certify, so the key never travels in argv or the environment
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -88,7 +89,7 @@ class ConformanceRun:
         else:
             if not self.base_url:
                 raise TargetError("a live target needs --base-url or CRUN_BASE_URL")
-            key = opt("api_key") or os.environ.get("CRUN_API_KEY") or ""
+            key = self.config.stash.get(API_KEY, None) or opt("api_key") or os.environ.get("CRUN_API_KEY") or ""
             target = Target(self.base_url, key, "live", model, opt("messages_model"), self.profile, timeout)
         if self.kind != "replay" and self.record_mode != "none":
             library = Library(self.cassette_dir, self.record_mode, secrets=(target.api_key,))
