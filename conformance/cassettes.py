@@ -86,14 +86,29 @@ def write_manifest(directory: Path, target: Target, model: str, messages_model: 
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
 
 
-def replay_target(directory: Path, profile: str | None = None) -> Target:
-    """The target a cassette directory describes, reachable only through its cassettes."""
+def _manifest(directory: Path) -> dict:
     try:
         manifest = json.loads((directory / MANIFEST).read_text())
     except FileNotFoundError:
         raise TargetError(f"no recording in {directory}: {RERECORD}") from None
     except ValueError as exc:
         raise TargetError(f"{directory / MANIFEST} is not valid JSON: {exc}") from None
+    if not isinstance(manifest, dict):
+        raise TargetError(f"{directory / MANIFEST} must hold a JSON object")
+    return manifest
+
+
+def recorded_profile(directory: Path) -> str | None:
+    """The profile a recording was made under, or None when there is no readable recording."""
+    try:
+        return _manifest(directory).get("profile")
+    except TargetError:
+        return None
+
+
+def replay_target(directory: Path, profile: str | None = None) -> Target:
+    """The target a cassette directory describes, reachable only through its cassettes."""
+    manifest = _manifest(directory)
     return Target(REPLAY_HOST + manifest.get("base_path", ""), api_key="replay", kind="replay",
                   model=manifest.get("model"), messages_model=manifest.get("messages_model"),
                   profile=profile or manifest.get("profile", "crun"))

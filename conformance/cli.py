@@ -35,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     certify.add_argument("--api-key", default=None, help="its API key (env CRUN_API_KEY)")
     certify.add_argument("--model", default=os.environ.get("CRUN_MODEL"), help="model to test (env CRUN_MODEL)")
     certify.add_argument("--messages-model", default=None, help="model for /messages")
-    certify.add_argument("--profile", default="crun", choices=PROFILES)
+    certify.add_argument("--profile", default=None, choices=PROFILES,
+                         help="crun (default) or openai; a replay defaults to the recorded profile")
     certify.add_argument("--strict", action="store_true", help="SHOULD failures fail the certification too")
     certify.add_argument("--timeout", type=float, default=20.0, help="deadline per request, seconds (default 20)")
     certify.add_argument("--report-json", metavar="PATH")
@@ -92,7 +93,7 @@ def certify(args: argparse.Namespace) -> int:
     argv = [str(SUITE), "-p", "conformance.plugin", "-p", "no:cacheprovider", "--rootdir", str(SUITE.parent),
             "-c", os.devnull, "-o", "asyncio_default_fixture_loop_scope=function", "--disable-warnings",
             "--tb=no", "-rN", "--no-header", "-q" if not args.quiet else "-qq",
-            "--profile", args.profile, "--check-timeout", str(args.timeout)]
+            "--check-timeout", str(args.timeout)]
     if args.replay:
         argv += ["--target", "replay", "--cassette-dir", args.replay]
     elif args.base_url:
@@ -101,7 +102,7 @@ def certify(args: argparse.Namespace) -> int:
         argv += ["--target", "reference"]
     if args.record:
         argv += ["--cassette-dir", args.record, "--record-mode", "all"]
-    for flag, value in (("--model", args.model), ("--messages-model", args.messages_model),
+    for flag, value in (("--profile", args.profile), ("--model", args.model), ("--messages-model", args.messages_model),
                         ("--junit-xml", args.junit_xml), ("-k", args.keyword)):
         if value:
             argv += [flag, value]
@@ -124,7 +125,8 @@ def certify(args: argparse.Namespace) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from .reference import ReferenceConfig, serve as run_server
+    from .reference import ReferenceConfig
+    from .reference import serve as run_server
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0-65535, got {args.port}")

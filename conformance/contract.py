@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -88,7 +88,7 @@ def validate(schema_name: str, instance: object) -> list[Problem]:
     return validator(schema_name)(instance)
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator(schema_name: str) -> Callable[[object], list[Problem]]:
     """A compiled, cached check for one named schema."""
     schemas = document()["components"]["schemas"]

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from . import report as reports
-from .cassettes import Library, has_recording, replay_target, write_manifest
+from .cassettes import Library, has_recording, recorded_profile, replay_target, write_manifest
 from .outcome import Outcome
 from .requirements import PROFILES
 from .session import ConformanceSession
@@ -33,7 +33,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--api-key", default=None, help="API key for it (env CRUN_API_KEY); never printed or recorded")
     group.addoption("--model", default=None, help="model to test (env CRUN_MODEL; default: first of GET /models)")
     group.addoption("--messages-model", default=None, help="model for /messages (default: a Claude model if listed)")
-    group.addoption("--profile", default="crun", choices=PROFILES, help="which requirements apply (default crun)")
+    group.addoption("--profile", default=None, choices=PROFILES,
+                    help="which requirements apply (default crun, or the recorded one when replaying)")
     group.addoption("--target", default=None, choices=TARGETS,
                     help="live (with --base-url), reference (the embedded server) or replay (cassettes); "
                          "default: live with a base URL, else replay when cassettes exist, else reference")
@@ -58,7 +59,7 @@ class ConformanceRun:
         self.kind = opt("target") or ("live" if self.base_url else
                                       "replay" if has_recording(self.cassette_dir) else "reference")
         self.record_mode = opt("record_mode") or "none"
-        self.profile = opt("profile")
+        self.profile = opt("profile") or (recorded_profile(self.cassette_dir) if self.kind == "replay" else None) or "crun"
 
     def start(self) -> ConformanceSession:
         if self.problem:
@@ -77,9 +78,8 @@ class ConformanceRun:
         model = opt("model") or os.environ.get("CRUN_MODEL")
         library = None
         if self.kind == "replay":
-            target = replay_target(self.cassette_dir, opt("profile") if opt("profile") != "crun" else None)
+            target = replay_target(self.cassette_dir, self.profile)
             library = Library(self.cassette_dir, "none")
-            self.profile = target.profile
         elif self.kind == "reference":
             from .reference import ReferenceConfig, ReferenceServer
 

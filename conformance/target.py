@@ -48,7 +48,7 @@ class Target:
             raise TargetError(f"base URL must be an http(s) URL such as https://api.crun.ai/api/v1, got {self.base_url!r}")
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
 
-    def with_models(self, model: str, messages_model: str) -> "Target":
+    def with_models(self, model: str, messages_model: str) -> Target:
         return replace(self, model=model, messages_model=messages_model)
 
     def auth_headers(self, auth: str) -> dict[str, str]:

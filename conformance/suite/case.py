@@ -39,7 +39,7 @@ class Unsupported(Exception):
 class Context:
     """What checks may know about the run; the key itself stays in `target` and never reaches a report."""
 
-    target: "Target"
+    target: Target
     model: str
     messages_model: str
 
@@ -88,9 +88,9 @@ class Case:
     endpoint: str
     checks: tuple[Check, ...]
     steps: tuple[Step, ...] = ()
-    perform: Callable[["Caller", Context], list[Any]] | None = None
+    perform: Callable[[Caller, Context], list[Any]] | None = None
 
-    def run(self, caller: "Caller", ctx: Context) -> list[Any]:
+    def run(self, caller: Caller, ctx: Context) -> list[Any]:
         if self.perform is not None:
             return self.perform(caller, ctx)
         exchanges: list[Exchange] = []

@@ -9,8 +9,14 @@ from __future__ import annotations
 
 from ..exchange import Request
 from ..requirements import ALL, CHAT, COMPLETIONS, MESSAGES, MODELS, RESPONSES
-from . import auth, bodies, capabilities as cap, chat, chat_stream as cs, completions as comp, errors, messages as msg
-from . import messages_stream as ms, models, params, responses as resp, responses_stream as rs, sdk, usage
+from . import auth, bodies, chat, errors, models, params, sdk, usage
+from . import capabilities as cap
+from . import chat_stream as cs
+from . import completions as comp
+from . import messages as msg
+from . import messages_stream as ms
+from . import responses as resp
+from . import responses_stream as rs
 from .bodies import PATHS, UNKNOWN_MODEL
 from .case import Case, send
 

@@ -86,10 +86,10 @@ def _tokens(value: Any) -> tuple[int, int]:
     return int(inp), int(out)
 
 
-def probe(operation: str, call: Callable[[Context], Any]) -> Callable[["Caller", Context], list[SdkResult]]:
+def probe(operation: str, call: Callable[[Context], Any]) -> Callable[[Caller, Context], list[SdkResult]]:
     """A case's `perform`: make one SDK call, count its cost, keep its value or its exception."""
 
-    def perform(caller: "Caller", ctx: Context) -> list[SdkResult]:
+    def perform(caller: Caller, ctx: Context) -> list[SdkResult]:
         if ctx.replay:
             return [SdkResult(operation)]
         try:
