@@ -41,6 +41,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--check-timeout", type=float, default=DEFAULT_TIMEOUT_S,
                     help=f"deadline per request in seconds (default {DEFAULT_TIMEOUT_S:g})")
     group.addoption("--cassette-dir", default=None, help="cassette directory (default: cassettes/ in the rootdir)")
+    group.addoption("--fuzz", action="store_true", help="also fuzz the target from openapi/ with schemathesis (FUZZ-*)")
+    group.addoption("--fuzz-examples", type=int, default=None,
+                    help="generated cases per operation and mode (default 25 on the reference server, 5 elsewhere)")
     group.addoption("--report-json", default=None, help="write the JSON report here")
     group.addoption("--report-md", default=None, help="write the Markdown report here")
 
@@ -99,6 +102,30 @@ class ConformanceRun:
             write_manifest(self.cassette_dir, target, ctx.model, ctx.messages_model)
         return session
 
+    def fuzz(self) -> None:
+        """Add the FUZZ-* outcomes: schemathesis against the same target, or skipped on a replay."""
+        from .fuzz import run_fuzz
+        from .outcome import Outcome
+        from .requirements import FUZZ_REQUIREMENTS
+
+        try:
+            session = self.session or self._start()
+        except TargetError as exc:
+            self.problem = self.problem or f"target unusable: {exc}"
+            return
+        self.session = session
+        if session.target.kind == "replay":
+            session.outcomes += [
+                Outcome(r.id, r.level(self.profile) or "-", ", ".join(r.endpoints), r.statement, "fuzz", "skipped",
+                        actual="fuzzing needs a live or reference target; schemathesis traffic is not recorded")
+                for r in FUZZ_REQUIREMENTS]
+            return
+        ctx = session.context
+        outcomes, sent = run_fuzz(session.target.with_models(ctx.model, ctx.messages_model),
+                                  self.config.getoption("fuzz_examples"))
+        session.outcomes += [o for o in outcomes if _applies(o.id, self.profile)]
+        session.caller.cost.add(sent)
+
     def stop(self) -> None:
         if self.session is not None:
             self.session.close()
@@ -154,6 +181,8 @@ def verdict(outcome: Outcome) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash[RUN]
+    if session.config.getoption("fuzz"):
+        run.fuzz()
     built = run.report()
     if built is not None:
         reports.write(built, run.outcomes, session.config.getoption("report_json"),

@@ -31,6 +31,7 @@ OPENAI_COMPLETIONS = "OpenAI API reference: Completions (legacy)"
 OPENAI_RESPONSES = "OpenAI API reference: Responses and its streaming events"
 OPENAI_ERRORS = "OpenAI API reference: error codes and the error object"
 ANTHROPIC = "Anthropic API reference: Messages, streaming messages and errors"
+CONTRACT = "The wire contract, openapi/crun.yaml, as schemathesis judges it"
 SDKS = "CRUN LLM overview (seeds/002): official SDKs work by changing only base URL and key"
 
 
@@ -190,6 +191,25 @@ CATALOGUE: tuple[Requirement, ...] = (
     _r("SDK-006", MESSAGES, "The anthropic SDK's message stream yields the final message.", SDKS, **_both("MUST")),
 )
 
+FUZZ_REQUIREMENTS: tuple[Requirement, ...] = (
+    # Fuzzing: schemathesis generates requests from the contract and judges the answers (certify --fuzz)
+    _r("FUZZ-001", ALL, "Every generated request, valid or not, gets an answer, and never a 5xx status.",
+       CONTRACT, crun="MUST", openai="MUST"),
+    _r("FUZZ-002", ALL, "Every status code answered to a generated request is documented for the operation.",
+       CONTRACT, crun="SHOULD", openai="SHOULD"),
+    _r("FUZZ-003", ALL, "Every response to a generated request has a Content-Type documented for its status.",
+       CONTRACT, crun="MUST", openai="MUST"),
+    _r("FUZZ-004", ALL, "Every response body, and every event of every stream, matches the contract's schema.",
+       CONTRACT, crun="MUST", openai="MUST"),
+    _r("FUZZ-005", ALL, "A request that breaks the request schema is refused with a 4xx status.",
+       CONTRACT, crun="MUST", openai="MUST"),
+    _r("FUZZ-006", ALL, "Auth is enforced under both schemes: no key, a wrong bearer token or a wrong X-API-KEY "
+       "is refused with 401 or 403.", CONTRACT, crun="MUST", openai="MUST"),
+    _r("FUZZ-007", ALL, "A method the contract does not declare on a path is refused with 405 and an Allow header.",
+       CONTRACT, crun="SHOULD", openai="SHOULD"),
+)
+
+CATALOGUE += FUZZ_REQUIREMENTS
 BY_ID: dict[str, Requirement] = {r.id: r for r in CATALOGUE}
 
 
