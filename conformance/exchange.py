@@ -13,7 +13,16 @@ from typing import Any
 from .sse import Event
 
 _UNSET = object()
+MASK = "***"
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "cookie", "set-cookie", "proxy-authorization"})
+
+
+def mask(text: str, *secrets: str) -> str:
+    """The text with every secret replaced by ***: what a report may show of anything a server sent."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, MASK)
+    return text
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any, Callable, ContextManager
 
 from . import requirements
 from .cassettes import ReplayMismatch
-from .exchange import Exchange, Request
+from .exchange import Exchange, Request, mask
 from .outcome import Outcome
 from .suite.case import Case, Check, Context, Failed, Skipped, Unsupported
 from .target import Caller, Target, TargetError
@@ -71,14 +71,15 @@ class ConformanceSession:
         requirement = requirements.get(check.requirement)
         outcome = Outcome(id=requirement.id, level=requirement.level(self.target.profile) or "-",
                           endpoint=case.endpoint, statement=requirement.statement, case=case.id, outcome="passed")
-        started = time.monotonic()
         made: list[Any] = []
-        spent = 0.0
+        spent = judging = 0.0
         try:
             made, spent = self.exchanges(case)
             if not made:
                 raise Failed("a request to be made", "the case made no request")
+            started = time.monotonic()
             check.judge(made, self.context)
+            judging = time.monotonic() - started
         except Failed as exc:
             outcome.outcome, outcome.expected, outcome.actual = "failed", exc.expected, exc.actual
         except Unsupported as exc:
@@ -93,9 +94,12 @@ class ConformanceSession:
             frame = traceback.extract_tb(exc.__traceback__)[-1]
             outcome.outcome = "error"
             outcome.actual = f"{type(exc).__name__}: {exc} (at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno})"
-        outcome.duration_s = round(spent + time.monotonic() - started, 4)
+        outcome.duration_s = round(spent + judging, 4)
         if outcome.outcome in ("failed", "error"):
             outcome.exchange = "\n".join(x.summary() for x in made if isinstance(x, Exchange))
+        secrets = self.context.never_echoed
+        outcome.expected, outcome.actual, outcome.exchange = (
+            mask(text, *secrets) for text in (outcome.expected, outcome.actual, outcome.exchange))
         self.outcomes.append(outcome)
         return outcome
 

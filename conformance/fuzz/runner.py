@@ -48,6 +48,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from ..contract import contract_path
+from ..exchange import MASK, mask
 from ..outcome import Outcome
 from ..requirements import CHAT, COMPLETIONS, MESSAGES, RESPONSES
 from ..session import discover_models
@@ -62,7 +63,6 @@ __all__ = ["CHECKS", "load_schema", "mask", "run_fuzz", "shape"]
 
 MAX_STREAM_EVENTS = 1000  # above a whole stream of the capped outputs; schemathesis reads only 20 by default
 OUTPUT_TOKEN_CAP = 16
-MASK = "***"
 
 CheckFunction = Callable[..., Any]
 
@@ -161,11 +161,6 @@ def _is_integral(value: Any) -> bool:
     if isinstance(value, bool):
         return False
     return isinstance(value, int) or isinstance(value, float) and value.is_integer()
-
-
-def mask(text: str, key: str) -> str:
-    """The text with the key replaced by ***; schemathesis masks auth headers too, this also catches echoes."""
-    return text.replace(key, MASK) if key else text
 
 
 @dataclass

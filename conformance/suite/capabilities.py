@@ -66,8 +66,11 @@ def _json_matching(text: Any, schema: dict | None, where: str) -> None:
 
 
 def _first_message(body: dict) -> dict:
-    choices = body.get("choices") or [{}]
-    return (choices[0] or {}).get("message") or {}
+    choices = body.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise Failed("choices as a non-empty list of choice objects", show(choices))
+    message = choices[0].get("message")
+    return message if isinstance(message, dict) else {}
 
 
 @check("CAP-001")

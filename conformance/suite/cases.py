@@ -120,7 +120,7 @@ CAPABILITY_CASES = [
 
 SDK_CASES = [
     Case(f"sdk_{requirement.requirement.lower().replace('-', '_')}", endpoint, checks=(requirement,),
-         perform=sdk.probe(operation, sdk.OPERATIONS[operation]))
+         perform=sdk.probe(operation))
     for requirement, endpoint, operation in (
         (sdk.openai_chat, CHAT, "chat.completions.create"),
         (sdk.openai_chat_stream, CHAT, "chat.completions.create(stream=True)"),

@@ -7,14 +7,16 @@ httpx2, which cassettes cannot replay, and replay runs skip them.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any
 
+from pydantic import BaseModel
+
+from ..target import Caller
 from .bodies import MAX_OUTPUT_TOKENS, MAX_TOKENS, PROMPT
 from .case import Context, Failed, Skipped, check
-
-if TYPE_CHECKING:
-    from ..target import Caller
 
 REPLAY_REASON = "the official SDKs send with httpx2, which cassettes cannot replay; run against a live or reference target"
 
@@ -44,36 +46,36 @@ def _anthropic(ctx: Context):
                                timeout=ctx.target.timeout_s)
 
 
-def _chat(ctx: Context):
-    return _openai(ctx).chat.completions.create(model=ctx.model, max_tokens=MAX_TOKENS,
-                                                messages=[{"role": "user", "content": PROMPT}])
+def _chat(client, ctx: Context):
+    return client.chat.completions.create(model=ctx.model, max_tokens=MAX_TOKENS,
+                                          messages=[{"role": "user", "content": PROMPT}])
 
 
-def _chat_stream(ctx: Context):
-    with _openai(ctx).chat.completions.create(model=ctx.model, max_tokens=MAX_TOKENS, stream=True,
-                                              messages=[{"role": "user", "content": PROMPT}]) as stream:
+def _chat_stream(client, ctx: Context):
+    with client.chat.completions.create(model=ctx.model, max_tokens=MAX_TOKENS, stream=True,
+                                        messages=[{"role": "user", "content": PROMPT}]) as stream:
         return list(stream)
 
 
-def _response(ctx: Context):
-    return _openai(ctx).responses.create(model=ctx.model, input=PROMPT, max_output_tokens=MAX_OUTPUT_TOKENS)
+def _response(client, ctx: Context):
+    return client.responses.create(model=ctx.model, input=PROMPT, max_output_tokens=MAX_OUTPUT_TOKENS)
 
 
-def _response_stream(ctx: Context):
-    with _openai(ctx).responses.stream(model=ctx.model, input=PROMPT, max_output_tokens=MAX_OUTPUT_TOKENS) as stream:
+def _response_stream(client, ctx: Context):
+    with client.responses.stream(model=ctx.model, input=PROMPT, max_output_tokens=MAX_OUTPUT_TOKENS) as stream:
         for _ in stream:
             pass
         return stream.get_final_response()
 
 
-def _message(ctx: Context):
-    return _anthropic(ctx).messages.create(model=ctx.messages_model, max_tokens=MAX_TOKENS,
-                                           messages=[{"role": "user", "content": PROMPT}])
+def _message(client, ctx: Context):
+    return client.messages.create(model=ctx.messages_model, max_tokens=MAX_TOKENS,
+                                  messages=[{"role": "user", "content": PROMPT}])
 
 
-def _message_stream(ctx: Context):
-    with _anthropic(ctx).messages.stream(model=ctx.messages_model, max_tokens=MAX_TOKENS,
-                                         messages=[{"role": "user", "content": PROMPT}]) as stream:
+def _message_stream(client, ctx: Context):
+    with client.messages.stream(model=ctx.messages_model, max_tokens=MAX_TOKENS,
+                                messages=[{"role": "user", "content": PROMPT}]) as stream:
         return stream.get_final_message()
 
 
@@ -83,20 +85,45 @@ def _tokens(value: Any) -> tuple[int, int]:
         usage = next((c.usage for c in reversed(value) if getattr(c, "usage", None)), None)
     inp = getattr(usage, "input_tokens", None) or getattr(usage, "prompt_tokens", None) or 0
     out = getattr(usage, "output_tokens", None) or getattr(usage, "completion_tokens", None) or 0
-    return int(inp), int(out)
+    return (inp, out) if isinstance(inp, int) and isinstance(out, int) else (0, 0)
 
 
-def probe(operation: str, call: Callable[[Context], Any]) -> Callable[[Caller, Context], list[SdkResult]]:
-    """A case's `perform`: make one SDK call, count its cost, keep its value or its exception."""
+def _within_deadline(call: Callable[[], Any], client: Any, deadline_s: float) -> Any:
+    """Run an SDK call under one overall deadline: its own timeout is per read, which an endless stream never trips."""
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = call()
+        except BaseException as exc:  # handed to the caller's thread below
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="conformance-sdk", daemon=True)
+    worker.start()
+    worker.join(deadline_s)
+    if worker.is_alive():
+        client.close()
+        raise TimeoutError(f"deadline of {deadline_s:g} s exceeded; the SDK call was abandoned")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def probe(operation: str) -> Callable[[Caller, Context], list[SdkResult]]:
+    """A case's `perform`: make one SDK call within the deadline, count its cost, keep its value or its exception."""
+    make_client, call = OPERATIONS[operation]
 
     def perform(caller: Caller, ctx: Context) -> list[SdkResult]:
         if ctx.replay:
             return [SdkResult(operation)]
+        client = make_client(ctx)
         try:
-            value = call(ctx)
+            value = _within_deadline(lambda: call(client, ctx), client, ctx.target.timeout_s)
         except Exception as exc:  # the SDK's own exception is the finding
             caller.cost.add(1)
             return [SdkResult(operation, error=exc)]
+        finally:
+            client.close()
         caller.cost.add(1, *_tokens(value))
         return [SdkResult(operation, value=value)]
 
@@ -113,54 +140,69 @@ def _value(result: SdkResult, ctx: Context) -> Any:
     return result.value
 
 
+def _parsed(items: Any, what: str, value: Any) -> list:
+    """The SDK parsed `items` into a list of its typed models (an unparsed dict means the SDK gave up on them)."""
+    if not isinstance(items, list) or not items or not all(isinstance(i, BaseModel) for i in items):
+        raise Failed(f"{what} parsed by the SDK into a non-empty list of typed objects", repr(value)[:240])
+    return items
+
+
 @check("SDK-001")
 def openai_chat(result: SdkResult, ctx: Context) -> None:
     completion = _value(result, ctx)
-    if not completion.choices or completion.choices[0].message.role != "assistant":
+    choice = _parsed(getattr(completion, "choices", None), "choices", completion)[0]
+    if getattr(getattr(choice, "message", None), "role", None) != "assistant":
         raise Failed("a parsed completion with an assistant message", repr(completion)[:240])
 
 
 @check("SDK-002")
 def openai_chat_stream(result: SdkResult, ctx: Context) -> None:
     chunks = _value(result, ctx)
-    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    text = "".join(getattr(c.choices[0].delta, "content", None) or "" for c in chunks
+                   if isinstance(getattr(c, "choices", None), list) and c.choices and isinstance(c.choices[0], BaseModel))
     if not chunks or not text:
-        raise Failed("a stream of chunks with text", f"{len(chunks)} chunks, text {text!r}")
+        raise Failed("a stream of parsed chunks with text", f"{len(chunks)} chunks, text {text!r}")
+
+
+def _response_with_text(result: SdkResult, ctx: Context, what: str) -> None:
+    response = _value(result, ctx)
+    _parsed(getattr(response, "output", None), "output", response)
+    if not getattr(response, "output_text", None):
+        raise Failed(f"{what} with output_text", repr(response)[:240])
 
 
 @check("SDK-003")
 def openai_response(result: SdkResult, ctx: Context) -> None:
-    response = _value(result, ctx)
-    if not response.output_text:
-        raise Failed("a parsed response with output_text", repr(response)[:240])
+    _response_with_text(result, ctx, "a parsed response")
 
 
 @check("SDK-004")
 def openai_response_stream(result: SdkResult, ctx: Context) -> None:
-    response = _value(result, ctx)
-    if not response.output_text:
-        raise Failed("a final response with output_text", repr(response)[:240])
+    _response_with_text(result, ctx, "a final streamed response")
+
+
+def _assistant_message(result: SdkResult, ctx: Context, what: str) -> None:
+    message = _value(result, ctx)
+    _parsed(getattr(message, "content", None), "content", message)
+    if getattr(message, "role", None) != "assistant":
+        raise Failed(f"{what} from the assistant", repr(message)[:240])
 
 
 @check("SDK-005")
 def anthropic_message(result: SdkResult, ctx: Context) -> None:
-    message = _value(result, ctx)
-    if message.role != "assistant" or not message.content:
-        raise Failed("a parsed assistant message with content", repr(message)[:240])
+    _assistant_message(result, ctx, "a parsed message")
 
 
 @check("SDK-006")
 def anthropic_message_stream(result: SdkResult, ctx: Context) -> None:
-    message = _value(result, ctx)
-    if message.role != "assistant" or not message.content:
-        raise Failed("a final assistant message with content", repr(message)[:240])
+    _assistant_message(result, ctx, "a final streamed message")
 
 
 OPERATIONS = {
-    "chat.completions.create": _chat,
-    "chat.completions.create(stream=True)": _chat_stream,
-    "responses.create": _response,
-    "responses.stream": _response_stream,
-    "messages.create": _message,
-    "messages.stream": _message_stream,
+    "chat.completions.create": (_openai, _chat),
+    "chat.completions.create(stream=True)": (_openai, _chat_stream),
+    "responses.create": (_openai, _response),
+    "responses.stream": (_openai, _response_stream),
+    "messages.create": (_anthropic, _message),
+    "messages.stream": (_anthropic, _message_stream),
 }
