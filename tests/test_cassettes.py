@@ -110,3 +110,17 @@ def test_replay_target_reads_the_manifest(recorded):
     target = replay_target(recorded)
     assert target.kind == "replay" and target.base_url == REPLAY_HOST + "/api/v1"
     assert target.model == "gpt-5.4"
+
+
+def test_a_recording_of_a_broken_server_replays_to_the_same_failure(tmp_path):
+    """Recorded from a server without automatic stream usage (CRUN's USAGE-001), replay fails USAGE-001 too."""
+    directory = tmp_path / "broken"
+    verdicts = {}
+    with ReferenceServer(ReferenceConfig(api_key=KEY, faults=frozenset({"usage_only_when_asked"}))) as broken:
+        for mode, argv in (("live", ["--base-url", broken.base_url, "--api-key", KEY, "--record", str(directory)]),
+                           ("replay", ["--replay", str(directory)])):
+            report = tmp_path / f"{mode}.json"
+            code = main(["certify", "-q", "-k", "USAGE", *argv, "--report-json", str(report)])
+            failed = {c["id"] for c in json.loads(report.read_text())["checks"] if c["outcome"] == "failed"}
+            verdicts[mode] = (code, failed)
+    assert verdicts["live"] == verdicts["replay"] == (1, {"USAGE-001"})

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from . import chat, completions, messages, models, responses
 from .config import DEFAULT_CONFIG, ReferenceConfig
 from .errors import ApiError, on_api_error, on_http_error, on_server_error
+from .faults import GarbledJson
 
 
 def create_app(config: ReferenceConfig = DEFAULT_CONFIG) -> Starlette:
@@ -33,4 +34,6 @@ def create_app(config: ReferenceConfig = DEFAULT_CONFIG) -> Starlette:
     app.router.redirect_slashes = False  # a trailing slash is an unknown URL (JSON 404), not a redirect
     app.state.config = config
     app.state.responses = responses.ResponseStore()
+    if "json_garbage" in config.faults:
+        app.add_middleware(GarbledJson)
     return app

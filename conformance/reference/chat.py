@@ -43,13 +43,19 @@ class Choice:
 
 async def create(request: Request) -> Response:
     config = authenticate(request)
+    faults = config.faults
     body = await v.read_json(request)
     info = v.model(body, config)
     prompt = read_messages(v.array(body, "messages", required=True))
     stream = bool(v.boolean(body, "stream"))
-    seed = read_sampling(body)
+    seed = read_sampling(body, faults)
     n = v.integer(body, "n", 1, 8) or 1
-    limit = cap(min_limit(v.integer(body, "max_tokens", 1), v.integer(body, "max_completion_tokens", 1)), info)
+    if "chat_n_ignored" in faults:
+        n = 1
+    asked = min_limit(v.integer(body, "max_tokens", 1), v.integer(body, "max_completion_tokens", 1))
+    if "huge_max_tokens_refused" in faults and asked is not None and asked > info.max_output_tokens:
+        raise invalid("max_tokens", f"expected at most {info.max_output_tokens} for {info.id}, but got {asked}.")
+    limit = cap(None if "chat_max_tokens_ignored" in faults else asked, info)
     stop = v.stop_sequences(body, "stop", 4)
     fmt = read_response_format(body)
     tools = read_tools(body, prompt)
@@ -67,11 +73,19 @@ async def create(request: Request) -> Response:
         for i in range(n)
     ]
     usage = chat_usage(prompt.tokens, sum(len(c.out.tokens) for c in choices))
+    if "chat_usage_miscounted" in faults:
+        usage["total_tokens"] += 1
     head = {"id": new_id("chatcmpl-"), "created": now(), "model": info.id}
     if stream:
-        return event_stream(stream_events(head, choices, usage if wants_usage(include_usage) else None))
-    return json_response({**envelope(head, "chat.completion"), "choices": [message_choice(c) for c in choices],
-                          "usage": usage, "system_fingerprint": None})
+        streamed_usage = usage if wants_usage(include_usage, faults) else None
+        return event_stream(stream_events(head, choices, streamed_usage, faults), faults)
+    completion = {**envelope(head, "chat.completion"), "choices": [message_choice(c) for c in choices],
+                  "usage": usage, "system_fingerprint": None}
+    if "chat_choices_not_list" in faults:
+        completion["choices"] = completion["choices"][0]
+    if "chat_body_off_schema" in faults:
+        del completion["id"]
+    return json_response(completion)
 
 
 def min_limit(*limits: int | None) -> int | None:
@@ -80,9 +94,9 @@ def min_limit(*limits: int | None) -> int | None:
     return min(given) if given else None
 
 
-def read_sampling(body: dict) -> int | None:
+def read_sampling(body: dict, faults: frozenset[str]) -> int | None:
     """Range-check the sampling fields chat and legacy completions share; the seed is the one that matters."""
-    v.number(body, "temperature", 0, 2)
+    v.temperature(body, 2, faults)
     v.number(body, "top_p", 0, 1)
     v.number(body, "presence_penalty", -2, 2)
     v.number(body, "frequency_penalty", -2, 2)
@@ -92,8 +106,12 @@ def read_sampling(body: dict) -> int | None:
     return v.integer(body, "seed", -(2 ** 63), 2 ** 64 - 1)
 
 
-def wants_usage(include_usage: bool | None) -> bool:
+def wants_usage(include_usage: bool | None, faults: frozenset[str] = frozenset()) -> bool:
     """CRUN sends usage in a stream unless the client explicitly says `include_usage: false`."""
+    if "no_stream_usage" in faults:
+        return False
+    if "usage_only_when_asked" in faults:
+        return include_usage is True
     return include_usage is not False
 
 
@@ -236,16 +254,24 @@ def message_choice(choice: Choice) -> dict:
 
 # Streaming ----------------------------------------------------------------------------------------
 
-def stream_events(head: dict, choices: list[Choice], usage: dict | None) -> Iterator[bytes]:
+def stream_events(head: dict, choices: list[Choice], usage: dict | None,
+                  faults: frozenset[str] = frozenset()) -> Iterator[bytes]:
     """Chunks for every choice (interleaved, one choice per chunk), the usage chunk, then the done marker."""
-    per_choice = [choice_deltas(choice) for choice in choices]
-    for round_ in zip_longest(*per_choice):
-        for delta in round_:
-            if delta is not None:
-                yield sse(chunk(head, [delta]))
-    if usage is not None:
-        yield usage_chunk(head, usage)
-    yield done_marker()
+    per_choice = [choice_deltas(choice, faults) for choice in choices]
+    chunks = [chunk(head, [delta]) for round_ in zip_longest(*per_choice) for delta in round_ if delta is not None]
+    if usage is not None and "usage_chunk_with_choices" in faults:
+        chunks[-1]["usage"] = usage
+    elif usage is not None:
+        chunks += [usage_chunk(head, usage) for _ in range(2 if "stream_usage_twice" in faults else 1)]
+    for index, data in enumerate(chunks):
+        if "chat_chunk_object_wrong" in faults:
+            data["object"] = "chat.completion"
+        if "chat_chunk_ids_vary" in faults:
+            data["id"] = new_id("chatcmpl-")
+        event = sse(data)
+        yield event[:len(event) // 2] + b"\n\n" if index == 1 and "chat_chunk_invalid_json" in faults else event
+    if "chat_no_done" not in faults:
+        yield done_marker()
 
 
 def envelope(head: dict, kind: str) -> dict:
@@ -257,28 +283,29 @@ def chunk(head: dict, choices: list[dict], **extra: Any) -> dict:
     return {**envelope(head, "chat.completion.chunk"), "choices": choices, **extra}
 
 
-def usage_chunk(head: dict, usage: dict) -> bytes:
+def usage_chunk(head: dict, usage: dict) -> dict:
     """Usage on its own chunk with `choices: []`, after every choice finished, before the done marker."""
-    return sse(chunk(head, [], usage=usage))
+    return chunk(head, [], usage=usage)
 
 
 def done_marker() -> bytes:
     return DONE
 
 
-def choice_deltas(choice: Choice) -> Iterator[dict]:
+def choice_deltas(choice: Choice, faults: frozenset[str] = frozenset()) -> Iterator[dict]:
     """One choice's stream: the role, one token per chunk, then exactly one finish_reason."""
     out = choice.out
+    role = {} if "chat_no_role" in faults else {"role": "assistant"}
 
     def delta(content: dict, finish: str | None = None, logprobs: dict | None = None) -> dict:
         return {"index": choice.index, "delta": content, "logprobs": logprobs, "finish_reason": finish}
 
     if out.tool:
-        yield delta({"role": "assistant", "content": None, "tool_calls": [{"index": 0, **tool_call(choice, "")}]})
+        yield delta({**role, "content": None, "tool_calls": [{"index": 0, **tool_call(choice, "")}]})
         for token in out.tokens:
             yield delta({"tool_calls": [{"index": 0, "function": {"arguments": token}}]})
     else:
-        yield delta({"role": "assistant", "content": "", "refusal": None})
+        yield delta({**role, "content": "", "refusal": None})
         for token in out.tokens:
             yield delta({"content": token}, logprobs=logprobs_of(choice, (token,)))
-    yield delta({}, FINISH_REASONS[out.finish])
+    yield delta({}, None if "chat_no_finish_reason" in faults else FINISH_REASONS[out.finish])

@@ -17,18 +17,19 @@ from .auth import authenticate
 from .chat import min_limit, read_sampling
 from .errors import invalid
 from .model import Prompt, cap, generate
-from .wire import json_response, new_id, now
+from .wire import DONE, event_stream, json_response, new_id, now, sse
 
 FINISH_REASONS = {"stop": "stop", "stop_sequence": "stop", "length": "length"}
 
 
 async def create(request: Request) -> Response:
     config = authenticate(request)
+    faults = config.faults
     body = await v.read_json(request)
     info = v.model(body, config)
-    refuse_stream(body)
+    stream = refuse_stream(body, faults)
     prompts = read_prompts(body.get("prompt"))
-    seed = read_sampling(body)
+    seed = read_sampling(body, faults)
     n = v.integer(body, "n", 1, 8) or 1
     v.integer(body, "best_of", 1, 20)
     v.integer(body, "logprobs", 0, 5)
@@ -44,18 +45,28 @@ async def create(request: Request) -> Response:
             completion_tokens += len(out.tokens)
             choices.append({"text": text + out.text if echo else out.text, "index": p * n + i, "logprobs": None,
                             "finish_reason": FINISH_REASONS[out.finish]})
+            if "completions_chat_shaped" in faults:
+                choices[-1]["message"] = {"role": "assistant", "content": choices[-1].pop("text")}
     usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
              "total_tokens": prompt_tokens + completion_tokens}
-    return json_response({"id": new_id("cmpl-"), "object": "text_completion", "created": now(), "model": info.id,
-                          "choices": choices, "usage": usage, "system_fingerprint": None})
+    completion = {"id": new_id("cmpl-"), "object": "text_completion", "created": now(), "model": info.id,
+                  "choices": choices, "usage": usage, "system_fingerprint": None}
+    if stream:
+        return event_stream([sse(completion), DONE], faults)
+    return json_response(completion)
 
 
-def refuse_stream(body: dict) -> None:
-    """The no-stream rule of CRUN's legacy endpoint."""
+def refuse_stream(body: dict, faults: frozenset[str] = frozenset()) -> bool:
+    """The no-stream rule of CRUN's legacy endpoint; True only when a fault lets the request stream."""
     if v.boolean(body, "stream"):
+        if "completions_stream_500" in faults:
+            raise RuntimeError("streaming is not implemented")
+        if "completions_stream" in faults:
+            return True
         raise invalid("stream", "streaming is not supported on /completions in this compatibility layer; "
                                 "send stream: false, or use /chat/completions or /responses to stream.",
                       "unsupported_parameter")
+    return False
 
 
 def read_prompts(value: Any) -> list[tuple[str, Prompt]]:

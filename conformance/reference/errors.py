@@ -6,7 +6,7 @@ the shape of an error lives here and nowhere else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -44,8 +44,16 @@ def is_anthropic(path: str) -> bool:
     return path.rstrip("/").endswith("/messages")
 
 
-def error_response(path: str, error: ApiError) -> Response:
-    body = anthropic_body(error) if is_anthropic(path) else openai_body(error)
+def error_response(request: Request, error: ApiError) -> Response:
+    faults = request.app.state.config.faults
+    if "param_not_named" in faults:
+        error = replace(error, param=None)
+    if is_anthropic(request.url.path) and "messages_openai_errors" not in faults:
+        body = anthropic_body(error)
+    elif error.status == 400 and "param_error_bare" in faults:
+        body = {"message": error.message}
+    else:
+        body = openai_body(error)
     return json_response(body, error.status, error.headers)
 
 
@@ -75,7 +83,7 @@ def unauthorized(sent_key: bool) -> ApiError:
 
 async def on_api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return error_response(request.url.path, exc)
+    return error_response(request, exc)
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:
@@ -90,9 +98,9 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
                          "method_not_allowed", dict(exc.headers or {}))
     else:
         error = ApiError(exc.status_code, str(exc.detail))
-    return error_response(path, error)
+    return error_response(request, error)
 
 
 async def on_server_error(request: Request, exc: Exception) -> Response:
     error = ApiError(500, "The reference server failed while handling this request.", None, "internal_error")
-    return error_response(request.url.path, error)
+    return error_response(request, error)

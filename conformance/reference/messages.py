@@ -19,7 +19,7 @@ from .auth import authenticate
 from .config import ModelInfo
 from .errors import invalid
 from .model import Output, Prompt, Tool, cap, choose_tool, generate
-from .wire import dumps, event_stream, json_response, new_id, typed_sse
+from .wire import DONE, dumps, event_stream, json_response, new_id, sse, typed_sse
 
 STOP_REASONS = {"stop": "end_turn", "length": "max_tokens", "stop_sequence": "stop_sequence", "tool": "tool_use"}
 BLOCKS = ("text", "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking",
@@ -28,14 +28,15 @@ BLOCKS = ("text", "image", "document", "tool_use", "tool_result", "thinking", "r
 
 async def create(request: Request) -> Response:
     config = authenticate(request)
+    faults = config.faults
     body = await v.read_json(request)
     info = v.model(body, config)
-    limit = v.integer(body, "max_tokens", 1, required=True)
+    limit = v.integer(body, "max_tokens", 1, required="messages_max_tokens_optional" not in faults)
     messages = v.nonempty(v.array(body, "messages", required=True), "messages")
     prompt = Prompt()
     read_system(body.get("system"), prompt)
     read_messages(messages, prompt)
-    v.number(body, "temperature", 0, 1)
+    v.temperature(body, 1, faults)
     v.number(body, "top_p", 0, 1)
     v.integer(body, "top_k", 0)
     v.obj(body, "metadata")
@@ -49,8 +50,12 @@ async def create(request: Request) -> Response:
     out = generate(prompt, model=info.id, limit=cap(limit, info), stop=stop,
                    tool=choose_tool(tools, mode, forced, prompt))
     message = message_object(info, out, prompt.tokens)
+    if "messages_stop_reason_openai" in faults:
+        message["stop_reason"] = out.finish
     if stream:
-        return event_stream(stream_events(message, out))
+        return event_stream(stream_events(message, out, faults), faults)
+    if "messages_content_not_list" in faults:
+        return json_response({**message, "content": message["content"][0]})
     return json_response(message)
 
 
@@ -160,23 +165,30 @@ def message_usage(input_tokens: int, output_tokens: int) -> dict:
 
 # Streaming ----------------------------------------------------------------------------------------
 
-def stream_events(message: dict, out: Output) -> Iterator[bytes]:
+def stream_events(message: dict, out: Output, faults: frozenset[str] = frozenset()) -> Iterator[bytes]:
     """message_start, one content block (start, ping, one delta per token, stop), message_delta, message_stop."""
+    named = sse if "messages_no_event_lines" in faults else typed_sse
     usage = message["usage"]
     start = {**message, "content": [], "stop_reason": None, "stop_sequence": None,
              "usage": {**usage, "output_tokens": 0}}
-    yield typed_sse({"type": "message_start", "message": start})
+    yield named({"type": "message_start", "message": start})
     block = message["content"][0]
     if block["type"] == "tool_use":
         opening, delta = {**block, "input": {}}, (lambda token: {"type": "input_json_delta", "partial_json": token})
     else:
         opening, delta = {"type": "text", "text": ""}, (lambda token: {"type": "text_delta", "text": token})
-    yield typed_sse({"type": "content_block_start", "index": 0, "content_block": opening})
-    yield typed_sse({"type": "ping"})
+    yield named({"type": "content_block_start", "index": 0, "content_block": opening})
+    yield named({"type": "ping"})
     for token in out.tokens:
-        yield typed_sse({"type": "content_block_delta", "index": 0, "delta": delta(token)})
-    yield typed_sse({"type": "content_block_stop", "index": 0})
-    yield typed_sse({"type": "message_delta",
-                     "delta": {"stop_reason": message["stop_reason"], "stop_sequence": message["stop_sequence"]},
-                     "usage": {"output_tokens": usage["output_tokens"]}})
-    yield typed_sse({"type": "message_stop"})
+        yield named({"type": "content_block_delta", "index": 0, "delta": delta(token)})
+    block_stop = named({"type": "content_block_stop"} if "messages_event_off_schema" in faults else
+                       {"type": "content_block_stop", "index": 0})
+    stop_reason = None if "messages_delta_no_stop_reason" in faults else message["stop_reason"]
+    message_delta = named({"type": "message_delta",
+                           "delta": {"stop_reason": stop_reason, "stop_sequence": message["stop_sequence"]},
+                           "usage": {"output_tokens": usage["output_tokens"]}})
+    yield from (message_delta, block_stop) if "messages_out_of_order" in faults else (block_stop, message_delta)
+    if "messages_no_stop" not in faults:
+        yield named({"type": "message_stop"})
+    if "messages_done_marker" in faults:
+        yield DONE

@@ -5,9 +5,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .auth import authenticate
+from .auth import authenticate, presented_keys
 from .config import ModelInfo
 from .errors import model_not_found
+from .faults import huge_padding
 from .wire import json_response
 
 
@@ -17,7 +18,17 @@ def model_object(info: ModelInfo) -> dict:
 
 async def list_models(request: Request) -> Response:
     config = authenticate(request)
-    return json_response({"object": "list", "data": [model_object(m) for m in config.models]})
+    faults = config.faults
+    listed = config.models[:1] if "models_incomplete" in faults else config.models
+    body = {"object": "list", "data": [model_object(m) for m in listed]}
+    if "key_in_body" in faults:
+        for item in body["data"]:
+            item["owned_by"] = presented_keys(request)[0]
+    if "models_no_list_object" in faults:
+        del body["object"]
+    if "models_10mb" in faults:
+        body["padding"] = huge_padding()
+    return json_response(body)
 
 
 async def retrieve_model(request: Request) -> Response:

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from . import validation as v
 from .auth import authenticate
+from .chat import chat_usage
 from .config import ModelInfo
 from .errors import ApiError, invalid
 from .model import (
@@ -30,7 +31,7 @@ from .model import (
     generate,
     tokenize,
 )
-from .wire import event_stream, json_response, new_id, now, typed_sse
+from .wire import event_stream, json_response, new_id, now, sse, typed_sse
 
 ROLES = ("user", "assistant", "system", "developer")
 TEXT_PARTS = ("input_text", "output_text", "text", "refusal", "summary_text", "reasoning_text")
@@ -61,6 +62,7 @@ class ResponseStore:
 
 async def create(request: Request) -> Response:
     config = authenticate(request)
+    faults = config.faults
     body = await v.read_json(request)
     info = v.model(body, config)
     if "input" not in body or body["input"] is None:
@@ -70,7 +72,7 @@ async def create(request: Request) -> Response:
     store_ = v.boolean(body, "store")
     stream = bool(v.boolean(body, "stream"))
     limit_asked = v.integer(body, "max_output_tokens", 1)
-    v.number(body, "temperature", 0, 2)
+    v.temperature(body, 2, faults)
     v.number(body, "top_p", 0, 1)
     v.integer(body, "top_logprobs", 0, 20)
     v.boolean(body, "parallel_tool_calls")
@@ -86,7 +88,7 @@ async def create(request: Request) -> Response:
         prompt.say("system", instructions)
     history_from = len(prompt.turns)
     if previous_id is not None:
-        previous = request.app.state.responses.get(previous_id)
+        previous = None if "capabilities_broken" in faults else request.app.state.responses.get(previous_id)
         if previous is None:
             raise ApiError(404, f"Previous response with id {v.shown(previous_id, 80)} not found.",
                            "previous_response_id", "previous_response_not_found")
@@ -98,13 +100,18 @@ async def create(request: Request) -> Response:
     if fmt is not None:
         prompt.describe(fmt.schema or fmt.kind)
 
-    out = generate(prompt, model=info.id, limit=cap(limit_asked, info), fmt=fmt, tool=tool)
-    response = response_object(body, info, out, prompt.tokens)
+    limit = cap(None if "responses_max_output_tokens_ignored" in faults else limit_asked, info)
+    out = generate(prompt, model=info.id, limit=limit, fmt=fmt, tool=tool)
+    if "capabilities_broken" in faults and (prompt.images or prompt.files):
+        out = Output("", (), "stop")
+    response = response_object(body, info, out, prompt.tokens, faults)
     if store_ is not False:
         history = Prompt(prompt.turns[history_from:], prompt.images, prompt.files)
         request.app.state.responses.put(response["id"], Stored(history, reply_text(out)))
     if stream:
-        return event_stream(stream_events(response))
+        return event_stream(stream_events(response, faults), faults)
+    if "responses_output_not_list" in faults:
+        return json_response({**response, "output": response["output"][0]})
     return json_response(response)
 
 
@@ -237,12 +244,18 @@ def response_usage(input_tokens: int, output_tokens: int) -> dict:
             "total_tokens": input_tokens + output_tokens}
 
 
-def response_object(body: dict, info: ModelInfo, out: Output, input_tokens: int) -> dict:
+def response_object(body: dict, info: ModelInfo, out: Output, input_tokens: int,
+                    faults: frozenset[str] = frozenset()) -> dict:
     """The full response, echoing the request's settings the way OpenAI does, so SDKs parse it."""
     cut = out.finish == "length"
     item = output_item(out)
     text = body.get("text") if isinstance(body.get("text"), dict) else {}
-    return {
+    usage = response_usage(input_tokens, len(out.tokens))
+    if "responses_usage_chat_names" in faults:
+        usage = chat_usage(input_tokens, len(out.tokens))
+    if "responses_usage_miscounted" in faults:
+        usage["total_tokens"] += 1
+    response = {
         "id": new_id("resp_"), "object": "response", "created_at": now(),
         "status": "incomplete" if cut else "completed",
         "background": False, "error": None,
@@ -263,10 +276,13 @@ def response_object(body: dict, info: ModelInfo, out: Output, input_tokens: int)
         "tools": body.get("tools") or [],
         "top_p": _or(body.get("top_p"), 1.0),
         "truncation": body.get("truncation") or "disabled",
-        "usage": response_usage(input_tokens, len(out.tokens)),
+        "usage": usage,
         "user": body.get("user"),
         "metadata": body.get("metadata") or {},
     }
+    if "responses_no_output_text" in faults:
+        del response["output_text"]
+    return response
 
 
 def _or(value: Any, default: Any) -> Any:
@@ -275,24 +291,27 @@ def _or(value: Any, default: Any) -> Any:
 
 # Streaming ----------------------------------------------------------------------------------------
 
-def stream_events(response: dict) -> Iterator[bytes]:
+def stream_events(response: dict, faults: frozenset[str] = frozenset()) -> Iterator[bytes]:
     """The OpenAI event sequence for the response's items, numbered from 0, each `event:` line naming its type."""
-    for number, event in enumerate(events(response)):
-        yield typed_sse({**event, "sequence_number": number})
+    for number, event in enumerate(events(response, faults)):
+        data = {**event, "sequence_number": 0 if "responses_sequence_repeats" in faults else number}
+        yield sse(data) if "responses_no_event_lines" in faults else typed_sse(data)
 
 
-def events(response: dict) -> Iterator[dict]:
+def events(response: dict, faults: frozenset[str] = frozenset()) -> Iterator[dict]:
     pending = {**response, "status": "in_progress", "incomplete_details": None, "output": [], "output_text": "",
                "usage": None}
-    yield {"type": "response.created", "response": pending}
+    if "responses_no_created" not in faults:
+        yield {"type": "response.created", "response": pending}
     yield {"type": "response.in_progress", "response": pending}
     for index, item in enumerate(response["output"]):
-        yield from item_events(index, item)
+        yield from item_events(index, item, faults)
     terminal = "response.incomplete" if response["status"] == "incomplete" else "response.completed"
-    yield {"type": terminal, "response": response}
+    if "responses_no_terminal" not in faults:
+        yield {"type": terminal, "response": response}
 
 
-def item_events(index: int, item: dict) -> Iterator[dict]:
+def item_events(index: int, item: dict, faults: frozenset[str] = frozenset()) -> Iterator[dict]:
     at = {"item_id": item["id"], "output_index": index}
     if item["type"] == "function_call":
         yield {"type": "response.output_item.added", "output_index": index,
@@ -307,8 +326,12 @@ def item_events(index: int, item: dict) -> Iterator[dict]:
         yield {"type": "response.output_item.added", "output_index": index,
                "item": {**item, "status": "in_progress", "content": []}}
         yield {"type": "response.content_part.added", **part, "part": text_part("")}
-        for piece in tokenize(text):
-            yield {"type": "response.output_text.delta", **part, "delta": piece, "logprobs": []}
+        pieces = tokenize(text)
+        for piece in pieces[:-1] if "responses_deltas_short" in faults else pieces:
+            delta = {"type": "response.output_text.delta", **part, "delta": piece, "logprobs": []}
+            if "responses_event_off_schema" in faults:
+                del delta["item_id"]
+            yield delta
         yield {"type": "response.output_text.done", **part, "text": text, "logprobs": []}
         yield {"type": "response.content_part.done", **part, "part": text_part(text)}
     yield {"type": "response.output_item.done", "output_index": index, "item": item}

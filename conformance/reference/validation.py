@@ -16,6 +16,7 @@ from starlette.requests import Request
 
 from .config import ModelInfo, ReferenceConfig
 from .errors import ApiError, invalid, missing, model_not_found
+from .faults import capability_asked, crash_on_unknown_field, strip_capabilities
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MODEL_ID_MAX = 128
@@ -52,12 +53,21 @@ async def read_json(request: Request) -> dict:
         raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.", None, "request_too_large")
     if not raw.strip():
         raise invalid(None, "The request body is empty; send a JSON object.", "invalid_json")
+    config: ReferenceConfig = request.app.state.config
     try:
         body = parse_json(raw)
     except (ValueError, RecursionError) as exc:
+        if "malformed_json_500" in config.faults:
+            raise RuntimeError("the body is not JSON") from None
         raise invalid(None, f"The request body is not valid JSON ({str(exc)[:120]}).", "invalid_json") from None
     if not isinstance(body, dict):
         raise invalid(None, f"The request body must be a JSON object, not {kind(body)}.", "invalid_json")
+    if "unknown_field_500" in config.faults:
+        crash_on_unknown_field(request.url.path.removeprefix(config.prefix.rstrip("/")), body)
+    if "capabilities_declined" in config.faults and (param := capability_asked(body)):
+        raise invalid(param, f"{param} is not supported by this model.", "unsupported_parameter")
+    if "capabilities_broken" in config.faults:
+        strip_capabilities(body)
     return body
 
 
@@ -123,6 +133,12 @@ def number(body: dict, key: str, low: float, high: float, *, param: str | None =
     return value
 
 
+def temperature(body: dict, high: float, faults: frozenset[str]) -> float | None:
+    """`temperature` from 0 to `high` (2 for OpenAI, 1 for Anthropic); any number under `temperature_unchecked`."""
+    low, high = (-math.inf, math.inf) if "temperature_unchecked" in faults else (0, high)
+    return number(body, "temperature", low, high)
+
+
 def integer(body: dict, key: str, low: int, high: int | None = None, *, required: bool = False,
             param: str | None = None) -> int | None:
     value = _typed(body, key, (int,), "an integer", required, param)
@@ -153,7 +169,15 @@ def model(body: dict, config: ReferenceConfig) -> ModelInfo:
         raise invalid("model", f"expected a model id of 1 to {MODEL_ID_MAX} characters, got {len(model_id)}.")
     info = config.model(model_id)
     if info is None:
-        raise model_not_found(model_id)
+        faults = config.faults
+        if "unknown_model_200" in faults or "unknown_model_streams" in faults and body.get("stream") is True:
+            return config.models[0]
+        error = model_not_found(model_id)
+        if "unknown_model_400" in faults:
+            error.status = 400
+        if "unknown_model_no_code" in faults:
+            error.code = None
+        raise error
     return info
 
 

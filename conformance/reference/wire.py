@@ -6,6 +6,7 @@ that whatever a client sent (lone surrogates included) can always be encoded.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -13,6 +14,8 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from starlette.responses import Response, StreamingResponse
+
+from .faults import KEEP_ALIVE_S, STALL_AFTER_EVENTS
 
 DONE = b"data: [DONE]\n\n"
 # Set as a header rather than a media type, so Starlette does not append "; charset=utf-8".
@@ -38,14 +41,20 @@ def typed_sse(data: dict) -> bytes:
     return sse(data, data["type"])
 
 
-def event_stream(events: Iterable[bytes]) -> StreamingResponse:
+def event_stream(events: Iterable[bytes], faults: frozenset[str] = frozenset()) -> StreamingResponse:
     """A `text/event-stream` response sending each event as its own write."""
 
     async def send() -> AsyncIterator[bytes]:
-        for event in events:
-            yield event
+        for number, event in enumerate(events):
+            if number == STALL_AFTER_EVENTS and "stream_stalls" in faults:
+                await asyncio.Event().wait()
+            while number == STALL_AFTER_EVENTS and "stream_endless" in faults:
+                yield b": keep-alive\n\n"
+                await asyncio.sleep(KEEP_ALIVE_S)
+            yield event.replace(b"\n\n", b"\n") if "sse_no_blank_lines" in faults else event
 
-    return StreamingResponse(send(), headers=SSE_HEADERS)
+    headers = {**SSE_HEADERS, "content-type": "application/json"} if "stream_as_json" in faults else SSE_HEADERS
+    return StreamingResponse(send(), headers=headers)
 
 
 def new_id(prefix: str) -> str:
