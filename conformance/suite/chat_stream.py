@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from ..exchange import Exchange
 from .case import Context, Failed, check
-from .expect import conforms, event_stream, show
+from .expect import conforms, event_objects, event_stream, show
 
-
-def chunks(x: Exchange) -> list[dict]:
-    """The JSON-object chunks of a chat stream, in order; `[DONE]` and unparsable events left out."""
-    return [data for event in event_stream(x) if not event.is_done and isinstance(data := event.json(), dict)]
+chunks = event_objects  # a chat stream's JSON objects are its chunks
 
 
 def choice_deltas(x: Exchange) -> dict[int, list[dict]]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..exchange import Exchange
-from .case import Context, Failed, check
-from .expect import client_error, conforms, json_object, ok, openai_error, status
+from .case import Context, check
+from .expect import conforms, json_object, ok, openai_error, refused_not_streamed, status
 
 
 @check("COMP-001")
@@ -15,9 +15,7 @@ def text_completion_shape(x: Exchange, ctx: Context) -> None:
 
 @check("COMP-002")
 def stream_refused(x: Exchange, ctx: Context) -> None:
-    if x.is_event_stream:
-        raise Failed("a 4xx error for stream: true on /completions", f"HTTP {x.status} text/event-stream")
-    client_error(x)
+    refused_not_streamed(x, "a 4xx error for stream: true on /completions")
     openai_error(x)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..exchange import Exchange
 from .case import Context, Failed, check
-from .expect import client_error, error_for, json_object, show, status
+from .expect import client_error, error_for, json_object, refused_not_streamed, show, status
 
 
 @check("ERR-001")
@@ -28,9 +28,7 @@ def model_not_found_code(x: Exchange, ctx: Context) -> None:
 
 @check("ERR-004")
 def unknown_model_no_stream(x: Exchange, ctx: Context) -> None:
-    if x.is_event_stream:
-        raise Failed("a JSON error for an unknown model asked to stream", f"HTTP {x.status} text/event-stream")
-    client_error(x)
+    refused_not_streamed(x, "a JSON error for an unknown model asked to stream")
     json_object(x)
 
 

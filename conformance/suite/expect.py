@@ -84,6 +84,18 @@ def json_events(x: Exchange, allow_done: bool = False) -> list[tuple[Event, dict
     return out
 
 
+def event_objects(x: Exchange) -> list[dict]:
+    """The JSON-object events of a stream, in order; `[DONE]` and unparsable events are other checks' business."""
+    return [data for event in event_stream(x) if isinstance(data := event.json(), dict)]
+
+
+def refused_not_streamed(x: Exchange, expected: str) -> None:
+    """A 4xx answer rather than the event stream the request asked for."""
+    if x.is_event_stream:
+        raise Failed(expected, f"HTTP {x.status} text/event-stream")
+    client_error(x)
+
+
 def openai_error(x: Exchange) -> dict:
     """The body is the OpenAI error object `{"error": {"message", "type", ...}}`."""
     body = json_object(x)

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from ..exchange import Exchange
 from .case import Context, Failed, check
-from .expect import conforms, event_stream, show
+from .expect import conforms, event_objects, event_stream, show
 from .messages import STOP_REASONS
-
-
-def typed_events(x: Exchange) -> list[dict]:
-    return [data for event in event_stream(x) if isinstance(data := event.json(), dict)]
 
 
 @check("MSG-STREAM-001")
@@ -43,7 +39,7 @@ _NEXT = {
 @check("MSG-STREAM-003")
 def events_in_order(x: Exchange, ctx: Context) -> None:
     state = "start"
-    types = [e.get("type") for e in typed_events(x)]
+    types = [e.get("type") for e in event_objects(x)]
     for index, kind in enumerate(types):
         if kind == "error":
             raise Failed("no error event in a successful stream", f"error at event {index}")
@@ -57,7 +53,7 @@ def events_in_order(x: Exchange, ctx: Context) -> None:
 
 @check("MSG-STREAM-004")
 def message_delta_complete(x: Exchange, ctx: Context) -> None:
-    deltas = [e for e in typed_events(x) if e.get("type") == "message_delta"]
+    deltas = [e for e in event_objects(x) if e.get("type") == "message_delta"]
     if not deltas:
         raise Failed("a message_delta event", "none")
     for event in deltas:

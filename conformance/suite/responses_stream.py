@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from ..exchange import Exchange
 from .case import Context, Failed, check
-from .expect import conforms, event_stream, show
+from .expect import conforms, event_objects, event_stream, show
 from .responses import response_text
 
 TERMINAL = ("response.completed", "response.incomplete", "response.failed")
-
-
-def typed_events(x: Exchange) -> list[dict]:
-    """The JSON-object events of the stream, in order (anything else left to RESP-STREAM-002)."""
-    return [data for event in event_stream(x) if isinstance(data := event.json(), dict)]
 
 
 @check("RESP-STREAM-001")
@@ -31,7 +26,7 @@ def responses_events_valid(x: Exchange, ctx: Context) -> None:
 
 @check("RESP-STREAM-003")
 def created_first(x: Exchange, ctx: Context) -> None:
-    events = typed_events(x)
+    events = event_objects(x)
     first = events[0].get("type") if events else None
     if first != "response.created":
         raise Failed("response.created as the first event", show(first))
@@ -39,7 +34,7 @@ def created_first(x: Exchange, ctx: Context) -> None:
 
 @check("RESP-STREAM-004")
 def terminal_last(x: Exchange, ctx: Context) -> None:
-    types = [e.get("type") for e in typed_events(x)]
+    types = [e.get("type") for e in event_objects(x)]
     terminal_at = [i for i, t in enumerate(types) if t in TERMINAL]
     if not types or terminal_at != [len(types) - 1]:
         raise Failed(f"exactly one of {', '.join(TERMINAL)}, as the last event",
@@ -49,7 +44,7 @@ def terminal_last(x: Exchange, ctx: Context) -> None:
 @check("RESP-STREAM-005")
 def sequence_increasing(x: Exchange, ctx: Context) -> None:
     previous = None
-    for index, event in enumerate(typed_events(x)):
+    for index, event in enumerate(event_objects(x)):
         number = event.get("sequence_number")
         if not isinstance(number, int) or (previous is not None and number <= previous):
             raise Failed(f"event {index} sequence_number above {previous}", show(number))
@@ -67,7 +62,7 @@ def event_name_matches_type(x: Exchange, ctx: Context) -> None:
 
 @check("RESP-STREAM-007")
 def deltas_add_up(x: Exchange, ctx: Context) -> None:
-    events = typed_events(x)
+    events = event_objects(x)
     streamed = "".join(e.get("delta", "") for e in events if e.get("type") == "response.output_text.delta")
     done = "".join(e.get("text", "") for e in events if e.get("type") == "response.output_text.done")
     if streamed != done:
