@@ -64,6 +64,7 @@ async def create(request: Request) -> Response:
     logprobs = read_logprobs(body)
     options = v.obj(body, "stream_options")
     include_usage = v.boolean(options, "include_usage", param="stream_options.include_usage") if options else None
+    v.conform(body, "ChatCompletionRequest", faults)
     if fmt is not None:
         prompt.describe(fmt.schema or fmt.kind)
     choices = [

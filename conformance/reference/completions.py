@@ -37,6 +37,7 @@ async def create(request: Request) -> Response:
     echo = bool(v.boolean(body, "echo"))
     limit = cap(min_limit(v.integer(body, "max_tokens", 1)), info)
     stop = v.stop_sequences(body, "stop", 4)
+    v.conform(body, "CompletionRequest", faults)
     choices, prompt_tokens, completion_tokens = [], 0, 0
     for p, (text, prompt) in enumerate(prompts):
         prompt_tokens += prompt.tokens
@@ -73,17 +74,17 @@ def read_prompts(value: Any) -> list[tuple[str, Prompt]]:
     """`prompt` as OpenAI takes it: a string, strings, token ids, or lists of token ids; one Prompt each."""
     if value is None:
         raise v.missing("prompt")
-    if isinstance(value, str):
+    if isinstance(value, str) or _is_token_list(value):
         items: list = [value]
-    elif isinstance(value, list) and value and all(_is_int(t) for t in value):
-        items = [value]
-    elif isinstance(value, list) and value and all(isinstance(p, str) or _is_token_list(p) for p in value):
+    elif isinstance(value, list) and value and (all(isinstance(p, str) for p in value) or
+                                                all(_is_token_list(p) for p in value)):
         items = value
     else:
-        raise v.wrong_type("prompt", "a string, an array of strings, or non-empty arrays of token ids", value)
+        raise v.wrong_type("prompt", "a string, or a non-empty array of strings, of token ids or of token id arrays",
+                           value)
     prompts = []
     for item in items:
-        text = item if isinstance(item, str) else " ".join(map(str, item))
+        text = item if isinstance(item, str) else " ".join(str(int(t)) for t in item)
         prompt = Prompt()
         prompt.say("user", text)
         prompts.append((text, prompt))
@@ -91,6 +92,9 @@ def read_prompts(value: Any) -> list[tuple[str, Prompt]]:
 
 
 def _is_int(value: Any) -> bool:
+    """A token id: a non-negative integer, 5.0 included (JSON Schema counts it as an integer)."""
+    if isinstance(value, float):
+        return value.is_integer() and value >= 0
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Awaitable, Callable
 
+from ..contract import document
+
 STALL_AFTER_EVENTS = 3  # hostile streams send this many events, then stall or trickle forever
 KEEP_ALIVE_S = 0.05
 HUGE_BODY_BYTES = 10 * 1024 * 1024
@@ -108,6 +110,8 @@ UNKNOWN_FIELD_SCHEMAS = {
     "/messages": "MessageRequest",
 }
 GARBAGE = b"\x00\xff\xfe{not json at all \x80\x81\r\n\x1b[2J"
+# Faults that let one request field through unchecked: the contract check passes over it as well.
+UNCHECKED_FIELDS = {"temperature_unchecked": "temperature", "messages_max_tokens_optional": "max_tokens"}
 
 
 def crash_on_unknown_field(endpoint: str, body: dict[str, Any]) -> None:
@@ -115,14 +119,16 @@ def crash_on_unknown_field(endpoint: str, body: dict[str, Any]) -> None:
 
     `endpoint` is the path below the prefix, e.g. `/chat/completions`.
     """
-    from ..contract import document  # only this fault needs the contract loaded
-
-
     name = UNKNOWN_FIELD_SCHEMAS.get(endpoint)
     known = set(document()["components"]["schemas"][name]["properties"]) if name else set(body)
     unknown = sorted(set(body) - known)
     if unknown:
         raise RuntimeError(f"unexpected field {unknown[0]!r}")
+
+
+def unchecked_fields(faults: frozenset[str]) -> frozenset[str]:
+    """The top-level fields the switched-on faults leave unchecked."""
+    return frozenset(name for fault, name in UNCHECKED_FIELDS.items() if fault in faults)
 
 
 def capability_asked(body: dict[str, Any]) -> str | None:

@@ -47,6 +47,7 @@ async def create(request: Request) -> Response:
     stop = v.stop_sequences(body, "stop_sequences", None)
     tools = read_tools(body, prompt)
     mode, forced = read_tool_choice(body, tools)
+    v.conform(body, "MessageRequest", faults)
     out = generate(prompt, model=info.id, limit=cap(limit, info), stop=stop,
                    tool=choose_tool(tools, mode, forced, prompt))
     message = message_object(info, out, prompt.tokens)
@@ -144,6 +145,8 @@ def content_block(out: Output) -> dict:
         try:
             arguments = json.loads(out.text)
         except ValueError:  # arguments cut short by max_tokens
+            arguments = {}
+        if not isinstance(arguments, dict):  # Anthropic's `input` is an object, whatever the schema built
             arguments = {}
         return {"type": "tool_use", "id": new_id("toolu_"), "name": out.tool, "input": arguments}
     return {"type": "text", "text": out.text}

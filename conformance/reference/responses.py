@@ -96,6 +96,7 @@ async def create(request: Request) -> Response:
     read_input(body["input"], prompt)
     tools = read_tools(body, prompt)
     mode, forced = read_tool_choice(body, tools)
+    v.conform(body, "ResponseRequest", faults)
     tool = choose_tool(tools, mode, forced, prompt)
     if fmt is not None:
         prompt.describe(fmt.schema or fmt.kind)

@@ -3,23 +3,28 @@
 Every refusal is an `ApiError` that names the parameter (OpenAI's
 `error.param`, and the message on every endpoint, so `/messages` names it
 too). A check exists once here; endpoints only say which fields they take.
-Absent and `null` mean "use the default" for optional fields, as in OpenAI.
+The typed readers treat `null` as absent; whether a field may be `null` at
+all is the contract's to say, and `conform`, the catch-all every endpoint
+ends its checks with, holds the body to its request schema.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from starlette.requests import Request
 
+from ..contract import Problem, validate
 from .config import ModelInfo, ReferenceConfig
 from .errors import ApiError, invalid, missing, model_not_found
-from .faults import capability_asked, crash_on_unknown_field, strip_capabilities
+from .faults import capability_asked, crash_on_unknown_field, strip_capabilities, unchecked_fields
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MODEL_ID_MAX = 128
+_ABSENT = re.compile(r"property '([A-Za-z_][A-Za-z0-9_]*)' present")  # how a Problem says a property is missing
 
 
 def _finite(text: str) -> float:
@@ -141,7 +146,12 @@ def temperature(body: dict, high: float, faults: frozenset[str]) -> float | None
 
 def integer(body: dict, key: str, low: int, high: int | None = None, *, required: bool = False,
             param: str | None = None) -> int | None:
-    value = _typed(body, key, (int,), "an integer", required, param)
+    """An integer in range. JSON Schema counts 5.0 as an integer, so it is taken, and stored back, as 5."""
+    value = _typed(body, key, (int, float), "an integer", required, param)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise wrong_type(param or key, "an integer", value)
+        value = body[key] = int(value)
     if value is not None and (value < low or high is not None and value > high):
         bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
         raise invalid(param or key, f"expected an integer {bounds}, but got {shown(value)} instead.")
@@ -192,3 +202,35 @@ def one_of(value: Any, choices: tuple[str, ...], param: str) -> str:
         got = shown(value) if isinstance(value, str) else kind(value)
         raise invalid(param, f"expected one of {', '.join(choices)}, but got {got}.")
     return value
+
+
+def conform(body: dict, schema_name: str, faults: frozenset[str] = frozenset()) -> None:
+    """The catch-all: the first way the body breaks its request schema in the contract is a 400 naming the field.
+
+    Endpoints call it after their own checks, which refuse the common mistakes
+    in their own words; this holds everything else (nulls, nested types,
+    sizes, enums) to `openapi/crun.yaml`, so what the reference accepts is
+    what the contract allows. A field a fault leaves unchecked stays unchecked.
+    """
+    try:
+        problems = validate(schema_name, body)
+    except RecursionError:
+        raise invalid(None, "The request body is nested too deeply.", "invalid_json") from None
+    skipped = unchecked_fields(faults)
+    for problem in problems:
+        param, absent = field(problem)
+        if param in skipped:
+            continue
+        if absent:
+            raise missing(param)
+        raise invalid(param, f"expected {problem.expected}, but got {problem.actual} instead.")
+
+
+def field(problem: Problem) -> tuple[str | None, bool]:
+    """The field a Problem is about, as OpenAI's `error.param` names it (`messages[0].content`), and whether it is
+    missing: a missing property is named itself, not the object that lacks it."""
+    path = problem.path.removeprefix("$").removeprefix(".")
+    absent = _ABSENT.fullmatch(problem.expected)
+    if absent:
+        return f"{path}.{absent[1]}" if path else absent[1], True
+    return path or None, False
