@@ -81,7 +81,7 @@ def test_fuzz_adds_the_fuzz_requirements_and_counts_their_requests(server, tmp_p
     assert {c["id"] for c in fuzz} >= {"FUZZ-001", "FUZZ-004", "FUZZ-005", "FUZZ-006"}
     assert report["cost"]["requests"] > 20
     assert KEY not in json.dumps(report)
-    assert code in (0, 1)  # the verdict itself is the fuzz suite's business (tests/test_fuzz.py)
+    assert code == 0
 
 
 def _free_port() -> int:
