@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from ..exchange import Exchange
 from .case import Context, Failed, check
-from .expect import conforms, json_object, ok, show, usage_adds_up
+from .expect import show, success_body, usage_adds_up
 
 
 def _completion(x: Exchange) -> dict:
-    ok(x)
-    body = json_object(x)
-    conforms(body, "ChatCompletion")
-    return body
+    return success_body(x, "ChatCompletion")
 
 
 @check("CHAT-001")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from ..exchange import Exchange
 from .case import Context, check
-from .expect import conforms, json_object, ok, openai_error, refused_not_streamed, status
+from .expect import openai_error, refused_not_streamed, status, success_body
 
 
 @check("COMP-001")
 def text_completion_shape(x: Exchange, ctx: Context) -> None:
-    ok(x)
-    conforms(json_object(x), "Completion")
+    success_body(x, "Completion")
 
 
 @check("COMP-002")

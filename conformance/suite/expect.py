@@ -61,6 +61,14 @@ def conforms(instance: Any, schema: str, where: str = "body") -> None:
         raise Failed(f"{where} valid against {schema}", f"{listed}{more}")
 
 
+def success_body(x: Exchange, schema: str) -> dict:
+    """A 2xx answer whose body is a JSON object valid against a schema of openapi/crun.yaml."""
+    ok(x)
+    body = json_object(x)
+    conforms(body, schema)
+    return body
+
+
 def event_stream(x: Exchange) -> list[Event]:
     """The answer is a 2xx `text/event-stream` with at least one event."""
     ok(x)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from ..exchange import Exchange
 from .case import Context, Failed, check
-from .expect import anthropic_error, conforms, json_object, ok, show, status
+from .expect import anthropic_error, show, status, success_body
 
 STOP_REASONS = ("end_turn", "max_tokens", "stop_sequence", "tool_use", "pause_turn", "refusal")
 
 
 @check("MSG-001")
 def message_shape(x: Exchange, ctx: Context) -> None:
-    ok(x)
-    body = json_object(x)
-    conforms(body, "Message")
+    body = success_body(x, "Message")
     if body.get("type") != "message" or body.get("role") != "assistant":
         raise Failed('type "message" and role "assistant"', show({k: body.get(k) for k in ("type", "role")}))
     if body.get("stop_reason") not in STOP_REASONS:

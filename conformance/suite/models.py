@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from ..exchange import Exchange
 from .case import Context, Failed, check
-from .expect import conforms, json_object, ok
+from .expect import json_object, ok, success_body
 
 
 @check("MODELS-001")
 def model_list_shape(x: Exchange, ctx: Context) -> None:
-    ok(x)
-    conforms(json_object(x), "ModelList")
+    success_body(x, "ModelList")
 
 
 @check("MODELS-002")

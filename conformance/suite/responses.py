@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..exchange import Exchange
 from .case import Context, Failed, check
-from .expect import conforms, json_object, ok, show, usage_adds_up
+from .expect import show, success_body, usage_adds_up
 
 LIMIT = 16
 
@@ -19,10 +19,7 @@ def response_text(response: dict) -> str:
 
 
 def _response(x: Exchange) -> dict:
-    ok(x)
-    body = json_object(x)
-    conforms(body, "Response")
-    return body
+    return success_body(x, "Response")
 
 
 @check("RESP-001")
