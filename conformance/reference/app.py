@@ -16,6 +16,7 @@ from . import chat, completions, messages, models, responses
 from .config import DEFAULT_CONFIG, ReferenceConfig
 from .errors import ApiError, on_api_error, on_http_error, on_server_error
 from .faults import GarbledJson
+from .pacing import Pacing
 
 
 def create_app(config: ReferenceConfig = DEFAULT_CONFIG) -> Starlette:
@@ -36,4 +37,6 @@ def create_app(config: ReferenceConfig = DEFAULT_CONFIG) -> Starlette:
     app.state.responses = responses.ResponseStore()
     if "json_garbage" in config.faults:
         app.add_middleware(GarbledJson)
+    if config.latency_ms or config.chunk_ms or config.rate_limit_every:
+        app.add_middleware(Pacing, config=config)
     return app

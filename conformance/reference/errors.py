@@ -14,9 +14,9 @@ from starlette.responses import Response
 
 from .wire import json_response
 
-OPENAI_TYPES = {401: "invalid_request_error", 403: "permission_error", 500: "server_error"}
+OPENAI_TYPES = {401: "invalid_request_error", 403: "permission_error", 429: "rate_limit_error", 500: "server_error"}
 ANTHROPIC_TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error",
-                   413: "request_too_large", 500: "api_error"}
+                   413: "request_too_large", 429: "rate_limit_error", 500: "api_error"}
 
 
 @dataclass
