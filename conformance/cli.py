@@ -55,6 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--api-key", default=None, help="key clients must send (env CRUN_API_KEY; default crun-reference-key)")
     serve.add_argument("--prefix", default="/api/v1")
+    serve.add_argument("--latency-ms", type=int, default=0, metavar="MS",
+                       help="delay before the first byte of every POST answer, like a real model (default 0)")
+    serve.add_argument("--chunk-ms", type=int, default=0, metavar="MS", help="pause between streamed events (default 0)")
+    serve.add_argument("--rate-limit-every", type=int, default=0, metavar="K",
+                       help="answer every K-th POST with 429 and Retry-After: 1 (default 0: never)")
+    serve.add_argument("--fault", action="append", default=[], metavar="NAME",
+                       help="switch on a named fault of conformance/reference/faults.py (repeatable)")
 
     listing = sub.add_parser("list", help="print the requirement catalogue")
     listing.add_argument("--profile", choices=PROFILES, default=None)
@@ -138,7 +145,13 @@ def serve(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0-65535, got {args.port}")
     key = args.api_key or os.environ.get("CRUN_API_KEY") or ReferenceConfig.api_key
-    run_server(args.host, args.port, ReferenceConfig(api_key=key, prefix=args.prefix))
+    try:
+        config = ReferenceConfig(api_key=key, prefix=args.prefix, faults=frozenset(args.fault),
+                                 latency_ms=args.latency_ms, chunk_ms=args.chunk_ms,
+                                 rate_limit_every=args.rate_limit_every)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    run_server(args.host, args.port, config)
     return 0
 
 

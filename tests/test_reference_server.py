@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
-import statistics
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -23,15 +21,14 @@ from conformance.reference import (
 from conformance.reference import models as models_module
 
 
-def test_start_and_stop_are_fast():
-    timings = []
-    for _ in range(5):
-        began = time.perf_counter()
+def test_start_serve_and_stop_repeatedly():
+    """A self-test starts dozens of servers; how fast is bench/bench_reference.py's question, not a test's."""
+    for _ in range(3):
         with ReferenceServer() as server:
             assert httpx.get(f"{server.base_url}/models",
                              headers={"X-API-KEY": server.config.api_key}).status_code == 200
-        timings.append(time.perf_counter() - began)
-    assert statistics.median(timings) < 0.2, timings
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{server.base_url}/models", timeout=2)
 
 
 def test_servers_run_side_by_side_on_ephemeral_ports():
@@ -44,7 +41,7 @@ def test_servers_run_side_by_side_on_ephemeral_ports():
 
 def test_config_prefix_key_models_and_faults():
     config = ReferenceConfig(api_key="k-1", prefix="/v1", models=(ModelInfo("tiny", "Acme", 1, 5),),
-                             faults=frozenset({"no-done-marker"}))
+                             faults=frozenset({"chat_no_done"}))
     assert "k-1" not in repr(config)
     with ReferenceServer(config) as server:
         assert server.base_url.endswith("/v1")
@@ -54,7 +51,9 @@ def test_config_prefix_key_models_and_faults():
         body = httpx.post(f"{server.base_url}/chat/completions", headers=auth, json={
             "model": "tiny", "max_tokens": 10 ** 6, "messages": [{"role": "user", "content": "Hello"}]}).json()
         assert body["usage"]["completion_tokens"] == 5 and body["choices"][0]["finish_reason"] == "length"
-    assert create_app(config).state.config.faults == frozenset({"no-done-marker"})
+    assert create_app(config).state.config.faults == frozenset({"chat_no_done"})
+    with pytest.raises(ValueError, match="unknown fault.*'no-done-marker'"):
+        ReferenceConfig(faults=frozenset({"no-done-marker"}))
     assert [m.id for m in DEFAULT_MODELS] == ["gpt-5.4", "claude-sonnet-4-5", "gemini-3.1-pro-preview"]
 
 

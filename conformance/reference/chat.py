@@ -56,6 +56,8 @@ async def create(request: Request) -> Response:
     if "huge_max_tokens_refused" in faults and asked is not None and asked > info.max_output_tokens:
         raise invalid("max_tokens", f"expected at most {info.max_output_tokens} for {info.id}, but got {asked}.")
     limit = cap(None if "chat_max_tokens_ignored" in faults else asked, info)
+    if "huge_max_tokens_overflow" in faults and asked is not None and asked > info.max_output_tokens:
+        limit = 0
     stop = v.stop_sequences(body, "stop", 4)
     fmt = read_response_format(body)
     tools = read_tools(body, prompt)

@@ -35,6 +35,18 @@ class ReferenceConfig:
     prefix: str = "/api/v1"
     models: tuple[ModelInfo, ...] = DEFAULT_MODELS
     faults: frozenset[str] = frozenset()
+    latency_ms: int = 0  # delay before the first byte of every POST answer, like a real model's time to first token
+    chunk_ms: int = 0  # pause between streamed events
+    rate_limit_every: int = 0  # every K-th POST gets 429 with Retry-After: 1 (0: never)
+
+    def __post_init__(self) -> None:
+        from .faults import check_names
+
+        check_names(self.faults)
+        object.__setattr__(self, "faults", frozenset(self.faults))
+        for name in ("latency_ms", "chunk_ms", "rate_limit_every"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 
     def __repr__(self) -> str:
         # The key stays out of logs and reports, even through a repr.

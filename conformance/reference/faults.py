@@ -3,105 +3,201 @@
 A broken server is the reference server with faults switched on
 (`ReferenceConfig(faults=frozenset({"chat_no_done"}))`). Each fault is a
 switch at the one place its behaviour lives (auth, an endpoint, the SSE
-writer), never a second copy of the behaviour. The self-test
-(`tests/selftest/`) holds which requirements each fault must fail, and the
-fuzzer's tests use the ones named for it.
+writer), never a second copy of the behaviour. Each fault declares, next to
+itself, the requirements it breaks; the self-tests build their expectations
+from those declarations. Adding a fault is: its entry here, and its switch.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from ..contract import document
+from ..requirements import expand_ids
 
 STALL_AFTER_EVENTS = 3  # hostile streams send this many events, then stall or trickle forever
 KEEP_ALIVE_S = 0.05
 HUGE_BODY_BYTES = 10 * 1024 * 1024
 
-FAULTS: dict[str, str] = {
+
+@dataclass(frozen=True)
+class Fault:
+    """One way to break the reference server, and what the suite must report against it.
+
+    `breaks` names the requirements (ranges like `CHAT-001..005` allowed) the
+    suite must fail, wherever they are checked (narrowed by `endpoints` and
+    `models` when given); under a profile, only those the profile asks for are
+    expected. `declines` names capabilities to be reported as not supported.
+    `judged_by` says which self-test holds the expectation: `certify` (the
+    mutation table), `hostile` (bounded time, tests/selftest/test_hostile_servers.py),
+    `fuzz` (tests/test_fuzz.py) or `load` (tests/test_load.py). The self-tests build
+    their expectations from these declarations; there is no second table.
+    """
+
+    name: str
+    description: str
+    breaks: tuple[str, ...] = ()
+    endpoints: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    declines: tuple[str, ...] = ()
+    profiles: tuple[str, ...] = ("crun",)
+    why: str = ""
+    judged_by: tuple[str, ...] = ("certify",)
+
+    @property
+    def broken(self) -> frozenset[str]:
+        return expand_ids(self.breaks)
+
+    @property
+    def declined(self) -> frozenset[str]:
+        return expand_ids(self.declines)
+
+
+def _f(name: str, description: str, *breaks: str, **declared: Any) -> Fault:
+    judged_by = declared.pop("judged_by", ("certify",))
+    return Fault(name, description, breaks, judged_by=(judged_by,) if isinstance(judged_by, str) else judged_by,
+                 **declared)
+
+
+SHAPE_FIRST = "every CHAT-00x check first judges the body against the ChatCompletion schema"
+STREAM_FIRST = "every check of a stream first needs an event stream"
+STREAMS = ("CHAT-STREAM-001..007", "USAGE-001..003", "RESP-STREAM-001..007", "MSG-STREAM-001..006")
+STREAMED = (*STREAMS, "SDK-002", "SDK-004", "SDK-006")
+BOTH = ("crun", "openai")
+
+_DECLARED: tuple[Fault, ...] = (
     # Authentication
-    "no_auth": "Every request is served, with or without a key, right or wrong.",
-    "wrong_key_accepted": "Any key is accepted; a request without a key is still refused.",
-    "bearer_only": "`X-API-KEY` is ignored: only `Authorization: Bearer` authenticates.",
-    "models_bearer_refused": "`GET /models` ignores `Authorization: Bearer` and takes only `X-API-KEY`.",
-    "no_key_500": "A request without a key crashes the server: 500.",
-    "key_echoed": "A 401 quotes the key that was sent.",
-    "key_in_body": "`GET /models` names the caller's own key as each model's `owned_by`.",
+    _f("no_auth", "Every request is served, with or without a key, right or wrong.", "AUTH-003", "AUTH-004"),
+    _f("wrong_key_accepted", "Any key is accepted; a request without a key is still refused.", "AUTH-004"),
+    _f("bearer_only", "`X-API-KEY` is ignored: only `Authorization: Bearer` authenticates.", "AUTH-002",
+       why="the anthropic SDK (2.x) sends its key as a Bearer token too"),
+    _f("models_bearer_refused", "`GET /models` ignores `Authorization: Bearer` and takes only `X-API-KEY`.",
+       "AUTH-001", "MODELS-001", "MODELS-002", why="the MODELS checks judge the same refused GET /models"),
+    _f("no_key_500", "A request without a key crashes the server: 500.", "AUTH-003"),
+    _f("key_echoed", "A 401 quotes the key that was sent.", "AUTH-005"),
+    _f("key_in_body", "`GET /models` names the caller's own key as each model's `owned_by`.", "AUTH-005"),
     # Models
-    "models_no_list_object": "`GET /models` leaves out `object: \"list\"`.",
-    "models_incomplete": "`GET /models` lists only its first model, though it serves them all.",
-    "models_10mb": "`GET /models` answers with a 10 MB body.",
+    _f("models_no_list_object", "`GET /models` leaves out `object: \"list\"`.", "MODELS-001"),
+    _f("models_incomplete", "`GET /models` lists only its first model, though it serves them all.", "MODELS-002"),
+    _f("models_10mb", "`GET /models` answers with a 10 MB body.", "AUTH-001", "AUTH-002", "MODELS-001", "MODELS-002",
+       why="the caller stops reading at 8 MiB: no complete answer to GET /models", judged_by=("certify", "hostile")),
     # Chat completions
-    "chat_body_off_schema": "A chat completion body without its `id`, against the response schema.",
-    "chat_choices_not_list": "A chat completion's `choices` is one choice object instead of a list.",
-    "chat_n_ignored": "`n` is accepted, but one choice is generated.",
-    "chat_max_tokens_ignored": "Chat's `max_tokens` is validated, then ignored.",
-    "huge_max_tokens_refused": "A chat `max_tokens` above the model's output limit is refused with 400, not capped.",
-    "chat_usage_miscounted": "Chat usage `total_tokens` is one more than prompt + completion, in bodies and streams.",
+    _f("chat_body_off_schema", "A chat completion body without its `id`, against the response schema.",
+       "CHAT-001..005", why=SHAPE_FIRST),
+    _f("chat_choices_not_list", "A chat completion's `choices` is one choice object instead of a list.",
+       "CHAT-001..005", "CAP-001", "CAP-004", "CAP-005", "SDK-001",
+       why=SHAPE_FIRST + "; the chat capability probes read choices[0] too"),
+    _f("chat_n_ignored", "`n` is accepted, but one choice is generated.", "CHAT-002"),
+    _f("chat_max_tokens_ignored", "Chat's `max_tokens` is validated, then ignored.", "CHAT-003"),
+    _f("huge_max_tokens_refused", "A chat `max_tokens` above the model's output limit is refused with 400, not capped.",
+       "CHAT-005"),
+    _f("huge_max_tokens_overflow", "A chat `max_tokens` above the model's output limit overflows to 0: an empty "
+       "answer cut with `finish_reason: \"length\"`.", "CHAT-005"),
+    _f("chat_usage_miscounted", "Chat usage `total_tokens` is one more than prompt + completion, in bodies and streams.",
+       "CHAT-004", "USAGE-003", why="one usage count serves the body and the stream"),
     # Chat streams
-    "chat_no_done": "A chat stream ends without `data: [DONE]`.",
-    "chat_chunk_object_wrong": "Chat stream chunks say `object: \"chat.completion\"`.",
-    "chat_no_finish_reason": "No chunk of a chat stream carries a `finish_reason`.",
-    "chat_no_role": "The first delta of a chat stream has no `role`.",
-    "chat_chunk_ids_vary": "Every chat stream chunk has an `id` of its own.",
-    "chat_chunk_invalid_json": "The second event of every chat stream is JSON cut short.",
-    "usage_only_when_asked": "Stream usage only with `stream_options.include_usage: true` (OpenAI's rule, not "
-                             "CRUN's).",
-    "no_stream_usage": "Chat streams never carry usage, even when asked.",
-    "stream_usage_twice": "The usage chunk of a chat stream is sent twice.",
-    "usage_chunk_with_choices": "Stream usage rides on the last choice chunk instead of a chunk with `choices: []`.",
+    _f("chat_no_done", "A chat stream ends without `data: [DONE]`.", "CHAT-STREAM-003"),
+    _f("chat_chunk_object_wrong", "Chat stream chunks say `object: \"chat.completion\"`.", "CHAT-STREAM-004"),
+    _f("chat_no_finish_reason", "No chunk of a chat stream carries a `finish_reason`.", "CHAT-STREAM-005"),
+    _f("chat_no_role", "The first delta of a chat stream has no `role`.", "CHAT-STREAM-006"),
+    _f("chat_chunk_ids_vary", "Every chat stream chunk has an `id` of its own.", "CHAT-STREAM-007"),
+    _f("chat_chunk_invalid_json", "The second event of every chat stream is JSON cut short.", "CHAT-STREAM-002",
+       "SDK-002", why="the openai SDK cannot parse the cut chunk", judged_by=("certify", "hostile")),
+    _f("usage_only_when_asked", "Stream usage only with `stream_options.include_usage: true` (OpenAI's rule, not "
+       "CRUN's).", "USAGE-001", profiles=BOTH, why="the openai profile asks for stream usage only when asked"),
+    _f("no_stream_usage", "Chat streams never carry usage, even when asked.", "USAGE-001", "USAGE-002",
+       why="USAGE-003 judges usage that came, not whether it came"),
+    _f("stream_usage_twice", "The usage chunk of a chat stream is sent twice.", "USAGE-003"),
+    _f("usage_chunk_with_choices", "Stream usage rides on the last choice chunk instead of a chunk with "
+       "`choices: []`.", "USAGE-004", profiles=BOTH, why="USAGE-004 is an openai-profile SHOULD; crun does not ask"),
     # Unknown models and error bodies
-    "unknown_model_200": "An unknown model is served by the first model, 200.",
-    "unknown_model_400": "An unknown model is refused with 400 instead of 404.",
-    "unknown_model_no_code": "An unknown model's error has no `code`.",
-    "unknown_model_streams": "An unknown model asked to stream gets a 200 stream from the first model.",
-    "messages_openai_errors": "`/messages` errors come in the OpenAI shape.",
+    _f("unknown_model_200", "An unknown model is served by the first model, 200.", "ERR-001..005"),
+    _f("unknown_model_400", "An unknown model is refused with 400 instead of 404.", "ERR-002"),
+    _f("unknown_model_no_code", "An unknown model's error has no `code`.", "ERR-003"),
+    _f("unknown_model_streams", "An unknown model asked to stream gets a 200 stream from the first model.",
+       "ERR-003", "ERR-004", why="the stream cases also ask for model_not_found"),
+    _f("messages_openai_errors", "`/messages` errors come in the OpenAI shape.", "AUTH-003", "ERR-005", "MSG-002",
+       endpoints=("POST /messages",), why="all three ask for the Anthropic error shape"),
     # Legacy completions
-    "completions_chat_shaped": "Text completion choices carry a chat `message` instead of `text`.",
-    "completions_stream": "`/completions` streams when asked.",
-    "completions_stream_500": "`stream: true` on `/completions` crashes the server: 500.",
+    _f("completions_chat_shaped", "Text completion choices carry a chat `message` instead of `text`.", "COMP-001"),
+    _f("completions_stream", "`/completions` streams when asked.", "COMP-002", profiles=BOTH,
+       why="only CRUN refuses streaming on /completions"),
+    _f("completions_stream_500", "`stream: true` on `/completions` crashes the server: 500.", "COMP-002", "COMP-003",
+       profiles=BOTH, why="a 5xx is not the 4xx COMP-002 asks for either"),
     # Parameters
-    "temperature_unchecked": "`temperature` is not range-checked: 5 is accepted.",
-    "malformed_json_500": "A body that is not JSON crashes the server: 500.",
-    "param_error_bare": "400 refusals on the OpenAI paths are a bare `{\"message\": ...}`, not the OpenAI error "
-                        "object.",
-    "param_not_named": "Refusals leave `error.param` null.",
-    "unknown_field_500": "A body field the contract does not define crashes the server: 500.",
+    _f("temperature_unchecked", "`temperature` is not range-checked: 5 is accepted.", "PARAM-001..003",
+       why="an accepted bad parameter is no refusal of any kind"),
+    _f("malformed_json_500", "A body that is not JSON crashes the server: 500.", "PARAM-001..003",
+       why="a 5xx is not the 4xx/400 PARAM-002/003 ask for either"),
+    _f("param_error_bare", "400 refusals on the OpenAI paths are a bare `{\"message\": ...}`, not the OpenAI error "
+       "object.", "PARAM-002", "PARAM-003", "COMP-002", why="all three read the OpenAI error object"),
+    _f("param_not_named", "Refusals leave `error.param` null.", "PARAM-003"),
+    _f("unknown_field_500", "A body field the contract does not define crashes the server: 500.", "FUZZ-001",
+       why="certify sends no field outside the contract; the fuzzer (FUZZ-001) judges this",
+       judged_by=("certify", "fuzz")),
     # Responses
-    "responses_usage_chat_names": "Response usage is named `prompt_tokens`/`completion_tokens`, like chat usage.",
-    "responses_no_output_text": "A response without the top-level `output_text`.",
-    "responses_usage_miscounted": "Response usage `total_tokens` is one more than input + output.",
-    "responses_max_output_tokens_ignored": "`max_output_tokens` is validated, then ignored.",
-    "responses_output_not_list": "A response's `output` is one item object instead of a list.",
-    "responses_no_created": "A Responses stream starts without `response.created`.",
-    "responses_no_terminal": "A Responses stream ends without its terminal event.",
-    "responses_sequence_repeats": "Every event of a Responses stream has `sequence_number` 0.",
-    "responses_no_event_lines": "Responses stream events have no `event:` line.",
-    "responses_deltas_short": "A Responses stream leaves out its last text delta.",
-    "responses_event_off_schema": "Responses text delta events have no `item_id`.",
+    _f("responses_usage_chat_names", "Response usage is named `prompt_tokens`/`completion_tokens`, like chat usage.",
+       "RESP-001..004", "RESP-STREAM-002",
+       why="every RESP check, and the stream's final response, is judged against the Response schema"),
+    _f("responses_no_output_text", "A response without the top-level `output_text`.", "RESP-002"),
+    _f("responses_usage_miscounted", "Response usage `total_tokens` is one more than input + output.", "RESP-003"),
+    _f("responses_max_output_tokens_ignored", "`max_output_tokens` is validated, then ignored.", "RESP-004"),
+    _f("responses_output_not_list", "A response's `output` is one item object instead of a list.",
+       "RESP-001..004", "CAP-002", "CAP-006..009", "SDK-003", why="every Responses probe reads output"),
+    _f("responses_no_created", "A Responses stream starts without `response.created`.", "RESP-STREAM-003", "SDK-004",
+       why="the openai SDK needs response.created first"),
+    _f("responses_no_terminal", "A Responses stream ends without its terminal event.", "RESP-STREAM-004",
+       "RESP-STREAM-007", "SDK-004", why="RESP-STREAM-007 compares the deltas with the terminal event's response"),
+    _f("responses_sequence_repeats", "Every event of a Responses stream has `sequence_number` 0.", "RESP-STREAM-005"),
+    _f("responses_no_event_lines", "Responses stream events have no `event:` line.", "RESP-STREAM-006"),
+    _f("responses_deltas_short", "A Responses stream leaves out its last text delta.", "RESP-STREAM-007"),
+    _f("responses_event_off_schema", "Responses text delta events have no `item_id`.", "RESP-STREAM-002"),
     # Messages
-    "messages_content_not_list": "A message's `content` is one block object instead of a list.",
-    "messages_max_tokens_optional": "`/messages` without `max_tokens` is served with a default.",
-    "messages_stop_reason_openai": "Messages say `stop_reason: \"stop\"`, OpenAI's word, in bodies and streams.",
-    "messages_no_stop": "A Messages stream ends without `message_stop`.",
-    "messages_out_of_order": "A Messages stream sends `message_delta` before `content_block_stop`.",
-    "messages_no_event_lines": "Messages stream events have no `event:` line (the anthropic SDK reads nothing).",
-    "messages_delta_no_stop_reason": "A Messages stream's `message_delta` has `stop_reason: null`.",
-    "messages_done_marker": "A Messages stream ends with an OpenAI-style `data: [DONE]`.",
-    "messages_event_off_schema": "Messages `content_block_stop` events have no `index`.",
+    _f("messages_content_not_list", "A message's `content` is one block object instead of a list.", "MSG-001",
+       "CAP-003", "SDK-005", why="the tools probe reads content too"),
+    _f("messages_max_tokens_optional", "`/messages` without `max_tokens` is served with a default.", "MSG-002"),
+    _f("messages_stop_reason_openai", "Messages say `stop_reason: \"stop\"`, OpenAI's word, in bodies and streams.",
+       "MSG-001", "MSG-STREAM-002", "MSG-STREAM-004", why="one stop_reason serves the message and its stream"),
+    _f("messages_no_stop", "A Messages stream ends without `message_stop`.", "MSG-STREAM-003"),
+    _f("messages_out_of_order", "A Messages stream sends `message_delta` before `content_block_stop`.",
+       "MSG-STREAM-003"),
+    _f("messages_no_event_lines", "Messages stream events have no `event:` line (the anthropic SDK reads nothing).",
+       "MSG-STREAM-005", "SDK-006", why="the anthropic SDK dispatches on event: names"),
+    _f("messages_delta_no_stop_reason", "A Messages stream's `message_delta` has `stop_reason: null`.",
+       "MSG-STREAM-004"),
+    _f("messages_done_marker", "A Messages stream ends with an OpenAI-style `data: [DONE]`.", "MSG-STREAM-006"),
+    _f("messages_event_off_schema", "Messages `content_block_stop` events have no `index`.", "MSG-STREAM-002",
+       "SDK-006", why="the anthropic SDK finds the block to close by content_block_stop.index"),
     # Optional capabilities
-    "capabilities_declined": "Tools, structured output, image and file input and stored responses are refused "
-                             "with a proper 400.",
-    "capabilities_broken": "Tools and structured output are silently dropped, image and file input get an empty "
-                           "answer, stored responses are never found.",
+    _f("capabilities_declined", "Tools, structured output, image and file input and stored responses are refused "
+       "with a proper 400.", declines=("CAP-001..009",),
+       why="a capability declined with a proper 4xx is reported as not supported, not failed"),
+    _f("capabilities_broken", "Tools and structured output are silently dropped, image and file input get an empty "
+       "answer, stored responses are never found.", "CAP-001..009"),
     # Every stream, every JSON body (most of these are the self-test's hostile servers)
-    "stream_as_json": "Streams are served as `application/json`.",
-    "stream_stalls": f"Streams send {STALL_AFTER_EVENTS} events, then nothing, and never close.",
-    "stream_endless": f"Streams send {STALL_AFTER_EVENTS} events, then a keep-alive comment every "
-                      f"{KEEP_ALIVE_S:g} s, forever.",
-    "sse_no_blank_lines": "Stream events are not separated by blank lines.",
-    "json_garbage": "Every JSON body, errors included, is replaced by garbage bytes (the status is kept).",
-}
+    _f("stream_as_json", "Streams are served as `application/json`.", *STREAMS, why=STREAM_FIRST),
+    _f("stream_stalls", f"Streams send {STALL_AFTER_EVENTS} events, then nothing, and never close.", *STREAMED,
+       judged_by="hostile"),
+    _f("stream_endless", f"Streams send {STALL_AFTER_EVENTS} events, then a keep-alive comment every "
+       f"{KEEP_ALIVE_S:g} s, forever.", *STREAMED, judged_by="hostile"),
+    _f("sse_no_blank_lines", "Stream events are not separated by blank lines.", *STREAMED, judged_by="hostile"),
+    _f("json_garbage", "Every JSON body, errors included, is replaced by garbage bytes (the status is kept).",
+       "AUTH-003", "MODELS-001", "MODELS-002", "CHAT-001..005", "COMP-001", "COMP-002", "RESP-001..004", "MSG-001",
+       "MSG-002", "ERR-003..005", "PARAM-002", "PARAM-003", "CAP-001..009", "SDK-001", "SDK-003", "SDK-005",
+       why="every check that reads a JSON body; streams, and checks of a status alone, hold",
+       judged_by=("certify", "hostile")),
+)
+
+FAULTS: dict[str, Fault] = {fault.name: fault for fault in _DECLARED}
+
+
+def check_names(faults: frozenset[str] | set[str]) -> None:
+    """Refuse a fault name the reference server does not know: a typo must not give a healthy server."""
+    unknown = sorted(set(faults) - set(FAULTS))
+    if unknown:
+        raise ValueError(f"unknown fault(s) {', '.join(map(repr, unknown))}; see conformance/reference/faults.py")
+
 
 UNKNOWN_FIELD_SCHEMAS = {
     "/chat/completions": "ChatCompletionRequest",

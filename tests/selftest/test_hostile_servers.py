@@ -17,15 +17,14 @@ from dataclasses import dataclass
 import pytest
 
 from conformance.reference import ReferenceConfig, ReferenceServer
+from conformance.reference.faults import FAULTS
 
 from . import servers
 from .conftest import KEY, HostileRow, Run, brief, certify, judged, one_line
-from .test_broken_servers import CRUN_MUTANTS, STREAMS, ids
 
 TIMEOUT_S = 1.0  # certify's --timeout here: short, so stalled requests cost little
 FULL_RUN_S = 10.0  # a full certification against the reference server takes 1-3 s; the rest is slack
 SLACK = 2.0
-STREAMED = ids(*STREAMS, "SDK-002", "SDK-004", "SDK-006")
 STREAM_REQUESTS = 7  # 4 streamed cases and 3 SDK streams
 EVERYTHING = frozenset(r.id for r in judged("crun"))
 
@@ -45,13 +44,22 @@ class Hostile:
         return FULL_RUN_S + SLACK * TIMEOUT_S * self.slow
 
 
+def declared(fault: str) -> frozenset[str]:
+    """What a hostile fault breaks, as it declares it, among what the crun profile judges."""
+    return FAULTS[fault].broken & EVERYTHING
+
+
+# What each hostile server must fail is its fault's declaration; here only how its failures read and how slow it is.
+SAYS = {
+    "stream_stalls": (f"deadline of {TIMEOUT_S:g} s exceeded", STREAM_REQUESTS),
+    "stream_endless": (f"deadline of {TIMEOUT_S:g} s exceeded", STREAM_REQUESTS),
+    "sse_no_blank_lines": ("no complete event", 0),
+    "chat_chunk_invalid_json": ("JSONDecodeError", 0),
+    "json_garbage": ("not JSON", 0),
+    "models_10mb": ("body exceeded 8 MiB", 0),
+}
 HOSTILE = (
-    Hostile("stream_stalls", STREAMED, f"deadline of {TIMEOUT_S:g} s exceeded", STREAM_REQUESTS),
-    Hostile("stream_endless", STREAMED, f"deadline of {TIMEOUT_S:g} s exceeded", STREAM_REQUESTS),
-    Hostile("sse_no_blank_lines", STREAMED, "no complete event"),
-    Hostile("chat_chunk_invalid_json", CRUN_MUTANTS["chat_chunk_invalid_json"].fails, "JSONDecodeError"),
-    Hostile("json_garbage", CRUN_MUTANTS["json_garbage"].fails, "not JSON"),
-    Hostile("models_10mb", CRUN_MUTANTS["models_10mb"].fails, "body exceeded 8 MiB"),
+    *(Hostile(name, declared(name), says, slow) for name, (says, slow) in SAYS.items()),
     Hostile("reset_mid_chunk", EVERYTHING - {"AUTH-005"}, "connection broken", raw=servers.reset_mid_chunk),
     Hostile("not_http", EVERYTHING - {"AUTH-005"}, "connection broken", raw=servers.not_http),
 )
