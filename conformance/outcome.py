@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 OUTCOMES = ("passed", "failed", "skipped", "error")
 
@@ -19,6 +19,14 @@ class Outcome:
     actual: str = ""
     duration_s: float = 0.0
     exchange: str = ""
+    model: str | None = None  # None for a check that does not depend on the model
+    source: str = ""
+    violations: list[str] = field(default_factory=list)
+    violations_more: int = 0  # distinct violations found beyond those listed
+
+    def set_violations(self, found: list[str], cap: int) -> None:
+        """Every distinct violation, capped, with a count of the rest."""
+        self.violations, self.violations_more = found[:cap], max(0, len(found) - cap)
 
     def as_dict(self) -> dict:
         return asdict(self)

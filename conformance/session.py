@@ -16,7 +16,7 @@ from . import requirements
 from .cassettes import ReplayMismatch
 from .exchange import Exchange, Request, mask
 from .outcome import Outcome
-from .suite.case import Case, Check, Context, Failed, Skipped, Unsupported
+from .suite.case import MAX_VIOLATIONS, Case, Check, Context, Failed, Skipped, Unsupported
 from .target import Caller, Target, TargetError
 
 CassetteFor = Callable[[str], ContextManager[Any]]
@@ -70,7 +70,8 @@ class ConformanceSession:
     def judge(self, case: Case, check: Check) -> Outcome:
         requirement = requirements.get(check.requirement)
         outcome = Outcome(id=requirement.id, level=requirement.level(self.target.profile) or "-",
-                          endpoint=case.endpoint, statement=requirement.statement, case=case.id, outcome="passed")
+                          endpoint=case.endpoint, statement=requirement.statement, case=case.id, outcome="passed",
+                          source=requirement.cited())
         made: list[Any] = []
         spent = judging = 0.0
         try:
@@ -82,6 +83,7 @@ class ConformanceSession:
             judging = time.monotonic() - started
         except Failed as exc:
             outcome.outcome, outcome.expected, outcome.actual = "failed", exc.expected, exc.actual
+            outcome.set_violations(exc.violations, MAX_VIOLATIONS)
         except Unsupported as exc:
             outcome.outcome, outcome.actual = "skipped", f"not supported: {exc}"
         except Skipped as exc:
@@ -100,6 +102,7 @@ class ConformanceSession:
         secrets = self.context.never_echoed
         outcome.expected, outcome.actual, outcome.exchange = (
             mask(text, *secrets) for text in (outcome.expected, outcome.actual, outcome.exchange))
+        outcome.violations = [mask(text, *secrets) for text in outcome.violations]
         self.outcomes.append(outcome)
         return outcome
 

@@ -18,13 +18,41 @@ if TYPE_CHECKING:
     from ..target import Caller, Target
 
 
-class Failed(AssertionError):
-    """The requirement does not hold: what was expected, what came."""
+MAX_VIOLATIONS = 5
 
-    def __init__(self, expected: str, actual: str) -> None:
+
+class Failed(AssertionError):
+    """The requirement does not hold: what was expected, what came, and every distinct violation found."""
+
+    def __init__(self, expected: str, actual: str, violations: Sequence[str] = ()) -> None:
         super().__init__(f"expected {expected}; got {actual}")
         self.expected = expected
         self.actual = actual
+        self.violations = list(violations)
+
+
+class Violations:
+    """Collects every distinct violation a check finds, so one report names them all, not only the first.
+
+    A check adds one line per violation (`where: what came`) and calls `settle()`
+    at the end, which fails with the first as `actual` and all of them listed.
+    """
+
+    def __init__(self, expected: str) -> None:
+        self.expected = expected
+        self.found: list[str] = []
+
+    def add(self, actual: str) -> None:
+        if actual not in self.found:
+            self.found.append(actual)
+
+    def __bool__(self) -> bool:
+        return bool(self.found)
+
+    def settle(self) -> None:
+        if self.found:
+            more = f" (and {len(self.found) - 1} more)" if len(self.found) > 1 else ""
+            raise Failed(self.expected, self.found[0] + more, self.found)
 
 
 class Skipped(Exception):
@@ -103,10 +131,19 @@ class Case:
 
 
 def check(requirement: str, *, whole: bool = False) -> Callable[[CheckFn], Check]:
-    """Decorator: turn a function into the check of one requirement."""
+    """Decorator: turn a function into the check of one requirement; its doc becomes the catalogue statement.
+
+    An unknown requirement id fails at import: a check with no requirement is a defect.
+    """
+    from ..requirements import get
+
+    statement = get(requirement).statement
 
     def wrap(fn: CheckFn) -> Check:
-        return Check(requirement, fn, whole)
+        fn.__doc__ = f"{requirement}: {statement}"
+        made = Check(requirement, fn, whole)
+        object.__setattr__(made, "__doc__", fn.__doc__)
+        return made
 
     return wrap
 

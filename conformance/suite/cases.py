@@ -141,7 +141,7 @@ CASES: list[Case] = [
     Case("chat_max_tokens_1", CHAT, steps=post(CHAT, lambda ctx: bodies.chat(ctx, max_tokens=1)),
          checks=(chat.max_tokens_cuts,)),
     Case("chat_max_tokens_huge", CHAT, checks=(chat.huge_max_tokens_capped,), steps=post(CHAT, lambda ctx: {
-        **bodies.chat(ctx), "max_tokens": 1_000_000, "messages": [{"role": "user", "content": "Say ok."}]})),
+        **bodies.chat(ctx), "max_tokens": chat.HUGE_MAX_TOKENS, "messages": [{"role": "user", "content": "Say ok."}]})),
     Case("chat_stream_default_usage", CHAT, steps=post(CHAT, lambda ctx: bodies.chat(ctx, stream=True)),
          checks=(cs.stream_content_type, cs.events_are_json_or_done, cs.done_is_last, cs.chunks_valid,
                  cs.one_finish_reason_per_choice, cs.first_delta_has_role, cs.one_stable_id,

@@ -39,6 +39,17 @@ def chat_usage_adds_up(x: Exchange, ctx: Context) -> None:
     usage_adds_up(_completion(x).get("usage"), "prompt_tokens", "completion_tokens", "usage")
 
 
+HUGE_MAX_TOKENS = 1_000_000
+
+
 @check("CHAT-005")
 def huge_max_tokens_capped(x: Exchange, ctx: Context) -> None:
-    _completion(x)
+    body = _completion(x)
+    choice = body["choices"][0]
+    reason, used = choice.get("finish_reason"), (body.get("usage") or {}).get("completion_tokens")
+    if reason not in ("stop", "length"):
+        raise Failed('finish_reason "stop" (a natural end) or "length" (the model\'s cap)', show(reason))
+    if not isinstance(used, int) or not 0 < used <= HUGE_MAX_TOKENS:
+        raise Failed(f"completion_tokens from 1 to the {HUGE_MAX_TOKENS} asked for", show(used))
+    if not (choice.get("message") or {}).get("content"):
+        raise Failed("an answer with text, capped or complete", show(choice.get("message")))
