@@ -79,11 +79,21 @@ def recorder(directory: Path, record_mode: str, secrets: tuple[str, ...] = ()) -
     )
 
 
-def write_manifest(directory: Path, target: Target, model: str, messages_model: str) -> None:
+def write_manifest(directory: Path, target: Target, models: list[str], messages_models: list[str],
+                   matrix: bool = False) -> None:
+    """What was recorded, so a replay asks the same questions: base path, profile, and the models of the run."""
     directory.mkdir(parents=True, exist_ok=True)
     manifest = {"base_path": urlsplit(target.base_url).path, "profile": target.profile,
-                "model": model, "messages_model": messages_model}
+                "model": models[0], "messages_model": messages_models[0]}
+    if matrix:
+        manifest.update(models=models, messages_models=messages_models)
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def recorded_models(directory: Path) -> dict:
+    """The model choice a recording was made with: `model`/`messages_model`, or `models`/`messages_models`."""
+    manifest = _manifest(directory)
+    return {key: manifest[key] for key in ("model", "messages_model", "models", "messages_models") if key in manifest}
 
 
 def _manifest(directory: Path) -> dict:

@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
+import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 from . import __version__
 from . import report as reports
+from .certification import Options
+from .plan import ModelChoice
 from .requirements import CATALOGUE, PROFILES
+from .session import DEFAULT_CONCURRENCY
+from .target import Target, TargetError
 
 EXIT_CERTIFIED, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
-SUITE = Path(__file__).resolve().parent / "suite" / "test_conformance.py"
 
 
 class UsageError(Exception):
@@ -35,10 +40,17 @@ def _parser() -> argparse.ArgumentParser:
     certify.add_argument("--api-key", default=None, help="its API key (env CRUN_API_KEY)")
     certify.add_argument("--model", default=os.environ.get("CRUN_MODEL"), help="model to test (env CRUN_MODEL)")
     certify.add_argument("--messages-model", default=None, help="model for /messages")
+    certify.add_argument("--models", metavar="LIST|all",
+                         help="a model matrix: comma-separated ids, or all for every id GET /models lists")
+    certify.add_argument("--models-match", metavar="REGEX", help="keep only the matrix models matching this")
+    certify.add_argument("--messages-models", metavar="LIST", help="the matrix models judged on /messages (default: all)")
     certify.add_argument("--profile", default=None, choices=PROFILES,
                          help="crun (default) or openai; a replay defaults to the recorded profile")
     certify.add_argument("--strict", action="store_true", help="SHOULD failures fail the certification too")
     certify.add_argument("--timeout", type=float, default=20.0, help="deadline per request, seconds (default 20)")
+    certify.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N",
+                         help=f"requests in flight at most (default {DEFAULT_CONCURRENCY}; 1: one at a time)")
+    certify.add_argument("--max-requests", type=int, metavar="N", help="refuse to start when the plan needs more")
     certify.add_argument("--fuzz", action="store_true", help="also fuzz every operation from openapi/ (FUZZ-*)")
     certify.add_argument("--fuzz-examples", type=int, metavar="N",
                          help="generated cases per operation and mode (default 25 on the reference server, 5 live)")
@@ -48,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     certify.add_argument("--record", metavar="DIR", help="record the exchanges as cassettes into DIR")
     certify.add_argument("--replay", metavar="DIR", help="judge the cassettes in DIR instead of a live server")
     certify.add_argument("-k", dest="keyword", metavar="EXPR", help="only checks matching this pytest -k expression")
-    certify.add_argument("-q", "--quiet", action="store_true", help="no progress, only the summary")
+    certify.add_argument("-q", "--quiet", action="store_true", help="no plan, no progress: only the summary")
 
     serve = sub.add_parser("serve", help="run the reference server")
     serve.add_argument("--host", default="127.0.0.1")
@@ -56,10 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--api-key", default=None, help="key clients must send (env CRUN_API_KEY; default crun-reference-key)")
     serve.add_argument("--prefix", default="/api/v1")
     serve.add_argument("--latency-ms", type=int, default=0, metavar="MS",
-                       help="delay before the first byte of every POST answer, like a real model (default 0)")
+                       help="delay before the first byte of every generated answer, like a real model (default 0)")
     serve.add_argument("--chunk-ms", type=int, default=0, metavar="MS", help="pause between streamed events (default 0)")
     serve.add_argument("--rate-limit-every", type=int, default=0, metavar="K",
-                       help="answer every K-th POST with 429 and Retry-After: 1 (default 0: never)")
+                       help="answer every K-th request with 429 and Retry-After: 1 (default 0: never)")
     serve.add_argument("--fault", action="append", default=[], metavar="NAME",
                        help="switch on a named fault of conformance/reference/faults.py (repeatable)")
 
@@ -68,74 +80,83 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _Collector:
-    """Hands the plugin the key (never via argv or environment) and receives the outcomes when pytest finishes."""
+def _models(args: argparse.Namespace) -> ModelChoice:
+    def listed(value: str | None) -> tuple[str, ...] | None:
+        items = tuple(m.strip() for m in value.split(",") if m.strip()) if value else ()
+        return items or None
 
-    def __init__(self, api_key: str | None) -> None:
-        self.api_key = api_key
-        self.run: Any = None
-        self.report: dict | None = None
-
-    def pytest_configure(self, config: Any) -> None:
-        from .plugin import API_KEY
-
-        if self.api_key:
-            config.stash[API_KEY] = self.api_key
-
-    def pytest_sessionfinish(self, session: Any) -> None:
-        from .plugin import RUN
-
-        self.run = session.config.stash[RUN]
-        self.report = self.run.report()
+    if args.models is not None and not listed(args.models):
+        raise UsageError("--models needs a comma-separated list of model ids, or all")
+    if args.models is None and (args.models_match or args.messages_models):
+        raise UsageError("--models-match and --messages-models narrow a matrix: add --models LIST|all")
+    if args.models_match:
+        try:
+            re.compile(args.models_match)
+        except re.error as exc:
+            raise UsageError(f"--models-match {args.models_match!r} is not a regular expression: {exc}") from None
+    return ModelChoice(model=args.model, messages_model=args.messages_model, models=listed(args.models),
+                       models_match=args.models_match, messages_models=listed(args.messages_models))
 
 
-def certify(args: argparse.Namespace) -> int:
-    import pytest
-
+def _options(args: argparse.Namespace) -> Options:
+    """The certification the arguments ask for; every mistake is a one-line usage error before any request."""
     if args.timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
+    if args.concurrency < 1:
+        raise UsageError("--concurrency must be at least 1")
+    if args.max_requests is not None and args.max_requests < 1:
+        raise UsageError("--max-requests must be at least 1")
     if args.fuzz_examples is not None and args.fuzz_examples < 1:
         raise UsageError("--fuzz-examples must be at least 1")
     if args.record and args.replay:
         raise UsageError("--record and --replay exclude each other")
     if args.replay and not Path(args.replay, "target.json").is_file():
         raise UsageError(f"--replay {args.replay}: no recording there (target.json missing)")
-    if args.base_url and not (args.api_key or os.environ.get("CRUN_API_KEY")):
-        raise UsageError("--base-url needs --api-key or CRUN_API_KEY")
-    argv = [str(SUITE), "-p", "conformance.plugin", "-p", "no:cacheprovider", "--rootdir", str(SUITE.parent),
-            "-c", os.devnull, "-o", "asyncio_default_fixture_loop_scope=function", "--disable-warnings",
-            "--tb=no", "-rN", "--no-header", "-q" if not args.quiet else "-qq",
-            "--check-timeout", str(args.timeout)]
-    if args.replay:
-        argv += ["--target", "replay", "--cassette-dir", args.replay]
-    elif args.base_url:
-        argv += ["--target", "live", "--base-url", args.base_url]
-    else:
-        argv += ["--target", "reference"]
-    if args.record:
-        argv += ["--cassette-dir", args.record, "--record-mode", "all"]
-    for flag, value in (("--profile", args.profile), ("--model", args.model), ("--messages-model", args.messages_model),
-                        ("--junit-xml", args.junit_xml), ("-k", args.keyword)):
-        if value:
-            argv += [flag, value]
-    if args.fuzz:
-        argv += ["--fuzz"] + (["--fuzz-examples", str(args.fuzz_examples)] if args.fuzz_examples else [])
-    collector = _Collector(args.api_key)
-    code = pytest.main(argv, plugins=[collector])
-    run, built = collector.run, collector.report
-    if run is not None and run.problem:
-        print(f"crun-conformance: {run.problem}", file=sys.stderr)
+    api_key = args.api_key or os.environ.get("CRUN_API_KEY") or ""
+    if args.base_url and not args.replay:
+        if not api_key:
+            raise UsageError("--base-url needs --api-key or CRUN_API_KEY")
+        try:
+            Target(args.base_url, api_key)
+        except TargetError as exc:
+            raise UsageError(str(exc)) from None
+    kind = "replay" if args.replay else "live" if args.base_url else "reference"
+    directory = args.replay or args.record
+    return Options(kind=kind, base_url=args.base_url, api_key=api_key, profile=args.profile, strict=args.strict,
+                   timeout_s=args.timeout, models=_models(args), concurrency=args.concurrency,
+                   cassette_dir=Path(directory) if directory else None, record_mode="all" if args.record else "none",
+                   keyword=args.keyword, fuzz=args.fuzz, fuzz_examples=args.fuzz_examples)
+
+
+def certify(args: argparse.Namespace) -> int:
+    from .certification import Certification
+    from .progress import RunProgress
+
+    options = _options(args)
+    # A provider's notice that a model is deprecated is not a finding about the server under test.
+    warnings.filterwarnings("ignore", message="The model .* is deprecated", category=DeprecationWarning)
+    run = Certification(options, None if args.quiet else RunProgress())
+    try:
+        try:
+            plan = run.open()
+        except ValueError as exc:  # a -k that matches nothing, or that does not parse
+            raise UsageError(str(exc)) from None
+        if not args.quiet:
+            print(f"crun-conformance: {plan.describe()}" + (" (plus fuzzing)" if options.fuzz else ""),
+                  file=sys.stderr)
+        if args.max_requests is not None and plan.requests > args.max_requests:
+            raise UsageError(f"the plan needs up to {plan.requests} requests, above --max-requests "
+                             f"{args.max_requests}; narrow it with -k, --models or --models-match")
+        outcomes = run.run()
+        built = run.report()
+    except TargetError as exc:
+        print(f"crun-conformance: target unusable: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
-    if built is None or not run.outcomes:
-        print("crun-conformance: no check ran" + (f" (nothing matched -k {args.keyword!r})" if args.keyword else ""),
-              file=sys.stderr)
-        return EXIT_UNUSABLE
-    if code in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
-        print(f"crun-conformance: the run did not complete (pytest exit {int(code)})", file=sys.stderr)
-        return EXIT_UNUSABLE
-    reports.write(built, run.outcomes, args.report_json, args.report_md)
-    print(reports.terminal(built, run.outcomes, args.strict))
-    return reports.verdict(run.outcomes, args.strict)
+    finally:
+        run.close()
+    reports.write(built, outcomes, args.report_json, args.report_md, args.junit_xml)
+    print(reports.terminal(built, outcomes, args.strict))
+    return reports.verdict(outcomes, args.strict)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -157,14 +178,14 @@ def serve(args: argparse.Namespace) -> int:
 
 def list_requirements(args: argparse.Namespace) -> int:
     profiles = [args.profile] if args.profile else list(PROFILES)
-    print(f"{'id':<16} " + " ".join(f"{p:<7}" for p in profiles) + " endpoints / statement / source")
+    print(f"{'id':<16} " + " ".join(f"{p:<7}" for p in profiles) + " endpoints / statement / source and quote")
     for r in CATALOGUE:
         levels = [r.level(p) or "-" for p in profiles]
         if all(level == "-" for level in levels):
             continue
         print(f"{r.id:<16} " + " ".join(f"{level:<7}" for level in levels) + " " + ", ".join(r.endpoints))
         print(f"{'':<16} {'':<{8 * len(profiles) - 1}} {r.statement}")
-        print(f"{'':<16} {'':<{8 * len(profiles) - 1}} source: {r.source}")
+        print(f"{'':<16} {'':<{8 * len(profiles) - 1}} source: {r.cited()}")
     return 0
 
 

@@ -49,16 +49,19 @@ class Cost:
     requests: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    retries: int = 0  # requests sent again after a rate limit (each also counted in `requests`)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def add(self, requests: int = 1, input_tokens: int = 0, output_tokens: int = 0) -> None:
+    def add(self, requests: int = 1, input_tokens: int = 0, output_tokens: int = 0, retries: int = 0) -> None:
         with self._lock:
             self.requests += requests
             self.input_tokens += input_tokens
             self.output_tokens += output_tokens
+            self.retries += retries
 
     def add_exchange(self, exchange: Exchange) -> None:
         self.add(1, *tokens_spent(exchange))
 
     def as_dict(self) -> dict[str, int]:
-        return {"requests": self.requests, "input_tokens": self.input_tokens, "output_tokens": self.output_tokens}
+        return {"requests": self.requests, "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
+                "retries": self.retries}

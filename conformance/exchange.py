@@ -61,6 +61,7 @@ class Exchange:
     failure: str | None = None
     elapsed_s: float = 0.0
     first_event_s: float | None = None
+    rate_limited: bool = False  # still rate-limited after the caller's retries: nothing to judge
     _json: Any = field(default=_UNSET, repr=False)
     _json_error: str | None = field(default=None, repr=False)
 

@@ -1,30 +1,31 @@
-"""The pytest plugin: one test per (case, requirement) over a live, reference or replayed target.
+"""The pytest plugin: one test per check of a case (and model) over a live, reference or replayed target.
 
 `pytest` in the repository root replays `cassettes/`; `pytest --base-url URL
---api-key KEY` judges a live server (add `--record-mode=once` to record it);
-`crun-conformance certify` runs these same tests in-process.
+--api-key KEY` judges a live server (add `--record-mode=once` to record it).
+The tests are views of one `Certification`, the same object `crun-conformance
+certify` drives: the first test runs every selected case (concurrently), and
+each test then reports its check's outcome.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from . import report as reports
-from .cassettes import Library, has_recording, recorded_profile, replay_target, write_manifest
+from .cassettes import has_recording
+from .certification import KINDS, Certification, Options
 from .outcome import Outcome
+from .plan import ModelChoice, Plan, Unit
 from .requirements import PROFILES
-from .session import ConformanceSession
-from .suite.cases import CASES
-from .target import DEFAULT_TIMEOUT_S, Target, TargetError
+from .session import DEFAULT_CONCURRENCY
+from .suite.case import Check
+from .target import DEFAULT_TIMEOUT_S, TargetError
 
-TARGETS = ("live", "reference", "replay")
 RUN = pytest.StashKey["ConformanceRun"]()
-API_KEY = pytest.StashKey[str]()  # set by certify, so the key never travels in argv or the environment
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -33,13 +34,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--api-key", default=None, help="API key for it (env CRUN_API_KEY); never printed or recorded")
     group.addoption("--model", default=None, help="model to test (env CRUN_MODEL; default: first of GET /models)")
     group.addoption("--messages-model", default=None, help="model for /messages (default: a Claude model if listed)")
+    group.addoption("--models", default=None, help="a model matrix: comma-separated ids (or all)")
     group.addoption("--profile", default=None, choices=PROFILES,
                     help="which requirements apply (default crun, or the recorded one when replaying)")
-    group.addoption("--target", default=None, choices=TARGETS,
+    group.addoption("--target", default=None, choices=KINDS,
                     help="live (with --base-url), reference (the embedded server) or replay (cassettes); "
                          "default: live with a base URL, else replay when cassettes exist, else reference")
     group.addoption("--check-timeout", type=float, default=DEFAULT_TIMEOUT_S,
                     help=f"deadline per request in seconds (default {DEFAULT_TIMEOUT_S:g})")
+    group.addoption("--concurrency", type=int, default=DEFAULT_CONCURRENCY,
+                    help=f"requests in flight at most (default {DEFAULT_CONCURRENCY})")
     group.addoption("--cassette-dir", default=None, help="cassette directory (default: cassettes/ in the rootdir)")
     group.addoption("--fuzz", action="store_true", help="also fuzz the target from openapi/ with schemathesis (FUZZ-*)")
     group.addoption("--fuzz-examples", type=int, default=None,
@@ -49,98 +53,65 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 class ConformanceRun:
-    """What the plugin holds for one pytest session: the target, the session, and the reference server if any."""
+    """What the plugin holds for one pytest session: the certification, its plan, and the selected checks."""
 
     def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-        self.session: ConformanceSession | None = None
-        self.server: Any = None
-        self.problem: str | None = None
         opt = config.getoption
-        self.cassette_dir = Path(opt("cassette_dir") or Path(config.rootpath) / "cassettes")
-        self.base_url = opt("base_url") or os.environ.get("CRUN_BASE_URL")
-        self.kind = opt("target") or ("live" if self.base_url else
-                                      "replay" if has_recording(self.cassette_dir) else "reference")
-        self.record_mode = opt("record_mode") or "none"
-        self.profile = opt("profile") or (recorded_profile(self.cassette_dir) if self.kind == "replay" else None) or "crun"
+        cassette_dir = Path(opt("cassette_dir") or Path(config.rootpath) / "cassettes")
+        base_url = opt("base_url") or os.environ.get("CRUN_BASE_URL")
+        kind = opt("target") or ("live" if base_url else "replay" if has_recording(cassette_dir) else "reference")
+        models = opt("models")
+        self.options = Options(
+            kind=kind, base_url=base_url, api_key=opt("api_key") or os.environ.get("CRUN_API_KEY") or "",
+            profile=opt("profile"), timeout_s=opt("check_timeout"), concurrency=opt("concurrency"),
+            models=ModelChoice(model=opt("model") or os.environ.get("CRUN_MODEL"), messages_model=opt("messages_model"),
+                               models=tuple(m.strip() for m in models.split(",") if m.strip()) if models else None),
+            cassette_dir=cassette_dir, record_mode=opt("record_mode") or "none", fuzz=opt("fuzz"),
+            fuzz_examples=opt("fuzz_examples"))
+        self.certification = Certification(self.options)
+        self.problem: str | None = None
+        self.plan: Plan | None = None
+        self.selected: dict[str, set[str]] | None = None
+        self.results: dict[tuple[str, str, str | None], Outcome] = {}
+        self.ran = False
 
-    def start(self) -> ConformanceSession:
+    @property
+    def profile(self) -> str:
+        return self.certification.profile
+
+    def open(self) -> Plan | None:
+        """The plan, made once at collection; a target that cannot be used becomes every test's failure."""
+        if self.plan is None and self.problem is None:
+            try:
+                self.plan = self.certification.open()
+            except (TargetError, ValueError) as exc:
+                self.problem = f"target unusable: {exc}"
+        return self.plan
+
+    def start(self) -> ConformanceRun:
+        """Run the selected checks of every unit once (the first test pays for all)."""
         if self.problem:
             pytest.fail(self.problem, pytrace=False)
-        if self.session is None:
+        if not self.ran and self.plan is not None:
+            self.ran = True
+            if self.selected is not None:
+                self.plan.units = [Unit(u.case, u.model, tuple(c for c in u.checks
+                                                               if c.requirement in self.selected.get(u.label, ())))
+                                   for u in self.plan.units if u.label in self.selected]
             try:
-                self.session = self._start()
+                for outcome in self.certification.run():
+                    self.results[(outcome.id, outcome.case, outcome.model)] = outcome
             except TargetError as exc:
                 self.problem = f"target unusable: {exc}"
                 pytest.fail(self.problem, pytrace=False)
-        return self.session
+        return self
 
-    def _start(self) -> ConformanceSession:
-        opt = self.config.getoption
-        timeout = opt("check_timeout")
-        model = opt("model") or os.environ.get("CRUN_MODEL")
-        library = None
-        if self.kind == "replay":
-            target = replay_target(self.cassette_dir, self.profile)
-            library = Library(self.cassette_dir, "none")
-        elif self.kind == "reference":
-            from .reference import ReferenceConfig, ReferenceServer
-
-            key = "crun-ref-" + secrets.token_hex(12)
-            self.server = ReferenceServer(ReferenceConfig(api_key=key)).start()
-            target = Target(self.server.base_url, key, "reference", model, opt("messages_model"), self.profile, timeout)
-        else:
-            if not self.base_url:
-                raise TargetError("a live target needs --base-url or CRUN_BASE_URL")
-            key = self.config.stash.get(API_KEY, None) or opt("api_key") or os.environ.get("CRUN_API_KEY") or ""
-            target = Target(self.base_url, key, "live", model, opt("messages_model"), self.profile, timeout)
-        if self.kind != "replay" and self.record_mode != "none":
-            library = Library(self.cassette_dir, self.record_mode, secrets=(target.api_key,))
-        session = ConformanceSession(target, library.cassette if library else None)
-        ctx = session.context
-        if library is not None and self.kind != "replay":
-            write_manifest(self.cassette_dir, target, ctx.model, ctx.messages_model)
-        return session
-
-    def fuzz(self) -> None:
-        """Add the FUZZ-* outcomes: schemathesis against the same target, or skipped on a replay."""
-        from .fuzz import run_fuzz
-        from .outcome import Outcome
-        from .requirements import FUZZ_REQUIREMENTS
-
-        try:
-            session = self.session or self._start()
-        except TargetError as exc:
-            self.problem = self.problem or f"target unusable: {exc}"
-            return
-        self.session = session
-        if session.target.kind == "replay":
-            session.outcomes += [
-                Outcome(r.id, r.level(self.profile) or "-", ", ".join(r.endpoints), r.statement, "fuzz", "skipped",
-                        actual="fuzzing needs a live or reference target; schemathesis traffic is not recorded")
-                for r in FUZZ_REQUIREMENTS]
-            return
-        ctx = session.context
-        outcomes, sent = run_fuzz(session.target.with_models(ctx.model, ctx.messages_model),
-                                  self.config.getoption("fuzz_examples"))
-        session.outcomes += [o for o in outcomes if _applies(o.id, self.profile)]
-        session.caller.cost.add(sent)
-
-    def stop(self) -> None:
-        if self.session is not None:
-            self.session.close()
-        if self.server is not None:
-            self.server.stop()
+    def outcome(self, unit: Unit, check: Check) -> Outcome:
+        return self.results[(check.requirement, unit.case.id, unit.model)]
 
     @property
     def outcomes(self) -> list[Outcome]:
-        return self.session.outcomes if self.session else []
-
-    def report(self) -> dict | None:
-        if self.session is None:
-            return None
-        ctx = self.session.context
-        return reports.build(self.session.target, {ctx.model, ctx.messages_model}, self.outcomes, self.session.caller.cost)
+        return self.certification.outcomes
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -151,19 +122,27 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "case_check" not in metafunc.fixturenames:
         return
-    profile = metafunc.config.stash[RUN].profile
-    pairs = [(case, check) for case in CASES for check in case.checks if _applies(check.requirement, profile)]
-    metafunc.parametrize("case_check", pairs, ids=[f"{check.requirement}@{case.id}" for case, check in pairs])
+    plan = metafunc.config.stash[RUN].open()
+    if plan is None:
+        metafunc.parametrize("case_check", [None], ids=["target-unusable"])
+        return
+    pairs = [(unit, check) for unit in plan.units for check in unit.checks]
+    metafunc.parametrize("case_check", pairs, ids=[f"{check.requirement}@{unit.label}" for unit, check in pairs])
 
 
-def _applies(requirement_id: str, profile: str) -> bool:
-    from .requirements import get
-
-    return get(requirement_id).level(profile) is not None
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Only the checks left after -k and deselection are run: nothing is sent for a deselected test."""
+    run = session.config.stash[RUN]
+    selected: dict[str, set[str]] = {}
+    for item in session.items:
+        pair = getattr(item, "callspec", None) and item.callspec.params.get("case_check")
+        if pair:
+            selected.setdefault(pair[0].label, set()).add(pair[1].requirement)
+    run.selected = selected
 
 
 @pytest.fixture(scope="session")
-def conformance(pytestconfig: pytest.Config) -> ConformanceSession:
+def conformance(pytestconfig: pytest.Config) -> ConformanceRun:
     return pytestconfig.stash[RUN].start()
 
 
@@ -175,19 +154,17 @@ def verdict(outcome: Outcome) -> None:
         head = f"{outcome.id} [{outcome.level}] {outcome.endpoint}: {outcome.statement}"
         if outcome.outcome == "error":
             pytest.fail(f"{head}\n  the check could not run: {outcome.actual}", pytrace=False)
-        pytest.fail(f"{head}\n  expected: {outcome.expected}\n  actual:   {outcome.actual}\n"
+        listed = "".join(f"\n    - {v}" for v in reports.violations(outcome))
+        pytest.fail(f"{head}\n  expected: {outcome.expected}\n  actual:   {outcome.actual}{listed}\n"
                     f"  exchange: {outcome.exchange}", pytrace=False)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash[RUN]
-    if session.config.getoption("fuzz"):
-        run.fuzz()
-    built = run.report()
-    if built is not None:
-        reports.write(built, run.outcomes, session.config.getoption("report_json"),
+    if run.ran and run.plan is not None:
+        reports.write(run.certification.report(), run.outcomes, session.config.getoption("report_json"),
                       session.config.getoption("report_md"))
-    run.stop()
+    run.certification.close()
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -195,8 +172,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if not run.outcomes:
         return
     replay_skips = sum(1 for o in run.outcomes if o.outcome == "skipped" and "replay" in o.actual)
-    cost = run.session.caller.cost if run.session else None
+    cost = run.certification.cost
     terminalreporter.write_line(
-        f"crun-conformance: target {run.kind}, profile {run.profile}, {len(run.outcomes)} checks"
+        f"crun-conformance: target {run.options.kind}, profile {run.profile}, {len(run.outcomes)} checks"
         + (f", {replay_skips} skipped because a recording cannot judge them" if replay_skips else "")
-        + (f"; {cost.requests} requests sent" if cost and run.kind != "replay" else ""))
+        + (f"; {reports.cost_line(cost.as_dict())}" if run.options.kind != "replay" else ""))

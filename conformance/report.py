@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Iterable
 
 from .cost import Cost
 from .outcome import OUTCOMES, Outcome
+from .plan import Plan
 from .requirements import CATALOGUE
 from .target import Target
 
@@ -20,15 +20,31 @@ _CATALOGUE_ORDER = {r.id: i for i, r in enumerate(CATALOGUE)}
 MARK = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "error": "ERROR"}
 
 
-def build(target: Target, models: Iterable[str], outcomes: list[Outcome], cost: Cost) -> dict:
+def build(target: Target, plan: Plan, outcomes: list[Outcome], cost: Cost, strict: bool = False) -> dict:
+    """The report as data: every other view (terminal, Markdown, HTML, JUnit, diffs) is rendered from it."""
     counts = Counter(o.outcome for o in outcomes)
+    models = list(plan.all_models)
     return {
-        "target": {"base_url": target.base_url, "kind": target.kind, "profile": target.profile,
-                   "models": sorted(set(models))},
+        "target": {"base_url": target.base_url, "kind": target.kind, "profile": target.profile, "models": models},
+        "models": models,
+        "strict": strict,
+        "verdict": "failed" if verdict(outcomes, strict) else "certified",
         "summary": {name: counts.get(name, 0) for name in OUTCOMES},
+        "summary_by_model": by_model(models, outcomes, strict),
         "cost": cost.as_dict(),
         "checks": [o.as_dict() for o in outcomes],
     }
+
+
+def by_model(models: list[str], outcomes: list[Outcome], strict: bool) -> dict[str, dict]:
+    """Per model, its checks and the model-independent ones: counts and a verdict of its own."""
+    table = {}
+    for model in models:
+        mine = [o for o in outcomes if o.model in (None, model)]
+        counts = Counter(o.outcome for o in mine)
+        table[model] = {**{name: counts.get(name, 0) for name in OUTCOMES},
+                        "verdict": "failed" if verdict(mine, strict) else "certified"}
+    return table
 
 
 def verdict(outcomes: list[Outcome], strict: bool) -> int:
@@ -59,11 +75,13 @@ def terminal(report: dict, outcomes: list[Outcome], strict: bool) -> str:
     if failures:
         lines += ["", "Failures (requirement, expected, actual):"]
         for o in failures:
-            lines += [f"  {o.id} [{o.level}] {o.endpoint} ({o.case}): {o.statement}",
+            model = f" [{o.model}]" if o.model else ""
+            lines += [f"  {o.id} [{o.level}] {o.endpoint}{model} ({o.case}): {o.statement}",
                       f"    expected: {o.expected or '-'}", f"    actual:   {o.actual}"]
+            lines += [f"    - {v}" for v in violations(o)]
     s, c = report["summary"], report["cost"]
     lines += ["", f"{s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped, {s['error']} error",
-              f"cost: {c['requests']} requests, {c['input_tokens']} input tokens, {c['output_tokens']} output tokens",
+              cost_line(c),
               "verdict: " + ("FAILED: a MUST" + (" or SHOULD" if strict else "") + " requirement did not hold"
                              if verdict(outcomes, strict) else "CERTIFIED: every MUST" + (" and SHOULD" if strict else "")
                              + f" of profile {report['target']['profile']} held")]
@@ -75,27 +93,51 @@ def markdown(report: dict, outcomes: list[Outcome]) -> str:
     lines = [f"# Conformance report: {t['base_url']}", "",
              f"Profile `{t['profile']}`, models {', '.join(f'`{m}`' for m in t['models'])}.", "",
              f"**{s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped, {s['error']} error.** "
-             f"Cost: {c['requests']} requests, {c['input_tokens']} input and {c['output_tokens']} output tokens.", "",
-             "| requirement | level | endpoint | case | outcome | statement |", "|---|---|---|---|---|---|"]
+             f"{cost_line(c).capitalize()}.", "",
+             "| requirement | level | endpoint | model | case | outcome | statement |", "|---|---|---|---|---|---|---|"]
     for o in outcomes:
-        lines.append(f"| {o.id} | {o.level} | {o.endpoint} | {o.case} | {MARK[o.outcome]} | {_cell(o.statement)} |")
+        lines.append(f"| {o.id} | {o.level} | {o.endpoint} | {o.model or '-'} | {o.case} | {MARK[o.outcome]} "
+                     f"| {_cell(o.statement)} |")
     failures = [o for o in outcomes if o.outcome in ("failed", "error", "skipped")]
     if failures:
         lines += ["", "## Details", ""]
         for o in failures:
-            lines += [f"### {o.id} ({o.case}): {MARK[o.outcome]}", "", f"- expected: {_cell(o.expected or '-')}",
-                      f"- actual: {_cell(o.actual)}"]
+            lines += [f"### {o.id} ({o.case}{', ' + o.model if o.model else ''}): {MARK[o.outcome]}", "",
+                      f"- expected: {_cell(o.expected or '-')}", f"- actual: {_cell(o.actual)}"]
+            lines += [f"  - {_cell(v)}" for v in violations(o)]
+            if o.source and o.outcome != "skipped":
+                lines.append(f"- source: {_cell(o.source)}")
             if o.exchange:
                 lines += ["", "```", o.exchange, "```"]
             lines.append("")
     return "\n".join(lines) + "\n"
 
 
+def violations(o: Outcome) -> list[str]:
+    """Every violation listed for a failure (more than one, or the count of those left out)."""
+    if len(o.violations) < 2 and not o.violations_more:
+        return []
+    return o.violations + ([f"… and {o.violations_more} more"] if o.violations_more else [])
+
+
+def cost_line(c: dict) -> str:
+    retries = f" ({c['retries']} rate-limit retries)" if c.get("retries") else ""
+    unknown = (f"; {c['unknown_usage']} fuzzed answers carried no usage, their tokens unknown"
+               if c.get("unknown_usage") else "")
+    return (f"cost: {c['requests']} requests{retries}, {c['input_tokens']} input tokens, "
+            f"{c['output_tokens']} output tokens{unknown}")
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def write(report: dict, outcomes: list[Outcome], json_path: str | None, md_path: str | None) -> None:
+def write(report: dict, outcomes: list[Outcome], json_path: str | None, md_path: str | None,
+          junit_path: str | None = None) -> None:
+    if junit_path:
+        from .junit import write as write_junit
+
+        write_junit(outcomes, junit_path)
     if json_path:
         Path(json_path).parent.mkdir(parents=True, exist_ok=True)
         Path(json_path).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")

@@ -1,86 +1,122 @@
-"""One certification run: the target, its models, each case's exchanges made once, and the outcomes.
+"""One certification run: each unit's exchanges made once, concurrently, then judged by pure checks.
 
-Data flows one way: the session calls the target for a case (once, however
-many checks read it), hands the exchanges to a check, and keeps the outcome.
-It knows nothing of pytest; the plugin maps outcomes onto test results.
+Data flows one way: the session runs a plan's units (a case for a model) on a
+bounded pool, a case's steps in order, and hands each finished unit to its
+checks. Checks never learn that requests ran concurrently; outcomes are sorted
+into catalogue order, so a concurrent and a sequential run of the same server
+give the same report. It knows nothing of pytest or of the command line.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 import traceback
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any, Callable, ContextManager
 
 from . import requirements
 from .cassettes import ReplayMismatch
-from .exchange import Exchange, Request, mask
+from .exchange import Exchange, mask
 from .outcome import Outcome
-from .suite.case import MAX_VIOLATIONS, Case, Check, Context, Failed, Skipped, Unsupported
-from .target import Caller, Target, TargetError
+from .plan import Plan, Unit
+from .requirements import CATALOGUE, COMPLETIONS, MESSAGES
+from .suite.case import MAX_VIOLATIONS, Check, Failed, Skipped, Unsupported
+from .suite.expect import error_for
+from .target import Caller, Target
 
 CassetteFor = Callable[[str], ContextManager[Any]]
+DEFAULT_CONCURRENCY = 8
+_CATALOGUE_ORDER = {r.id: i for i, r in enumerate(CATALOGUE)}
+# The case whose answer tells whether a model is served on an endpoint at all (a matrix's "not supported").
+BASIC_CASES = {"POST /chat/completions": "chat_basic", COMPLETIONS: "completions_basic",
+               "POST /responses": "responses_basic", MESSAGES: "messages_basic"}
 
 
-def discover_models(caller: Caller) -> tuple[str, str]:
-    """Pick the models to test from `GET /models`: the first listed, and a Claude model for /messages if any."""
-    x = caller.call(Request("GET", "/models"))
-    where = caller.target.base_url
-    if x.failure:
-        raise TargetError(f"{where} is unreachable: {x.failure}")
-    if x.status in (401, 403):
-        raise TargetError(f"{where} refused the API key (HTTP {x.status} on GET /models)")
-    body = x.json()
-    data = body.get("data") if isinstance(body, dict) else None
-    ids = [m.get("id") for m in data or [] if isinstance(m, dict) and isinstance(m.get("id"), str)]
-    if x.status != 200 or not ids:
-        raise TargetError(f"no model to test: GET /models answered HTTP {x.status}; pass --model")
-    claude = next((i for i in ids if "claude" in i.lower()), ids[0])
-    return ids[0], claude
+class Progress:
+    """What a progress display reads; the session calls `done` as units finish. The default shows nothing."""
+
+    def start(self, session: ConformanceSession, units: int) -> None: ...
+
+    def done(self, unit: Unit, outcomes: list[Outcome]) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 class ConformanceSession:
-    def __init__(self, target: Target, cassette_for: CassetteFor | None = None) -> None:
+    def __init__(self, target: Target, cassette_for: CassetteFor | None = None,
+                 concurrency: int = DEFAULT_CONCURRENCY, progress: Progress | None = None) -> None:
         self.target = target
-        self.caller = Caller(target)
+        # Cassettes patch the HTTP client process-wide, one cassette at a time: recording and replay run sequentially.
+        self.concurrency = 1 if cassette_for is not None else max(1, concurrency)
+        self.caller = Caller(target, concurrency=self.concurrency)
         self.cassette_for = cassette_for or (lambda name: contextlib.nullcontext())
+        self.progress = progress or Progress()
         self.outcomes: list[Outcome] = []
-        self._exchanges: dict[str, tuple[list[Any], float]] = {}
-        self._context: Context | None = None
+        self.started = time.monotonic()
+        self._lock = threading.Lock()
 
-    @property
-    def context(self) -> Context:
-        if self._context is None:
-            model, messages_model = self.target.model, self.target.messages_model
-            if not model:
-                found, claude = discover_models(self.caller)
-                model, messages_model = found, messages_model or claude
-            self._context = Context(self.target, model, messages_model or model)
-        return self._context
+    def run(self, plan: Plan) -> list[Outcome]:
+        """Run every unit (at most `concurrency` requests in flight), judge it, and return the outcomes in order."""
+        self.progress.start(self, len(plan.units))
+        if self.target.kind != "replay" and any(unit.case.perform is not None for unit in plan.units):
+            from .suite.sdk import warm_up
 
-    def exchanges(self, case: Case) -> tuple[list[Any], float]:
-        """The case's exchanges, made on first use and shared by all its checks."""
-        if case.id not in self._exchanges:
-            started = time.monotonic()
-            with self.cassette_for(case.id):
-                made = case.run(self.caller, self.context)
-            self._exchanges[case.id] = (made, time.monotonic() - started)
-        return self._exchanges[case.id]
-
-    def judge(self, case: Case, check: Check) -> Outcome:
-        requirement = requirements.get(check.requirement)
-        outcome = Outcome(id=requirement.id, level=requirement.level(self.target.profile) or "-",
-                          endpoint=case.endpoint, statement=requirement.statement, case=case.id, outcome="passed",
-                          source=requirement.cited())
-        made: list[Any] = []
-        spent = judging = 0.0
+            warm_up()
+        made: dict[int, tuple[list[Any], float]] = {}
+        pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="conformance-case")
         try:
-            made, spent = self.exchanges(case)
+            longest_first = sorted(range(len(plan.units)), key=lambda i: -plan.units[i].case.weight)
+            futures = {pool.submit(self._exchanges, plan, plan.units[index]): index for index in longest_first}
+            pending = set(futures)
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in finished:
+                    index = futures[future]
+                    made[index] = future.result()  # a TargetError (every request rate-limited) stops the run here
+                    unit = plan.units[index]
+                    self.progress.done(unit, self._judge_unit(plan, unit, *made[index]))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            self.progress.stop()
+        if plan.matrix:
+            self._declined_models_not_supported(plan, made)
+        self.outcomes.sort(key=_order(plan))
+        return self.outcomes
+
+    def _exchanges(self, plan: Plan, unit: Unit) -> tuple[list[Any], float]:
+        started = time.monotonic()
+        try:
+            with self.cassette_for(plan.cassette(unit)):
+                exchanges = unit.case.run(self.caller, plan.context(unit))
+        except ReplayMismatch as exc:
+            return [exc], time.monotonic() - started
+        return exchanges, time.monotonic() - started
+
+    def _judge_unit(self, plan: Plan, unit: Unit, made: list[Any], spent: float) -> list[Outcome]:
+        outcomes = [self.judge(plan, unit, check, made, spent) for check in unit.checks]
+        with self._lock:
+            self.outcomes.extend(outcomes)
+        return outcomes
+
+    def judge(self, plan: Plan, unit: Unit, check: Check, made: list[Any], spent: float) -> Outcome:
+        """One check over one unit's exchanges: passed, failed (expected, actual, violations), skipped or error."""
+        requirement = requirements.get(check.requirement)
+        ctx = plan.context(unit)
+        outcome = Outcome(id=requirement.id, level=requirement.level(self.target.profile) or "-",
+                          endpoint=unit.case.endpoint, statement=requirement.statement, case=unit.case.id,
+                          outcome="passed", model=unit.model, source=requirement.cited())
+        started = time.monotonic()
+        try:
+            if made and isinstance(made[0], ReplayMismatch):
+                raise made[0]
             if not made:
                 raise Failed("a request to be made", "the case made no request")
-            started = time.monotonic()
-            check.judge(made, self.context)
-            judging = time.monotonic() - started
+            limited = [x for x in made if getattr(x, "rate_limited", False)]
+            if limited:
+                raise _RateLimited(limited[-1])
+            check.judge(made, ctx)
         except Failed as exc:
             outcome.outcome, outcome.expected, outcome.actual = "failed", exc.expected, exc.actual
             outcome.set_violations(exc.violations, MAX_VIOLATIONS)
@@ -88,23 +124,77 @@ class ConformanceSession:
             outcome.outcome, outcome.actual = "skipped", f"not supported: {exc}"
         except Skipped as exc:
             outcome.outcome, outcome.actual = "skipped", str(exc)
-        except TargetError:
-            raise
-        except ReplayMismatch as exc:
+        except (ReplayMismatch, _RateLimited) as exc:
             outcome.outcome, outcome.actual = "error", str(exc)
         except Exception as exc:  # the check itself broke: report it as an error, not a verdict on the server
             frame = traceback.extract_tb(exc.__traceback__)[-1]
             outcome.outcome = "error"
             outcome.actual = f"{type(exc).__name__}: {exc} (at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno})"
-        outcome.duration_s = round(spent + judging, 4)
+        outcome.duration_s = round(spent + time.monotonic() - started, 4)
         if outcome.outcome in ("failed", "error"):
-            outcome.exchange = "\n".join(x.summary() for x in made if isinstance(x, Exchange))
-        secrets = self.context.never_echoed
+            outcome.exchange = "\n".join(x.summary() for x in _exchanges_of(made))
+        secrets = ctx.never_echoed
         outcome.expected, outcome.actual, outcome.exchange = (
             mask(text, *secrets) for text in (outcome.expected, outcome.actual, outcome.exchange))
         outcome.violations = [mask(text, *secrets) for text in outcome.violations]
-        self.outcomes.append(outcome)
         return outcome
+
+    def _declined_models_not_supported(self, plan: Plan, made: dict[int, tuple[list[Any], float]]) -> None:
+        """In a matrix, a model an endpoint declines with a proper 4xx error is "not supported" there, not failed."""
+        declined: dict[tuple[str, str], str] = {}
+        for index, unit in enumerate(plan.units):
+            if unit.model is None or BASIC_CASES.get(unit.case.endpoint) != unit.case.id:
+                continue
+            exchanges = _exchanges_of(made.get(index, ([], 0))[0])
+            reason = _declined(exchanges[-1]) if exchanges else None
+            if reason:
+                declined[(unit.case.endpoint, unit.model)] = reason
+        for outcome in self.outcomes:
+            reason = declined.get((outcome.endpoint, outcome.model or ""))
+            if reason and outcome.model is not None:
+                outcome.outcome, outcome.expected, outcome.violations = "skipped", "", []
+                outcome.actual, outcome.exchange = f"not supported: the model is declined here ({reason})", ""
 
     def close(self) -> None:
         self.caller.close()
+
+
+class _RateLimited(Exception):
+    """The case's request stayed rate-limited after every retry: the check could not be judged."""
+
+    def __init__(self, exchange: Exchange) -> None:
+        super().__init__(f"rate-limited: HTTP {exchange.status} after the caller's retries; nothing to judge")
+
+
+def _declined(x: Exchange) -> str | None:
+    """The error message of a proper 4xx refusal in the endpoint's error format (401 and 429 are not refusals)."""
+    if x.status is None or not 400 <= x.status < 500 or x.status in (401, 429):
+        return None
+    try:
+        error = error_for(x.request.path)(x)
+    except Failed:
+        return None
+    return f"HTTP {x.status}: {str(error.get('message', ''))[:160]}"
+
+
+def _exchanges_of(made: list[Any]) -> list[Exchange]:
+    """The raw exchanges of a unit: its own, or those an SDK call recorded."""
+    found: list[Exchange] = []
+    for item in made:
+        if isinstance(item, Exchange):
+            found.append(item)
+        else:
+            found.extend(x for x in getattr(item, "exchanges", ()) or () if isinstance(x, Exchange))
+    return found
+
+
+def _order(plan: Plan) -> Callable[[Outcome], tuple]:
+    """Catalogue order, then suite order of the cases, then the order the models were asked for."""
+    cases = {unit.case.id: index for index, unit in enumerate(plan.units)}
+    models = {model: index for index, model in enumerate(plan.all_models)}
+
+    def key(o: Outcome) -> tuple:
+        return (_CATALOGUE_ORDER.get(o.id, len(_CATALOGUE_ORDER)), cases.get(o.case, 0), -1 if o.model is None
+                else models.get(o.model, len(models)))
+
+    return key

@@ -43,12 +43,15 @@ def test_every_requirement_of_the_profile_was_judged(certified):
 
 def test_report_has_the_documented_shape_and_cost(certified):
     _, report, _, _ = certified
-    assert set(report) == {"target", "summary", "cost", "checks"}
+    assert {"target", "models", "summary", "summary_by_model", "cost", "checks", "verdict", "strict"} <= set(report)
+    assert report["verdict"] == "certified" and report["models"] == ["gpt-5.4", "claude-sonnet-4-5"]
+    assert set(report["summary_by_model"]) == set(report["models"])
     assert {"base_url", "profile", "models"} <= set(report["target"])
     assert 50 <= report["cost"]["requests"] <= 80
     assert report["cost"]["input_tokens"] + report["cost"]["output_tokens"] <= 10_000
     for check in report["checks"]:
-        assert {"id", "level", "endpoint", "statement", "outcome", "expected", "actual", "duration_s"} <= set(check)
+        assert {"id", "level", "endpoint", "model", "statement", "source", "outcome", "expected", "actual",
+                "violations", "duration_s"} <= set(check)
 
 
 def test_the_key_appears_in_no_report(certified):
@@ -95,7 +98,11 @@ def _free_port() -> int:
     (["--base-url", "ftp://example/api", "--api-key", KEY], "base URL must be an http(s) URL"),
     (["--base-url", "http://127.0.0.1:9/api/v1"], "needs --api-key"),
     (["--timeout", "0"], "--timeout must be a positive"),
-    (["-k", "NOTHING_MATCHES_THIS"], "no check ran"),
+    (["-k", "NOTHING_MATCHES_THIS"], "nothing matched -k"),
+    (["-k", "CHAT and ("], "-k 'CHAT and ('"),
+    (["--concurrency", "0"], "--concurrency must be at least 1"),
+    (["--models-match", "gpt"], "add --models"),
+    (["--models", "all", "--models-match", "(unclosed"], "not a regular expression"),
 ])
 def test_bad_input_exits_2_with_one_line(argv, says, capsys, monkeypatch):
     monkeypatch.delenv("CRUN_API_KEY", raising=False)
@@ -103,6 +110,7 @@ def test_bad_input_exits_2_with_one_line(argv, says, capsys, monkeypatch):
     assert main(["certify", "-q", *argv]) == 2
     err = capsys.readouterr().err
     assert says in err and "Traceback" not in err and KEY not in err
+    assert len(err.strip().splitlines()) == 1, err  # the reason alone, no test runner's summary before it
 
 
 def test_a_wrong_key_is_a_usage_error_not_a_failed_certification(server, capsys):

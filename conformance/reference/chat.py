@@ -48,6 +48,8 @@ async def create(request: Request) -> Response:
     info = v.model(body, config)
     prompt = read_messages(v.array(body, "messages", required=True))
     stream = bool(v.boolean(body, "stream"))
+    if stream and "chat_stream_500_for_claude" in faults and info.owned_by == "Anthropic":
+        raise RuntimeError("the Anthropic adapter cannot stream chat completions")
     seed = read_sampling(body, faults)
     n = v.integer(body, "n", 1, 8) or 1
     if "chat_n_ignored" in faults:
@@ -80,7 +82,8 @@ async def create(request: Request) -> Response:
         usage["total_tokens"] += 1
     head = {"id": new_id("chatcmpl-"), "created": now(), "model": info.id}
     if stream:
-        streamed_usage = usage if wants_usage(include_usage, faults) else None
+        forgets = "stream_usage_missing_for_gemini" in faults and info.owned_by == "Google" and include_usage is None
+        streamed_usage = usage if wants_usage(include_usage, faults) and not forgets else None
         return event_stream(stream_events(head, choices, streamed_usage, faults), faults)
     completion = {**envelope(head, "chat.completion"), "choices": [message_choice(c) for c in choices],
                   "usage": usage, "system_fingerprint": None}

@@ -37,7 +37,7 @@ class ReferenceConfig:
     faults: frozenset[str] = frozenset()
     latency_ms: int = 0  # delay before the first byte of every POST answer, like a real model's time to first token
     chunk_ms: int = 0  # pause between streamed events
-    rate_limit_every: int = 0  # every K-th POST gets 429 with Retry-After: 1 (0: never)
+    rate_limit_every: int = 0  # every K-th request gets 429 with Retry-After: 1 (0: never)
 
     def __post_init__(self) -> None:
         from .faults import check_names

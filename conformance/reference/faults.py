@@ -30,8 +30,9 @@ class Fault:
     `models` when given); under a profile, only those the profile asks for are
     expected. `declines` names capabilities to be reported as not supported.
     `judged_by` says which self-test holds the expectation: `certify` (the
-    mutation table), `hostile` (bounded time, tests/selftest/test_hostile_servers.py),
-    `fuzz` (tests/test_fuzz.py) or `load` (tests/test_load.py). The self-tests build
+    mutation table), `matrix` (the same, certified as a three-model matrix),
+    `hostile` (bounded time, tests/selftest/test_hostile_servers.py), `fuzz`
+    (tests/test_fuzz.py) or `load` (tests/test_load.py). The self-tests build
     their expectations from these declarations; there is no second table.
     """
 
@@ -175,6 +176,17 @@ _DECLARED: tuple[Fault, ...] = (
        why="a capability declined with a proper 4xx is reported as not supported, not failed"),
     _f("capabilities_broken", "Tools and structured output are silently dropped, image and file input get an empty "
        "answer, stored responses are never found.", "CAP-001..009"),
+    # One model's adapter only: a model matrix shows the failure in that model's column and nowhere else
+    _f("stream_usage_missing_for_gemini", "Google models' chat streams carry usage only when asked.", "USAGE-001",
+       models=("gemini-3.1-pro-preview",), judged_by="matrix"),
+    _f("chat_stream_500_for_claude", "Anthropic models' chat streams crash the adapter: 500.",
+       "CHAT-STREAM-001..007", "USAGE-001..003", "SDK-002", models=("claude-sonnet-4-5",), judged_by="matrix",
+       why="every check of a chat stream first needs the stream; USAGE-003 needs usage to judge"),
+    _f("messages_declines_openai_models", "`/messages` refuses OpenAI models with a proper 400 Anthropic error.",
+       declines=("AUTH-001", "AUTH-005", "MSG-001", "MSG-002", "MSG-STREAM-001..006", "CAP-003", "SDK-005", "SDK-006"),
+       models=("gpt-5.4",), judged_by="matrix",
+       why="in a matrix, a model an endpoint declines properly is not supported there (every check of its cases on "
+           "that endpoint), not failed"),
     # Every stream, every JSON body (most of these are the self-test's hostile servers)
     _f("stream_as_json", "Streams are served as `application/json`.", *STREAMS, why=STREAM_FIRST),
     _f("stream_stalls", f"Streams send {STALL_AFTER_EVENTS} events, then nothing, and never close.", *STREAMED,

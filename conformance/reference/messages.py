@@ -31,6 +31,9 @@ async def create(request: Request) -> Response:
     faults = config.faults
     body = await v.read_json(request)
     info = v.model(body, config)
+    if "messages_declines_openai_models" in faults and info.owned_by == "OpenAI":
+        raise invalid("model", f"{info.id} is not served on /messages; use /chat/completions or /responses.",
+                      "model_not_supported")
     limit = v.integer(body, "max_tokens", 1, required="messages_max_tokens_optional" not in faults)
     messages = v.nonempty(v.array(body, "messages", required=True), "messages")
     prompt = Prompt()

@@ -10,6 +10,7 @@ carries timing code of its own.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from typing import Any, Awaitable, Callable
 
 from .config import ReferenceConfig
@@ -21,30 +22,61 @@ ASGIApp = Callable[[Message, Callable[[], Awaitable[Message]], Callable[[Message
 RETRY_AFTER_S = 1
 
 
+async def _buffered(scope: Message, receive: Callable[[], Awaitable[Message]]) -> tuple[Callable[[], Awaitable[Message]], str]:
+    """Read the whole request body once, to fingerprint the request, and hand the app a receive that replays it."""
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message)
+        if message["type"] != "http.request" or not message.get("more_body"):
+            break
+    body = b"".join(m.get("body", b"") for m in chunks)
+    headers = dict(scope.get("headers") or [])
+    key = b"\x1f".join([scope["method"].encode(), scope["path"].encode(), headers.get(b"authorization", b""),
+                        headers.get(b"x-api-key", b""), body])
+    pending = list(chunks)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay, hashlib.sha256(key).hexdigest()
+
+
 class Pacing:
-    """Every K-th POST gets 429 with Retry-After; every other POST waits `latency_ms`, its stream events `chunk_ms`."""
+    """Every K-th request gets 429 with Retry-After; a generated answer waits `latency_ms`, its events `chunk_ms`.
+
+    A request refused once is served when it comes back (for K > 1), as a real limiter's window has passed by the
+    time a client waited Retry-After; with K = 1 every request is refused, always.
+    """
 
     def __init__(self, app: ASGIApp, config: ReferenceConfig) -> None:
         self.app = app
         self.latency_s = config.latency_ms / 1000
         self.chunk_s = config.chunk_ms / 1000
         self.every = config.rate_limit_every
-        self.posts = 0
+        self.requests = 0
+        self.refused: set[str] = set()  # requests refused once: served when they come back (every > 1)
 
     async def __call__(self, scope: Message, receive: Callable[[], Awaitable[Message]],
                        send: Callable[[Message], Awaitable[None]]) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        self.posts += 1
-        if self.every and self.posts % self.every == 0:
-            await self._rate_limited(scope["path"], send)
-            return
-        if self.latency_s:
-            await asyncio.sleep(self.latency_s)
-        await self.app(scope, receive, self._paced(send) if self.chunk_s else send)
+        if self.every:
+            receive, fingerprint = await _buffered(scope, receive)
+            if fingerprint in self.refused and self.every > 1:
+                self.refused.discard(fingerprint)  # it waited its Retry-After, as a real limiter's window would pass
+            else:
+                self.requests += 1
+                if self.requests % self.every == 0:
+                    self.refused.add(fingerprint)
+                    await self._rate_limited(scope["path"], send)
+                    return
+        await self.app(scope, receive, self._paced(send) if self.latency_s or self.chunk_s else send)
 
     def _paced(self, send: Callable[[Message], Awaitable[None]]) -> Callable[[Message], Awaitable[None]]:
+        """A generated (2xx) answer waits `latency_s` before its first byte; a refusal comes at once, as a gateway
+        answers a wrong key or an unknown model before any model is called."""
         streaming = False
         events_sent = 0
 
@@ -52,7 +84,9 @@ class Pacing:
             nonlocal streaming, events_sent
             if message["type"] == "http.response.start":
                 streaming = dict(message["headers"]).get(b"content-type", b"").startswith(b"text/event-stream")
-            elif streaming and message.get("body"):
+                if self.latency_s and 200 <= message["status"] < 300:
+                    await asyncio.sleep(self.latency_s)
+            elif streaming and self.chunk_s and message.get("body"):
                 if events_sent:
                     await asyncio.sleep(self.chunk_s)
                 events_sent += 1

@@ -70,6 +70,7 @@ class Context:
     target: Target
     model: str
     messages_model: str
+    models: tuple[str, ...] = ()  # every model this run tests (MODELS-002 asks that each is listed)
 
     @property
     def profile(self) -> str:
@@ -87,7 +88,7 @@ class Context:
         return (WRONG_KEY,) if self.replay or len(self.target.api_key) < 8 else (WRONG_KEY, self.target.api_key)
 
 
-Step = Callable[[Context, Sequence[Exchange]], Request]
+Step = Callable[[Context, Sequence[Exchange]], "Request | None"]  # None: no further request is needed
 CheckFn = Callable[..., None]
 
 
@@ -108,8 +109,11 @@ class Case:
     """Requests to make and checks over what came back.
 
     `steps` build requests in order (a step may read earlier exchanges, e.g. a
-    stored response's id). `perform` replaces steps for cases that must talk
-    through a client library, such as the official SDKs.
+    stored response's id, and return None when no further request is needed).
+    `perform` replaces steps for cases that must talk through a client
+    library, such as the official SDKs. A case that does not depend on the
+    model (`per_model=False`: the model list, auth probes, unknown models) runs
+    once in a model matrix; every other case runs once per model.
     """
 
     id: str
@@ -117,15 +121,29 @@ class Case:
     checks: tuple[Check, ...]
     steps: tuple[Step, ...] = ()
     perform: Callable[[Caller, Context], list[Any]] | None = None
+    per_model: bool = True
+
+    @property
+    def weight(self) -> int:
+        """How long the case tends to take, relatively: a session starts the longest first, so none ends the run alone."""
+        return 4 if self.perform is not None else len(self.steps) + ("stream" in self.id)
+
+    @property
+    def most_requests(self) -> int:
+        """The most requests this case can send (before rate-limit retries): what a plan counts."""
+        return len(self.steps) if self.perform is None else 1
 
     def run(self, caller: Caller, ctx: Context) -> list[Any]:
         if self.perform is not None:
             return self.perform(caller, ctx)
         exchanges: list[Exchange] = []
         for step in self.steps:
-            exchange = caller.call(step(ctx, exchanges))
+            request = step(ctx, exchanges)
+            if request is None:
+                break
+            exchange = caller.call(request)
             exchanges.append(exchange)
-            if exchange.failure:
+            if exchange.failure or exchange.rate_limited:
                 break
         return exchanges
 

@@ -38,7 +38,7 @@ def _auth_cases() -> list[Case]:
                             ("wrong-bearer", auth.wrong_key_refused)):
             out.append(Case(f"auth_{mode.replace('-', '_')}_{_slug(endpoint)}", endpoint,
                             steps=(send(method, PATHS[endpoint], bodies.minimal(endpoint), auth=mode),),
-                            checks=(first, auth.key_not_echoed)))
+                            checks=(first, auth.key_not_echoed), per_model=False))
     return out
 
 
@@ -48,11 +48,12 @@ def _unknown_model_cases() -> list[Case]:
         codes = (errors.model_not_found_code,) if endpoint != MESSAGES else ()
         out.append(Case(f"unknown_model_{_slug(endpoint)}", endpoint,
                         steps=post(endpoint, lambda ctx, b=build: {**b(ctx), "model": UNKNOWN_MODEL}),
-                        checks=(errors.unknown_model_4xx, errors.unknown_model_404, *codes, errors.error_body_format)))
+                        checks=(errors.unknown_model_4xx, errors.unknown_model_404, *codes, errors.error_body_format),
+                        per_model=False))
         if endpoint != COMPLETIONS:
             out.append(Case(f"unknown_model_stream_{_slug(endpoint)}", endpoint,
                             steps=post(endpoint, lambda ctx, b=build: {**b(ctx), "model": UNKNOWN_MODEL, "stream": True}),
-                            checks=(errors.unknown_model_no_stream, *codes)))
+                            checks=(errors.unknown_model_no_stream, *codes), per_model=False))
     return out
 
 
@@ -71,7 +72,8 @@ PARAMETER_CASES = [
     _bad_parameter("missing_prompt", COMPLETIONS, lambda ctx: {"model": ctx.model, "max_tokens": 8}, "prompt"),
     Case("bad_param_malformed_json", CHAT,
          steps=(send("POST", "/chat/completions", raw_body=b'{"model": "x", "messages": [}'),),
-         checks=(params.refused_not_crashed, params.refusal_is_openai_error, params.names_param(None))),
+         checks=(params.refused_not_crashed, params.refusal_is_openai_error, params.names_param(None)),
+         per_model=False),
 ]
 
 WEATHER_TOOL_CHAT = {"type": "function", "function": {"name": "get_weather", "description": "Current weather in a city.",
@@ -132,7 +134,7 @@ SDK_CASES = [
 ]
 
 CASES: list[Case] = [
-    Case("models_list", MODELS, steps=(send("GET", "/models"),),
+    Case("models_list", MODELS, steps=(send("GET", "/models"),), per_model=False,
          checks=(auth.bearer_accepted, auth.key_not_echoed, models.model_list_shape, models.models_under_test_listed)),
     *_auth_cases(),
     Case("chat_basic", CHAT, steps=post(CHAT, bodies.chat),

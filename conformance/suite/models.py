@@ -16,6 +16,6 @@ def model_list_shape(x: Exchange, ctx: Context) -> None:
 def models_under_test_listed(x: Exchange, ctx: Context) -> None:
     ok(x)
     listed = {item.get("id") for item in json_object(x).get("data") or [] if isinstance(item, dict)}
-    missing = sorted({ctx.model, ctx.messages_model} - listed)
+    missing = sorted(set(ctx.models or (ctx.model, ctx.messages_model)) - listed)
     if missing:
         raise Failed(f"{', '.join(missing)} among the listed models", f"{len(listed)} listed: {sorted(map(str, listed))[:10]}")

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..target import Caller
+from ..target import Caller, retry_after
 from .bodies import MAX_OUTPUT_TOKENS, MAX_TOKENS, PROMPT
 from .case import Context, Failed, Skipped, check
 
@@ -28,6 +28,18 @@ class SdkResult:
     operation: str
     value: Any = None
     error: BaseException | None = None
+
+
+def warm_up() -> threading.Thread:
+    """Import both SDKs in the background (about 2.5 s of CPU), so the SDK cases do not start by waiting for it."""
+
+    def load() -> None:
+        import anthropic  # noqa: F401
+        import openai  # noqa: F401
+
+    thread = threading.Thread(target=load, name="conformance-sdk-import", daemon=True)
+    thread.start()
+    return thread
 
 
 def _openai(ctx: Context):
@@ -113,21 +125,32 @@ def probe(operation: str) -> Callable[[Caller, Context], list[SdkResult]]:
     """A case's `perform`: make one SDK call within the deadline, count its cost, keep its value or its exception."""
     make_client, call = OPERATIONS[operation]
 
-    def perform(caller: Caller, ctx: Context) -> list[SdkResult]:
-        if ctx.replay:
-            return [SdkResult(operation)]
+    def attempt(caller: Caller, ctx: Context, remaining: float) -> SdkResult:
         client = make_client(ctx)
         try:
-            value = _within_deadline(lambda: call(client, ctx), client, ctx.target.timeout_s)
+            value = _within_deadline(lambda: call(client, ctx), client, remaining)
         except Exception as exc:  # the SDK's own exception is the finding
             caller.cost.add(1)
-            return [SdkResult(operation, error=exc)]
+            return SdkResult(operation, error=exc)
         finally:
             client.close()
         caller.cost.add(1, *_tokens(value))
-        return [SdkResult(operation, value=value)]
+        return SdkResult(operation, value=value)
+
+    def perform(caller: Caller, ctx: Context) -> list[SdkResult]:
+        if ctx.replay:
+            return [SdkResult(operation)]
+        return [caller.with_retries(lambda remaining: attempt(caller, ctx, remaining), _rate_limit_of)]
 
     return perform
+
+
+def _rate_limit_of(result: SdkResult) -> float | None:
+    """How long to wait when the SDK's call was rate-limited (both SDKs keep the HTTP response on the error)."""
+    response = getattr(result.error, "response", None)
+    if response is None:
+        return None
+    return retry_after(getattr(response, "status_code", None), {k.lower(): v for k, v in response.headers.items()})
 
 
 def _value(result: SdkResult, ctx: Context) -> Any:

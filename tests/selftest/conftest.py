@@ -78,8 +78,11 @@ class Run:
 
 
 def certify(base_url: str, *, stop: Callable[[], None], profile: str = "crun", timeout_s: float = TIMEOUT_S,
-            models: bool = True, bound_s: float = WATCHDOG_S) -> Run:
-    """Run `crun-conformance certify` in-process against `base_url`; `stop` is called if the run passes `bound_s`."""
+            models: bool = True, bound_s: float = WATCHDOG_S, matrix: bool = False) -> Run:
+    """Run `crun-conformance certify` in-process against `base_url`; `stop` is called if the run passes `bound_s`.
+
+    `models` names the two models of a one-model run (else they are discovered); `matrix` certifies every model
+    the server lists instead."""
     overran = threading.Event()
 
     def overrun() -> None:
@@ -93,7 +96,9 @@ def certify(base_url: str, *, stop: Callable[[], None], profile: str = "crun", t
         path = Path(tmp, "report.json")
         argv = ["certify", "--base-url", base_url, "--api-key", KEY, "--profile", profile,
                 "--timeout", f"{timeout_s:g}", "-q", "--report-json", str(path)]
-        if models:
+        if matrix:
+            argv += ["--models", "all"]
+        elif models:
             argv += ["--model", MODEL, "--messages-model", MESSAGES_MODEL]
         started = time.monotonic()
         watchdog.start()
@@ -111,13 +116,13 @@ class Runs:
     """Certify runs against the reference server with faults, made once per (faults, profile) and shared."""
 
     def __init__(self) -> None:
-        self._runs: dict[tuple[frozenset[str], str], Run] = {}
+        self._runs: dict[tuple[frozenset[str], str, bool], Run] = {}
 
-    def of(self, faults: Iterable[str] = (), profile: str = "crun") -> Run:
-        key = (frozenset(faults), profile)
+    def of(self, faults: Iterable[str] = (), profile: str = "crun", matrix: bool = False) -> Run:
+        key = (frozenset(faults), profile, matrix)
         if key not in self._runs:
             with ReferenceServer(ReferenceConfig(api_key=KEY, faults=key[0])) as server:
-                self._runs[key] = certify(server.base_url, stop=server.stop, profile=profile)
+                self._runs[key] = certify(server.base_url, stop=server.stop, profile=profile, matrix=matrix)
         return self._runs[key]
 
 

@@ -27,7 +27,7 @@ def covered(runs: Runs) -> frozenset[str]:
     found: set[str] = set()
     for mutant in MUTANTS:
         if mutant.fails:
-            found |= mutant.fails & runs.of({mutant.name}, mutant.profile).failed
+            found |= mutant.fails & runs.of({mutant.name}, mutant.profile, mutant.matrix).failed
     return frozenset(found)
 
 
@@ -49,7 +49,7 @@ def test_every_hostile_fault_is_exercised() -> None:
 
 
 def test_every_fault_declares_a_self_test_that_judges_it() -> None:
-    judges = {"certify", "hostile", "fuzz", "load"}
+    judges = {"certify", "matrix", "hostile", "fuzz", "load"}
     for fault in FAULTS.values():
         assert fault.judged_by and set(fault.judged_by) <= judges, fault.name
         assert fault.broken or fault.declined, f"{fault.name} declares nothing it breaks"

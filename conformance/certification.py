@@ -1,0 +1,155 @@
+"""A certification from start to report: the target, the plan, the run, fuzzing, and the report dict.
+
+`crun-conformance certify` and the pytest plugin both drive this one object,
+so the command line and `pytest conformance/suite` judge a server the same
+way. Heavy parts load only when used: the reference server when it is the
+target, schemathesis with `fuzz`, the SDKs when an SDK case runs.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import plan as plans
+from . import report as reports
+from .cost import Cost
+from .outcome import Outcome
+from .plan import ModelChoice, Plan
+from .requirements import FUZZ_REQUIREMENTS
+from .session import DEFAULT_CONCURRENCY, ConformanceSession, Progress
+from .suite.cases import CASES
+from .target import DEFAULT_TIMEOUT_S, Target, TargetError
+
+KINDS = ("live", "reference", "replay")
+
+
+@dataclass
+class Options:
+    """Everything a certification needs to know, whoever asked for it (command line or pytest)."""
+
+    kind: str = "reference"
+    base_url: str | None = None
+    api_key: str = ""
+    profile: str | None = None
+    strict: bool = False
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    models: ModelChoice = ModelChoice()
+    concurrency: int = DEFAULT_CONCURRENCY
+    cassette_dir: Path | None = None
+    record_mode: str = "none"  # none (no recording), or a vcrpy record mode: once, all, rewrite, new_episodes
+    keyword: str | None = None
+    fuzz: bool = False
+    fuzz_examples: int | None = None
+
+
+class Certification:
+    def __init__(self, options: Options, progress: Progress | None = None) -> None:
+        self.options = options
+        self.progress = progress
+        self.server = None
+        self.session: ConformanceSession | None = None
+        self.plan: Plan | None = None
+        self.started_at = self.finished_at = None
+        self.started = time.monotonic()
+        self.outcomes: list[Outcome] = []
+
+    @property
+    def profile(self) -> str:
+        from .cassettes import recorded_profile
+
+        if self.options.profile:
+            return self.options.profile
+        if self.options.kind == "replay" and self.options.cassette_dir is not None:
+            return recorded_profile(self.options.cassette_dir) or "crun"
+        return "crun"
+
+    def open(self) -> Plan:
+        """Start the target, choose the models (asking `GET /models` only when needed) and plan the run."""
+        opts = self.options
+        keyword = plans.keyword_filter(opts.keyword) if opts.keyword else None
+        chosen = plans.select(CASES, self.profile, keyword)
+        if not chosen and not (opts.fuzz and keyword is None):
+            raise ValueError("no check to run" + (f": nothing matched -k {opts.keyword!r}" if opts.keyword else ""))
+        target, library, choice = self._target()
+        self.session = ConformanceSession(target, library.cassette if library else None, opts.concurrency,
+                                          self.progress)
+        models, messages_models = choice.resolve(self.session.caller)
+        self.plan = plans.build(target, chosen, models, messages_models, choice.matrix)
+        if library is not None and opts.kind != "replay":
+            from .cassettes import write_manifest
+
+            write_manifest(library.directory, target, models, messages_models, choice.matrix)
+        return self.plan
+
+    def _target(self):
+        from .cassettes import Library, recorded_models, replay_target
+
+        opts = self.options
+        library = None
+        choice = opts.models
+        if opts.kind == "replay":
+            directory = opts.cassette_dir or Path("cassettes")
+            target = replay_target(directory, self.profile)
+            library = Library(directory, "none")
+            recorded = recorded_models(directory)
+            choice = ModelChoice(model=recorded.get("model"), messages_model=recorded.get("messages_model"),
+                                 models=tuple(recorded["models"]) if "models" in recorded else None,
+                                 messages_models=tuple(recorded.get("messages_models") or ()) or None)
+            return target, library, choice
+        if opts.kind == "reference":
+            from .reference import ReferenceConfig, ReferenceServer
+
+            key = "crun-ref-" + secrets.token_hex(12)
+            self.server = ReferenceServer(ReferenceConfig(api_key=key)).start()
+            target = Target(self.server.base_url, key, "reference", profile=self.profile, timeout_s=opts.timeout_s)
+        else:
+            if not opts.base_url:
+                raise TargetError("a live target needs --base-url or CRUN_BASE_URL")
+            target = Target(opts.base_url, opts.api_key, "live", profile=self.profile, timeout_s=opts.timeout_s)
+        if opts.record_mode != "none":
+            library = Library(opts.cassette_dir or Path("cassettes"), opts.record_mode, secrets=(target.api_key,))
+        return target, library, choice
+
+    def run(self) -> list[Outcome]:
+        assert self.session is not None and self.plan is not None, "open() first"
+        self.started_at = time.time()
+        self.outcomes = self.session.run(self.plan) if self.plan.units else []
+        if self.options.fuzz:
+            self.outcomes += self._fuzz()
+        self.finished_at = time.time()
+        return self.outcomes
+
+    def _fuzz(self) -> list[Outcome]:
+        """The FUZZ-* outcomes: schemathesis against the same target, or skipped on a replay."""
+        assert self.session is not None and self.plan is not None
+        target, profile = self.session.target, self.profile
+        applying = [r for r in FUZZ_REQUIREMENTS if r.level(profile)]
+        if target.kind == "replay":
+            return [Outcome(r.id, r.level(profile) or "-", ", ".join(r.endpoints), r.statement, "fuzz", "skipped",
+                            actual="fuzzing needs a live or reference target; schemathesis traffic is not recorded",
+                            source=r.cited()) for r in applying]
+        from .fuzz import run_fuzz
+
+        fuzzed = run_fuzz(target.with_models(self.plan.models[0], self.plan.messages_models[0]),
+                          self.options.fuzz_examples)
+        self.session.caller.cost.add(fuzzed.requests, fuzzed.input_tokens, fuzzed.output_tokens)
+        self.session.caller.cost.add_unknown_usage(fuzzed.responses_without_usage)
+        wanted = {r.id for r in applying}
+        return [o for o in fuzzed.outcomes if o.id in wanted]
+
+    @property
+    def cost(self) -> Cost:
+        return self.session.caller.cost if self.session else Cost()
+
+    def report(self) -> dict:
+        assert self.session is not None and self.plan is not None
+        return reports.build(self.session.target, self.plan, self.outcomes, self.cost, self.options.strict)
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
+        if self.server is not None:
+            self.server.stop()

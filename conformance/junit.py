@@ -1,0 +1,40 @@
+"""JUnit XML: one test case per check, for CI systems that draw test results from it.
+
+A failure's text is the h2spec-style verdict (requirement, expected, actual, every
+violation, the exchange); a skip names its reason; an error says the check could not run.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+
+from .outcome import Outcome
+
+
+def render(outcomes: list[Outcome], name: str = "crun-conformance") -> bytes:
+    counts = Counter(o.outcome for o in outcomes)
+    suite = ET.Element("testsuite", name=name, tests=str(len(outcomes)), failures=str(counts["failed"]),
+                       errors=str(counts["error"]), skipped=str(counts["skipped"]),
+                       time=f"{sum(o.duration_s for o in outcomes):.3f}")
+    for o in outcomes:
+        label = f"{o.id}@{o.case}" + (f"[{o.model}]" if o.model else "")
+        case = ET.SubElement(suite, "testcase", classname=o.endpoint, name=label, time=f"{o.duration_s:.3f}")
+        if o.outcome == "failed":
+            text = [f"{o.id} [{o.level}] {o.statement}", f"expected: {o.expected}", f"actual: {o.actual}",
+                    *(f"violation: {v}" for v in o.violations),
+                    *([f"... and {o.violations_more} more"] if o.violations_more else []), o.exchange]
+            ET.SubElement(case, "failure", message=f"{o.id}: expected {o.expected}").text = "\n".join(text)
+        elif o.outcome == "error":
+            ET.SubElement(case, "error", message=f"{o.id}: the check could not run").text = o.actual
+        elif o.outcome == "skipped":
+            ET.SubElement(case, "skipped", message=o.actual)
+    root = ET.Element("testsuites")
+    root.append(suite)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def write(outcomes: list[Outcome], path: str) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_bytes(render(outcomes))

@@ -1,0 +1,195 @@
+"""The plan of a run: which checks apply, which models, and what it will cost, known before the first request.
+
+A live certification is billed per request, so the plan is printed and can be
+refused (`--max-requests`) before anything is sent. A model is part of a case's
+identity: a model-dependent case runs once per model of the matrix (cases on
+`/messages` once per `messages_models`), a model-independent case runs once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+from .exchange import Request
+from .requirements import MESSAGES, get
+from .suite.case import Case, Check, Context
+from .target import Caller, Target, TargetError
+
+PROBE_TOKENS = 64  # the huge-limit probe asks for a one-word answer; its limit is no bound worth printing
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One case run for one model (None: a case that does not depend on the model), and its selected checks."""
+
+    case: Case
+    model: str | None
+    checks: tuple[Check, ...]
+
+    @property
+    def label(self) -> str:
+        return self.case.id if self.model is None else f"{self.case.id}@{self.model}"
+
+
+@dataclass
+class Plan:
+    """The units to run, in suite order, for the models of the run."""
+
+    target: Target
+    models: list[str]
+    messages_models: list[str]
+    units: list[Unit] = field(default_factory=list)
+    matrix: bool = False  # models chosen with --models: a model an endpoint declines is "not supported" there
+
+    @property
+    def all_models(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.models + self.messages_models))
+
+    def context(self, unit: Unit) -> Context:
+        """What the case's steps and checks know: its model (on /messages too), and every model of the run."""
+        if unit.model is None:
+            return Context(self.target, self.models[0], likely_messages_model(self.messages_models), self.all_models)
+        return Context(self.target, unit.model, unit.model, self.all_models)
+
+    def cassette(self, unit: Unit) -> str:
+        """The cassette of a unit: `<case>` in a one-model recording, `<case>@<model>` in a matrix."""
+        return unit.label if self.matrix and unit.model is not None else unit.case.id
+
+    @property
+    def requests(self) -> int:
+        return sum(unit.case.most_requests for unit in self.units)
+
+    def output_token_bound(self) -> int:
+        """The output tokens the planned requests can ask for: their limits, times `n` where they ask for choices."""
+        total = 0
+        for unit in self.units:
+            ctx = self.context(unit)
+            for step in unit.case.steps:
+                try:
+                    request = step(ctx, [])
+                except Exception:  # a step that needs an earlier answer: count it like the basic request
+                    request = None
+                total += _asked_tokens(request)
+            if unit.case.perform is not None:
+                total += PROBE_TOKENS
+        return total
+
+    def describe(self) -> str:
+        per_model = sum(1 for u in self.units if u.model is not None)
+        once = len(self.units) - per_model
+        models = ", ".join(self.all_models)
+        return (f"plan: {len(self.units)} cases ({per_model} for {len(self.all_models)} model(s): {models}; {once} once)"
+                f" = at most {self.requests} requests and {self.output_token_bound()} output tokens, before retries")
+
+
+def _asked_tokens(request: Request | None) -> int:
+    body = request.json_body if request is not None else None
+    if not isinstance(body, dict):
+        return 0
+    limits = [v for k in ("max_tokens", "max_completion_tokens", "max_output_tokens")
+              if isinstance(v := body.get(k), int) and not isinstance(v, bool)]
+    asked = min(limits) if limits else PROBE_TOKENS
+    choices = body.get("n") if isinstance(body.get("n"), int) and body.get("n", 0) > 0 else 1
+    return min(asked, PROBE_TOKENS * 4) * choices
+
+
+def select(cases: Sequence[Case], profile: str, keyword: Callable[[str], bool] | None = None) -> list[tuple[Case, tuple[Check, ...]]]:
+    """The cases with the checks the profile asks for (and `-k` keeps), in suite order; cases left with none drop."""
+    chosen = []
+    for case in cases:
+        checks = tuple(c for c in case.checks if get(c.requirement).level(profile) is not None
+                       and (keyword is None or keyword(f"{c.requirement}@{case.id} {case.endpoint}")))
+        if checks:
+            chosen.append((case, checks))
+    return chosen
+
+
+def keyword_filter(expression: str) -> Callable[[str], bool]:
+    """pytest's `-k` grammar (and, or, not, parentheses; case-insensitive substrings) over a check's name.
+
+    A malformed expression is a usage error (ValueError), said in one line.
+    """
+    from _pytest.mark.expression import Expression
+
+    try:
+        compiled = Expression.compile(expression)
+    except SyntaxError as exc:  # pytest reports a malformed expression so
+        raise ValueError(f"-k {expression!r}: {exc}") from None
+
+    def matches(name: str) -> bool:
+        lowered = name.lower()
+        return compiled.evaluate(lambda ident, **_: ident.lower() in lowered)
+
+    return matches
+
+
+def discover_models(caller: Caller) -> list[str]:
+    """The model ids `GET /models` lists, in its order; the target is unusable when it lists none."""
+    x = caller.call(Request("GET", "/models"))
+    where = caller.target.base_url
+    if x.failure:
+        raise TargetError(f"{where} is unreachable: {x.failure}")
+    if x.rate_limited:
+        raise TargetError(f"{where} rate-limited GET /models past {caller.cost.retries} retries; try later")
+    if x.status in (401, 403):
+        raise TargetError(f"{where} refused the API key (HTTP {x.status} on GET /models)")
+    body = x.json()
+    data = body.get("data") if isinstance(body, dict) else None
+    ids = [m.get("id") for m in data or [] if isinstance(m, dict) and isinstance(m.get("id"), str)]
+    if x.status != 200 or not ids:
+        raise TargetError(f"no model to test: GET /models answered HTTP {x.status}; pass --model")
+    return ids
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """What the user asked for: one model (today's run), or a matrix (`--models LIST|all`, `--models-match`)."""
+
+    model: str | None = None
+    messages_model: str | None = None
+    models: tuple[str, ...] | None = None  # ("all",) for every listed model
+    models_match: str | None = None
+    messages_models: tuple[str, ...] | None = None
+
+    @property
+    def matrix(self) -> bool:
+        return self.models is not None
+
+    def resolve(self, caller: Caller | None, listed: Callable[[], list[str]] | None = None) -> tuple[list[str], list[str]]:
+        """(models, messages models); asks `GET /models` only when a choice needs the list."""
+        def catalogue() -> list[str]:
+            return listed() if listed is not None else discover_models(caller)  # type: ignore[arg-type]
+
+        if self.matrix:
+            assert self.models is not None
+            models = catalogue() if self.models == ("all",) else list(dict.fromkeys(self.models))
+            if self.models_match:
+                pattern = re.compile(self.models_match)
+                models = [m for m in models if pattern.search(m)]
+            if not models:
+                raise TargetError("no model left to test: --models/--models-match selected none")
+            messages = list(self.messages_models) if self.messages_models else models
+            return models, messages
+        if self.model:
+            return [self.model], [self.messages_model or self.model]
+        ids = catalogue()
+        return [ids[0]], [self.messages_model or likely_messages_model(ids)]
+
+
+def likely_messages_model(ids: Sequence[str]) -> str:
+    """The model most likely served on the Anthropic-shaped /messages: a Claude model when there is one."""
+    return next((i for i in ids if "claude" in i.lower()), ids[0])
+
+
+def build(target: Target, chosen: Iterable[tuple[Case, tuple[Check, ...]]], models: list[str],
+          messages_models: list[str], matrix: bool) -> Plan:
+    plan = Plan(target, models, messages_models, matrix=matrix)
+    for case, checks in chosen:
+        if not case.per_model:
+            plan.units.append(Unit(case, None, checks))
+            continue
+        for model in (messages_models if case.endpoint == MESSAGES else models):
+            plan.units.append(Unit(case, model, checks))
+    return plan

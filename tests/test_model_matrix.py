@@ -1,0 +1,58 @@
+"""certify --models: every model behind a gateway in one run; model-independent cases once, the rest per model."""
+
+from __future__ import annotations
+
+import json
+
+from conformance.cli import main
+from conformance.reference import ReferenceConfig, ReferenceServer
+
+KEY = "sk-matrix-test-0123456789abcdef"
+ALL = ["gpt-5.4", "claude-sonnet-4-5", "gemini-3.1-pro-preview"]
+
+
+def certify(url: str, tmp_path, *extra: str) -> tuple[int, dict | None, str]:
+    path = tmp_path / "r.json"
+    code = main(["certify", "--base-url", url, "--api-key", KEY, "-q", "--report-json", str(path), *extra])
+    return code, json.loads(path.read_text()) if path.exists() else None, ""
+
+
+def test_models_all_judges_every_listed_model_and_model_independent_cases_once(tmp_path):
+    with ReferenceServer(ReferenceConfig(api_key=KEY)) as server:
+        code, report, _ = certify(server.base_url, tmp_path, "--models", "all", "-k", "MODELS or AUTH-003 or CHAT-001 "
+                                  "or MSG-001")
+    assert code == 0
+    assert report["models"] == ALL and set(report["summary_by_model"]) == set(ALL)
+    by_id: dict[str, list] = {}
+    for check in report["checks"]:
+        by_id.setdefault(check["id"], []).append(check["model"])
+    assert by_id["MODELS-001"] == [None]  # once, not per model
+    assert sorted(by_id["CHAT-001"]) == sorted(ALL)
+    assert sorted(by_id["MSG-001"]) == sorted(ALL)  # /messages is judged for every model of the matrix
+    assert set(by_id["AUTH-003"]) == {None}
+
+
+def test_models_match_and_messages_models_narrow_the_matrix(tmp_path):
+    with ReferenceServer(ReferenceConfig(api_key=KEY)) as server:
+        code, report, _ = certify(server.base_url, tmp_path, "--models", "all", "--models-match", "^(gpt|gemini)",
+                                  "--messages-models", "claude-sonnet-4-5", "-k", "CHAT-001 or MSG-001")
+    assert code == 0
+    chat = {c["model"] for c in report["checks"] if c["id"] == "CHAT-001"}
+    messages = {c["model"] for c in report["checks"] if c["id"] == "MSG-001"}
+    assert chat == {"gpt-5.4", "gemini-3.1-pro-preview"} and messages == {"claude-sonnet-4-5"}
+
+
+def test_a_matrix_plan_counts_models_times_cases_and_max_requests_refuses_it(tmp_path, capsys):
+    with ReferenceServer(ReferenceConfig(api_key=KEY)) as server:
+        code = main(["certify", "--base-url", server.base_url, "--api-key", KEY, "--models", "all",
+                     "--max-requests", "60"])
+    err = capsys.readouterr().err
+    assert code == 2 and "3 model(s)" in err and "above --max-requests 60" in err
+
+
+def test_a_one_model_report_has_the_matrix_shape(tmp_path):
+    with ReferenceServer(ReferenceConfig(api_key=KEY)) as server:
+        code, report, _ = certify(server.base_url, tmp_path, "--model", "gpt-5.4", "-k", "CHAT-001 or MODELS-001")
+    assert code == 0 and report["models"] == ["gpt-5.4"]
+    assert {c["model"] for c in report["checks"]} == {"gpt-5.4", None}
+    assert report["summary_by_model"]["gpt-5.4"]["verdict"] == "certified"
