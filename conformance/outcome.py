@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 OUTCOMES = ("passed", "failed", "skipped", "error")
 
@@ -19,6 +19,8 @@ class Outcome:
     actual: str = ""
     duration_s: float = 0.0
     exchange: str = ""
+    violations: list[str] = field(default_factory=list)
+    violations_more: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -121,10 +121,9 @@ class ConformanceRun:
                 for r in FUZZ_REQUIREMENTS]
             return
         ctx = session.context
-        outcomes, sent = run_fuzz(session.target.with_models(ctx.model, ctx.messages_model),
-                                  self.config.getoption("fuzz_examples"))
-        session.outcomes += [o for o in outcomes if _applies(o.id, self.profile)]
-        session.caller.cost.add(sent)
+        result = run_fuzz(session.target.with_models(ctx.model, ctx.messages_model), self.config.getoption("fuzz_examples"))
+        session.outcomes += [o for o in result.outcomes if _applies(o.id, self.profile)]
+        session.caller.cost.add(result.requests, result.input_tokens, result.output_tokens, result.responses_without_usage)
 
     def stop(self) -> None:
         if self.session is not None:
