@@ -179,7 +179,7 @@ class FuzzRun:
     def unanswered(self, case: Case, exc: BaseException) -> Finding:
         command = mask(curl(case, self.target.base_url), self.target.api_key)
         return Finding(SERVER_ERROR_CHECK, (SERVER_ERROR_CHECK, "no answer", type(exc).__name__),
-                       f"no answer: {_reason(exc)}", command, "no answer")
+                       mask(f"no answer: {_reason(exc)}", self.target.api_key), command, "no answer")
 
     def fuzz(self, operation: Any) -> tuple[dict[str, Verdict], Tally, float]:
         started = time.monotonic()
