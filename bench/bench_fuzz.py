@@ -23,14 +23,15 @@ from conformance.target import Target
 key = "sk-bench-fuzz-0123456789"
 with ReferenceServer(ReferenceConfig(api_key=key)) as server:
     started = time.perf_counter()
-    outcomes, sent = run_fuzz(Target(server.base_url, key, kind="reference"), int(sys.argv[1]))
+    result = run_fuzz(Target(server.base_url, key, kind="reference"), int(sys.argv[1]))
     fuzz_s = time.perf_counter() - started
 cases = 0
-for outcome in outcomes:
+for outcome in result.outcomes:
     if outcome.id == "FUZZ-001":
         cases += sum(int(n) for n in re.findall(r"(\\d+) (?:coverage|positive|negative)", outcome.case))
-print(json.dumps({"fuzz_s": fuzz_s, "requests": sent, "cases": cases,
-                  "not_passed": sorted({o.id for o in outcomes if o.outcome != "passed"})}))
+print(json.dumps({"fuzz_s": fuzz_s, "requests": result.requests, "cases": cases,
+                  "tokens": [result.input_tokens, result.output_tokens], "without_usage": result.responses_without_usage,
+                  "not_passed": sorted({o.id for o in result.outcomes if o.outcome != "passed"})}))
 """
 
 
@@ -51,6 +52,8 @@ def main(runs: int = 5, examples: int = 25) -> None:
     print(f"per run: {last['cases']} cases, {last['requests']} requests (probes and discovery included); "
           f"fuzzing itself {fuzz_s:.2f} s = {last['cases'] / fuzz_s:.0f} examples/s, "
           f"{last['requests'] / fuzz_s:.0f} requests/s")
+    print(f"tokens reported: {last['tokens'][0]} input, {last['tokens'][1]} output; "
+          f"{last['without_usage']} generating 2xx answers without usage")
     if last["not_passed"]:
         print(f"requirements not passed on the reference server: {', '.join(last['not_passed'])}")
     if wall > BUDGET_S:

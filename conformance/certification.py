@@ -135,8 +135,8 @@ class Certification:
 
         fuzzed = run_fuzz(target.with_models(self.plan.models[0], self.plan.messages_models[0]),
                           self.options.fuzz_examples)
-        self.session.caller.cost.add(fuzzed.requests, fuzzed.input_tokens, fuzzed.output_tokens)
-        self.session.caller.cost.add_unknown_usage(fuzzed.responses_without_usage)
+        self.session.caller.cost.add(fuzzed.requests, fuzzed.input_tokens, fuzzed.output_tokens,
+                                     unknown_usage=fuzzed.responses_without_usage)
         wanted = {r.id for r in applying}
         return [o for o in fuzzed.outcomes if o.id in wanted]
 

@@ -7,9 +7,11 @@ counted and the report states the bill.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .exchange import Exchange
+from .sse import Event
 
 
 def _usage_numbers(usage: object) -> tuple[int, int]:
@@ -22,26 +24,39 @@ def _usage_numbers(usage: object) -> tuple[int, int]:
 
 def tokens_spent(exchange: Exchange) -> tuple[int, int]:
     """Input and output tokens the target reported for one exchange (0, 0 when it reported none)."""
-    if exchange.events is None:
-        body = exchange.json()
-        return _usage_numbers(body.get("usage")) if isinstance(body, dict) else (0, 0)
+    body = exchange.json() if exchange.events is None else None
+    return reported_usage(body, exchange.events) or (0, 0)
+
+
+def reported_usage(body: object, events: Iterable[Event] | None = None) -> tuple[int, int] | None:
+    """Input and output tokens a JSON body (or, when given, a stream's events) reports; None when none carries usage."""
+    if events is None:
+        usage = body.get("usage") if isinstance(body, dict) else None
+        return _usage_numbers(usage) if isinstance(usage, dict) else None
+    found = False
     inp = out = 0
-    for event in exchange.events:
+    for event in events:
         data = event.json()
         if not isinstance(data, dict):
             continue
         kind = data.get("type")
         if kind in ("response.completed", "response.incomplete", "response.failed"):
             response = data.get("response")
-            inp, out = _usage_numbers(response.get("usage") if isinstance(response, dict) else None)
+            usage = response.get("usage") if isinstance(response, dict) else None
+            found = found or isinstance(usage, dict)
+            inp, out = _usage_numbers(usage)
         elif kind == "message_start":
             message = data.get("message")
-            inp = _usage_numbers(message.get("usage") if isinstance(message, dict) else None)[0]
+            usage = message.get("usage") if isinstance(message, dict) else None
+            found = found or isinstance(usage, dict)
+            inp = _usage_numbers(usage)[0]
         elif kind == "message_delta":
+            found = found or isinstance(data.get("usage"), dict)
             out = _usage_numbers(data.get("usage"))[1] or out
         elif data.get("usage"):
+            found = found or isinstance(data["usage"], dict)
             inp, out = _usage_numbers(data["usage"])
-    return inp, out
+    return (inp, out) if found else None
 
 
 @dataclass
@@ -50,18 +65,22 @@ class Cost:
     input_tokens: int = 0
     output_tokens: int = 0
     retries: int = 0  # requests sent again after a rate limit (each also counted in `requests`)
+    unknown_usage: int = 0  # answers that should have reported usage (fuzzed 2xx on generating operations) but did not
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def add(self, requests: int = 1, input_tokens: int = 0, output_tokens: int = 0, retries: int = 0) -> None:
+    def add(self, requests: int = 1, input_tokens: int = 0, output_tokens: int = 0, unknown_usage: int = 0,
+            retries: int = 0) -> None:
         with self._lock:
             self.requests += requests
             self.input_tokens += input_tokens
             self.output_tokens += output_tokens
+            self.unknown_usage += unknown_usage
             self.retries += retries
 
     def add_exchange(self, exchange: Exchange) -> None:
         self.add(1, *tokens_spent(exchange))
 
     def as_dict(self) -> dict[str, int]:
-        return {"requests": self.requests, "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
-                "retries": self.retries}
+        spent = {"requests": self.requests, "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
+                 "retries": self.retries}
+        return spent | ({"unknown_usage": self.unknown_usage} if self.unknown_usage else {})

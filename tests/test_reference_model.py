@@ -1,4 +1,4 @@
-"""The rule-based model: lossless tokens, deterministic replies, honoured limits, schema instances."""
+"""The rule-based model: lossless tokens, deterministic replies, honoured limits, valid JSON answers."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from conformance.reference.config import ModelInfo
 from conformance.reference.model import (
+    VOCABULARY,
     Format,
     Prompt,
     Tool,
@@ -89,26 +90,9 @@ def test_choose_tool():
     assert choose_tool([], "required", None, prompt_of("x")) is None
 
 
-SCHEMAS = [
-    {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"], "additionalProperties": False},
-    {"type": "array", "items": {"type": "integer", "minimum": 5, "maximum": 6}, "minItems": 3, "maxItems": 3},
-    {"type": "string", "minLength": 20, "maxLength": 25},
-    {"type": "string", "format": "date-time"},
-    {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
-    {"enum": ["red", "green"]},
-    {"oneOf": [{"type": "null"}, {"type": "boolean"}]},
-    {"allOf": [{"type": "object", "properties": {"a": {"type": "integer"}}}, {"required": ["a", "b"]}]},
-    {"$defs": {"node": {"type": "object", "properties": {"next": {"$ref": "#/$defs/node"}}}},
-     "$ref": "#/$defs/node"},
-    {"type": ["null", "integer"]},
-    {"type": "array", "prefixItems": [{"const": 1}, {"type": "string"}], "minItems": 2},
-]
-
-
-@pytest.mark.parametrize("schema", SCHEMAS)
-def test_instances_are_valid(schema):
-    for seed in range(5):
-        jsonschema.validate(instance(schema, random.Random(seed)), schema)
+def test_the_models_instances_speak_its_vocabulary():
+    value = instance({"type": "array", "items": {"type": "string"}, "minItems": 4}, random.Random(0))
+    assert len(value) == 4 and set(value) <= set(VOCABULARY)
 
 
 def test_json_formats_and_tool_arguments():

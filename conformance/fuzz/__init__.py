@@ -2,11 +2,18 @@
 
 This module stays light (no schemathesis import) so the catalogue and the CLI
 can name the FUZZ requirements without paying for the fuzzer; `run_fuzz`
-loads `runner`, where schemathesis drives the target.
+loads `runner`, where schemathesis drives the target. The package:
+
+- `schemathesis_api`: the one module that imports schemathesis (its internals pinned there);
+- `config`: the schemathesis configuration and the contract loaded with it;
+- `shaping`: generated requests made worth sending, validity kept;
+- `findings`: failures grouped into classes, each with its smallest curl;
+- `runner`: the run itself, from the cases to the outcomes and what they cost.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
 from ..requirements import FUZZ_REQUIREMENTS
@@ -15,7 +22,8 @@ if TYPE_CHECKING:
     from ..outcome import Outcome
     from ..target import Target
 
-__all__ = ["CHECK_NAMES", "FUZZ_REQUIREMENTS", "LIVE_EXAMPLES", "REFERENCE_EXAMPLES", "default_examples", "run_fuzz"]
+__all__ = ["CHECK_NAMES", "FUZZ_REQUIREMENTS", "FuzzResult", "LIVE_EXAMPLES", "REFERENCE_EXAMPLES", "default_examples",
+           "run_fuzz"]
 
 REFERENCE_EXAMPLES = 25  # generated cases per operation and mode on loopback, where requests are free
 LIVE_EXAMPLES = 5  # elsewhere each request is billed
@@ -42,13 +50,30 @@ EXPECTED = {
 }
 
 
+@dataclass
+class FuzzResult:
+    """A fuzz run: its outcomes, and what it spent.
+
+    `requests` counts everything sent (model discovery and auth probes included);
+    tokens are those the fuzzed answers reported. `responses_without_usage` counts
+    the 2xx answers of generating operations that reported no usage: their tokens
+    were spent but are unknown, not zero.
+    """
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    responses_without_usage: int = 0
+
+
 def default_examples(target: Target) -> int:
     return REFERENCE_EXAMPLES if target.kind == "reference" else LIVE_EXAMPLES
 
 
 def run_fuzz(target: Target, examples: int | None = None, seed: int = 0, *, coverage: bool | None = None,
-             operations: Iterable[str] | None = None) -> tuple[list[Outcome], int]:
-    """Fuzz the target from the contract: one Outcome per FUZZ requirement and operation, and the requests sent.
+             operations: Iterable[str] | None = None) -> FuzzResult:
+    """Fuzz the target from the contract: one Outcome per FUZZ requirement and operation, and what it spent.
 
     `examples` is the number of generated cases per operation and mode (positive,
     negative); by default 25 against the reference server and 5 elsewhere.

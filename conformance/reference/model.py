@@ -25,9 +25,8 @@ The rules:
   With a limit of at least N (e.g. max_tokens 200) this is how the benchmark
   asks for a 200-chunk stream.
 - JSON: `json_object` gives `{"answer": "<one sentence>"}`; `json_schema`
-  gives an instance built from the schema (`instance`), valid for the usual
-  keywords (type, properties, required, items, enum, const, anyOf/oneOf/allOf,
-  $ref, bounds, formats).
+  gives an instance built from the schema (`instance`, see
+  `schema_instance`), its strings drawn from VOCABULARY.
 - Tools: with function tools offered and a tool choice that allows them, the
   model calls one tool (the forced one, else the first) with arguments built
   from its parameters schema; with choice "auto" and a conversation that ends
@@ -40,12 +39,12 @@ The rules:
 from __future__ import annotations
 
 import hashlib
-import math
 import random
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import schema_instance
 from .config import ModelInfo
 from .wire import dumps
 
@@ -227,150 +226,6 @@ def token_logprobs(tokens: tuple[str, ...], top: int) -> list[dict]:
     return entries
 
 
-# JSON Schema instances -------------------------------------------------------------------------
-
-MAX_DEPTH = 8
-MAX_ITEMS = 8
-MAX_PROPERTIES = 64
-MAX_STRING = 256
-NODE_BUDGET = 2000
-FORMATS = {
-    "date": "2026-03-01", "date-time": "2026-03-01T00:00:00Z", "time": "12:00:00Z", "email": "maya@example.com",
-    "uri": "https://example.com/", "url": "https://example.com/", "uuid": "6f1c2b8e-0b7e-4c4b-9a53-2f1d7f0e8a41",
-    "ipv4": "192.0.2.1", "ipv6": "2001:db8::1", "hostname": "example.com",
-}
-
-
 def instance(schema: Any, rng: random.Random) -> Any:
-    """A value valid against `schema` for the common keywords; never raises, whatever the schema."""
-    return _Builder(schema, rng).build(schema, 0)
-
-
-class _Builder:
-    def __init__(self, root: Any, rng: random.Random) -> None:
-        self.root, self.rng, self.budget = root, rng, NODE_BUDGET
-
-    def build(self, schema: Any, depth: int) -> Any:
-        self.budget -= 1
-        if not isinstance(schema, dict):
-            return self.rng.choice(VOCABULARY) if schema is not False else None
-        if depth > MAX_DEPTH or self.budget <= 0:
-            return {} if _type_of(schema) == "object" else None
-        if isinstance(schema.get("$ref"), str):
-            target = self.resolve(schema["$ref"])
-            if target is not None:
-                return self.build(target, depth + 1)
-        if "const" in schema:
-            return schema["const"]
-        if isinstance(schema.get("enum"), list) and schema["enum"]:
-            return self.rng.choice(schema["enum"])
-        for keyword in ("anyOf", "oneOf"):
-            options = [o for o in schema.get(keyword) or () if isinstance(o, dict)] if isinstance(
-                schema.get(keyword), list) else []
-            if options:
-                chosen = next((o for o in options if o.get("type") != "null"), options[0])
-                return self.build(chosen, depth + 1)
-        if isinstance(schema.get("allOf"), list):
-            merged = {k: v for k, v in schema.items() if k != "allOf"}
-            for part in schema["allOf"]:
-                if isinstance(part, dict):
-                    merged.update(part)
-            return self.build(merged, depth + 1)
-        kind = _type_of(schema)
-        if kind == "object":
-            return self.object(schema, depth)
-        if kind == "array":
-            return self.array(schema, depth)
-        if kind in ("integer", "number"):
-            return self.number(schema, kind)
-        if kind == "boolean":
-            return self.rng.random() < 0.5
-        if kind == "null":
-            return None
-        return self.string(schema)
-
-    def resolve(self, ref: str) -> Any:
-        if not ref.startswith("#"):
-            return None
-        node = self.root
-        for part in ref[1:].split("/")[1:]:
-            part = part.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            else:
-                return None
-        return node
-
-    def object(self, schema: dict, depth: int) -> dict:
-        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-        required = [r for r in schema.get("required") or () if isinstance(r, str)] if isinstance(
-            schema.get("required"), list) else []
-        out = {name: self.build(sub, depth + 1) for name, sub in list(properties.items())[:MAX_PROPERTIES]}
-        for name in required:
-            out.setdefault(name, self.rng.choice(VOCABULARY))
-        return out
-
-    def array(self, schema: dict, depth: int) -> list:
-        low = _int(schema.get("minItems"), 0)
-        high = _int(schema.get("maxItems"), None)
-        count = min(max(low, 1), MAX_ITEMS)
-        if high is not None:
-            count = min(count, max(high, 0))
-        prefix = schema.get("prefixItems") if isinstance(schema.get("prefixItems"), list) else []
-        items = schema.get("items", {})
-        out = [self.build(prefix[i] if i < len(prefix) else items, depth + 1) for i in range(count)]
-        if schema.get("uniqueItems") is True:
-            out = list({dumps(v): v for v in out}.values())
-        return out
-
-    def number(self, schema: dict, kind: str) -> int | float:
-        low = _num(schema.get("minimum"))
-        high = _num(schema.get("maximum"))
-        if _num(schema.get("exclusiveMinimum")) is not None:
-            low = _num(schema["exclusiveMinimum"]) + (1 if kind == "integer" else 0.5)
-        if _num(schema.get("exclusiveMaximum")) is not None:
-            high = _num(schema["exclusiveMaximum"]) - (1 if kind == "integer" else 0.5)
-        if low is None and high is None:
-            low, high = 0, 9
-        elif low is None:
-            low = high - 9
-        elif high is None:
-            high = low + 9
-        floor_, ceil_ = math.ceil(low), math.floor(high)
-        if floor_ <= ceil_:
-            return self.rng.randint(floor_, ceil_) if ceil_ - floor_ < 1 << 62 else floor_
-        return floor_ if kind == "integer" else (low + high) / 2
-
-    def string(self, schema: dict) -> str:
-        text = FORMATS.get(schema.get("format")) if isinstance(schema.get("format"), str) else None
-        text = text or self.rng.choice(VOCABULARY)
-        shortest = min(_int(schema.get("minLength"), 0), MAX_STRING)
-        if len(text) < shortest:
-            text += "x" * (shortest - len(text))
-        longest = _int(schema.get("maxLength"), None)
-        return text[:max(longest, 0)] if longest is not None else text
-
-
-def _type_of(schema: dict) -> str:
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if isinstance(k, str) and k != "null"), "null" if kind else None)
-    if isinstance(kind, str):
-        return kind
-    if "properties" in schema or "required" in schema:
-        return "object"
-    if "items" in schema or "prefixItems" in schema:
-        return "array"
-    return "string"
-
-
-def _num(value: Any) -> int | float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return value
-
-
-def _int(value: Any, default: int | None) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
+    """A value valid against `schema` as the model writes one: its strings are words of its vocabulary."""
+    return schema_instance.instance(schema, rng, VOCABULARY)

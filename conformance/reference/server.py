@@ -15,7 +15,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
-from typing import Self
+from typing import Any, Self
 
 import uvicorn
 
@@ -24,11 +24,16 @@ from .config import DEFAULT_CONFIG, ReferenceConfig
 
 START_TIMEOUT_S = 10.0
 
+ASGIApp = Callable[..., Any]
+# Wraps the reference app in another ASGI app, e.g. a test's switch that counts requests or breaks one behaviour.
+Wrapper = Callable[[ASGIApp], ASGIApp]
 
-def uvicorn_config(config: ReferenceConfig, host: str, port: int) -> uvicorn.Config:
+
+def uvicorn_config(config: ReferenceConfig, host: str, port: int, wrap: Wrapper | None = None) -> uvicorn.Config:
     """uvicorn as the reference server runs it: quiet, no lifespan, no websockets, fastest parser and loop available."""
-    return uvicorn.Config(create_app(config), host=host, port=port, log_level="warning", access_log=False,
-                          lifespan="off", ws="none", timeout_graceful_shutdown=1)
+    app = create_app(config)
+    return uvicorn.Config(app if wrap is None else wrap(app), host=host, port=port, log_level="warning",
+                          access_log=False, lifespan="off", ws="none", timeout_graceful_shutdown=1)
 
 
 def url(host: str, port: int, config: ReferenceConfig) -> str:
@@ -92,12 +97,19 @@ class _Server(uvicorn.Server):
 
 
 class ReferenceServer:
-    """The reference server on a loopback port, in a background thread; a context manager."""
+    """The reference server on a loopback port, in a background thread; a context manager.
 
-    def __init__(self, config: ReferenceConfig = DEFAULT_CONFIG, host: str = "127.0.0.1", port: int = 0) -> None:
+    `wrap`, when given, receives the reference app and returns the app actually
+    served: tests put a switch around the reference this way (count requests,
+    hang, accept a wrong key) and still start it here, never with a second server.
+    """
+
+    def __init__(self, config: ReferenceConfig = DEFAULT_CONFIG, host: str = "127.0.0.1", port: int = 0,
+                 wrap: Wrapper | None = None) -> None:
         self.config = config
         self.host = host
         self.port = port
+        self.wrap = wrap
         self.base_url: str | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -105,7 +117,7 @@ class ReferenceServer:
     def start(self) -> Self:
         if self._server is not None:
             return self
-        server = _Server(uvicorn_config(self.config, self.host, self.port))
+        server = _Server(uvicorn_config(self.config, self.host, self.port, self.wrap))
         thread = threading.Thread(target=server.run, name="crun-reference-server", daemon=True)
         thread.start()
         deadline = time.monotonic() + START_TIMEOUT_S
