@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import __version__
+from . import __version__, merge
 from . import report as reports
 from .requirements import CATALOGUE, PROFILES
 
@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
 
     listing = sub.add_parser("list", help="print the requirement catalogue")
     listing.add_argument("--profile", choices=PROFILES, default=None)
+    merge.add_parser(sub)
     return parser
 
 
@@ -157,7 +158,7 @@ def list_requirements(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    command = {"certify": certify, "serve": serve, "list": list_requirements}[args.command]
+    command = {"certify": certify, "serve": serve, "list": list_requirements, "report": merge.run}[args.command]
     try:
         return command(args)
     except UsageError as exc:
