@@ -253,7 +253,7 @@ def build(reports: list[dict], labels: list[str] | None = None) -> Matrix:
         targets.append(Target(t, target_labels[t], str(info.get("base_url") or ""), str(info.get("kind") or ""),
                               str(info.get("profile") or ""), bool(report.get("strict")), list(range(first, len(columns))),
                               summary, cost))
-    _verdicts(targets, columns, checks_of, reports)
+    _verdicts(targets, columns, checks_of)
     rows = _rows(targets, columns, checks_of)
     areas: dict[str, Area] = {}
     for row in rows:
@@ -265,20 +265,14 @@ def _in_column(check: Check, column: Column) -> bool:
     return check.target == column.target and (check.model is None or check.model == column.model)
 
 
-def _verdicts(targets: list[Target], columns: list[Column], checks_of: list[list[Check]], reports: list[dict]) -> None:
-    """A column fails when a MUST (or under strict a SHOULD) check of it failed or errored; a verdict the report
-    itself states for that model (summary_by_model) wins, since certify decided it."""
+def _verdicts(targets: list[Target], columns: list[Column], checks_of: list[list[Check]]) -> None:
+    """A column fails when one of its checks (model-independent ones included) at MUST, or at SHOULD under
+    strict, failed or errored. Derived from the checks, never copied from a summary, so it matches the cells."""
     for column in columns:
-        target = targets[column.target]
-        against = sorted({c.id for c in checks_of[column.target] if _in_column(c, column) and _counts_against(c, target.strict)},
-                         key=_row_key)
-        column.broken_by = against
-        column.verdict = FAILED if against else CERTIFIED
-        stated = (reports[column.target].get("summary_by_model") or {}).get(column.model) if column.model else None
-        if isinstance(stated, dict) and stated.get("verdict") in (CERTIFIED, FAILED):
-            column.verdict = stated["verdict"]
-        elif column.model is None and reports[column.target].get("verdict") in (CERTIFIED, FAILED):
-            column.verdict = reports[column.target]["verdict"]
+        strict = targets[column.target].strict
+        column.broken_by = sorted({c.id for c in checks_of[column.target] if _in_column(c, column) and _counts_against(c, strict)},
+                                  key=_row_key)
+        column.verdict = FAILED if column.broken_by else CERTIFIED
 
 
 def _row_key(requirement_id: str) -> tuple[int, str]:
@@ -378,19 +372,23 @@ def terminal(matrix: Matrix) -> str:
     level_width = max([5] + [len(r.level) for r in matrix.rows])
     lead = id_width + level_width + 1
     names, keyed = headers(matrix, WIDTH - lead - 20)
-    width = max([len(SHORT["error"])] + [len(n) for n in names])
-    lines = [f"{'requirement':<{id_width}}{'level':<{level_width}} " + "".join(f"{n:<{width + 2}}" for n in names)]
-    room = WIDTH - lead - len(names) * (width + 2)
-    for a in matrix.areas:
-        lines.append(a.name)
-        for row in a.rows:
-            marks = []
-            for cell in row.cells:
-                marks += [SHORT[cell.mark]] * len(cell.columns)
-            text = f"  {row.id:<{id_width - 2}}{row.level:<{level_width}} " + "".join(f"{m:<{width + 2}}" for m in marks)
-            if room >= 20:
-                text += _clip(row.statement, room)
-            lines.append(text.rstrip())
+    step = max([len(SHORT["error"])] + [len(n) for n in names]) + 2
+    room = WIDTH - lead - len(names) * step
+    per_table = len(names) if room >= 20 else max(1, (WIDTH - lead) // step)  # too many columns: several tables
+    lines: list[str] = []
+    for first in range(0, len(names), per_table):
+        shown = range(first, min(first + per_table, len(names)))
+        if first:
+            lines.append("")
+        lines.append(f"{'requirement':<{id_width}}{'level':<{level_width}} " + "".join(f"{names[i]:<{step}}" for i in shown))
+        for a in matrix.areas:
+            lines.append(a.name)
+            for row in a.rows:
+                marks = _marks(row, len(names))
+                text = f"  {row.id:<{id_width - 2}}{row.level:<{level_width}} " + "".join(f"{marks[i]:<{step}}" for i in shown)
+                if room >= 20:
+                    text += _clip(row.statement, room)
+                lines.append(text.rstrip())
     if keyed:
         lines += [""] + [f"{n} = {c.label}" for n, c in zip(names, matrix.columns, strict=True)]
     lines += ["", "legend: " + "; ".join(f"{SHORT[m]} {m}" for m in MARKS),
@@ -404,6 +402,9 @@ def terminal(matrix: Matrix) -> str:
     for target in matrix.targets:
         prefix = f"{target.label}: " if len(matrix.targets) > 1 else ""
         lines.append(f"{prefix}{summary_text(target)}")
+    failed = [n for n, c in zip(names, matrix.columns, strict=True) if c.verdict == FAILED]
+    lines.append("verdict: " + (f"FAILED in {len(failed)} of {len(names)} columns ({', '.join(failed)})" if failed
+                                else f"CERTIFIED in every column ({len(names)})"))
     for group in matrix.failures:
         lines += ["", f"Failures, {group.title} (requirement, expected, actual):"]
         for c in group.checks:
@@ -414,6 +415,15 @@ def terminal(matrix: Matrix) -> str:
             if c.violations_more:
                 lines.append(f"    ... and {c.violations_more} more violations")
     return "\n".join(lines)
+
+
+def _marks(row: Row, columns: int) -> list[str]:
+    """The row's short mark per column (a spanning cell repeats its mark in each column it covers)."""
+    marks = [SHORT[NOT_JUDGED]] * columns
+    for cell in row.cells:
+        for i in cell.columns:
+            marks[i] = SHORT[cell.mark]
+    return marks
 
 
 def _one_line(text: str) -> str:
@@ -454,10 +464,7 @@ def markdown(matrix: Matrix) -> str:
     for a in matrix.areas:
         lines.append(f"| **{a.name}** | |" + " |" * len(names) + " |")
         for row in a.rows:
-            marks = []
-            for cell in row.cells:
-                shown = SHORT[cell.mark]
-                marks += [f"**{shown}**" if cell.mark in ("fail", "error") else shown] * len(cell.columns)
+            marks = [f"**{m}**" if m in (SHORT["fail"], SHORT["error"]) else m for m in _marks(row, len(names))]
             lines.append(f"| {row.id} | {row.level} | " + " | ".join(marks) + f" | {_md(row.statement)} |")
     lines += ["", "Legend: " + "; ".join(f"`{SHORT[m]}` {m}" for m in MARKS) + ".", "", "## Verdict per column", ""]
     lines += [f"- **{_md(n)}**" + (f" ({_md(c.label)})" if keyed else "") + f": {_verdict_text(c)}"

@@ -108,9 +108,10 @@ def test_a_should_failure_fails_a_column_only_under_strict():
     assert matrices.build([report(may, models=["m1"], strict=True)]).columns[0].verdict == "certified"
 
 
-def test_the_verdict_a_report_states_for_a_model_wins():
-    stated = report([check("CHAT-001")], models=["m1"], summary_by_model={"m1": {"verdict": "failed"}})
-    assert matrices.build([stated]).columns[0].verdict == "failed"
+def test_the_verdict_comes_from_the_checks_not_from_a_summary():
+    claimed = report([check("CHAT-001", "failed")], models=["m1"], summary_by_model={"m1": {"verdict": "certified"}},
+                     verdict="certified")
+    assert matrices.build([claimed]).columns[0].verdict == "failed"
 
 
 def test_several_reports_give_target_x_model_columns_and_keep_their_checks_apart():
@@ -175,6 +176,18 @@ def test_the_terminal_matrix_fits_120_columns_with_a_key_for_long_labels():
     assert row.split()[2:8] == ["PASS", "PASS", "FAIL", "PASS", "PASS", "PASS"]
 
 
+def test_many_columns_become_several_tables_within_120_columns():
+    models = [f"model-{i:02d}" for i in range(30)]
+    m = matrices.build([report([check("CHAT-001", "failed" if mo == "model-29" else "passed", model=mo) for mo in models],
+                               models=models)])
+    text = matrices.terminal(m)
+    tables = [block for block in text.split("\n\n") if block.startswith("requirement")]
+    assert len(tables) > 1 and all(len(line) <= 120 for block in tables for line in block.splitlines())
+    headers = [name for block in tables for name in block.splitlines()[0].split()[2:]]
+    assert headers == [chr(ord("A") + i) for i in range(26)] + ["AA", "AB", "AC", "AD"]
+    assert "AD = model-29" in text and "verdict: FAILED in 1 of 30 columns (AD)" in text
+
+
 def test_the_terminal_matrix_uses_short_labels_as_headers_and_lists_verdicts_and_failures():
     m = matrices.build([report([check("CHAT-001", "failed", model="m2", actual="HTTP 500",
                                       violations=["status 500", "no body"], violations_more=3),
@@ -185,6 +198,7 @@ def test_the_terminal_matrix_uses_short_labels_as_headers_and_lists_verdicts_and
     assert next(line for line in lines if line.strip().startswith("CHAT-001")).split()[2:4] == ["PASS", "FAIL"]
     assert next(line for line in lines if line.strip().startswith("CAP-001")).split()[2:4] == ["N/S", "-"]
     assert "  m1  CERTIFIED" in text and "  m2  FAILED: CHAT-001" in text
+    assert "verdict: FAILED in 1 of 2 columns (m2)" in text
     failures = text.split("Failures, m2 (requirement, expected, actual):")[1]
     assert "actual:   HTTP 500" in failures and "violation: status 500" in failures and "and 3 more violations" in failures
 
