@@ -54,6 +54,21 @@ def test_the_page_is_self_contained():
     assert not re.search(r"<link|<img|<iframe|\bsrc=|\bhref=|@import|url\(", page)
 
 
+def test_one_button_per_judged_cell_and_one_spanning_cell_per_model_independent_row():
+    def check(rid: str, model: str | None, outcome: str = "passed") -> dict:
+        return {"id": rid, "level": "MUST", "endpoint": "GET /models" if model is None else "POST /chat/completions",
+                "model": model, "case": "c", "outcome": outcome, "expected": "", "actual": ""}
+
+    report = {"target": {"base_url": "http://gw/v1"}, "models": ["m1", "m2", "m3"],
+              "checks": [check("MODELS-001", None), check("CHAT-001", "m1"), check("CHAT-001", "m2", "failed"),
+                         check("USAGE-001", "m3")]}
+    m = matrices.build([report])
+    page = report_html.render(m)
+    assert page.count('<button type="button" class="cell') == len(m.cells) == 4
+    assert re.search(r'<td class="m-pass" colspan="3"><button[^>]*data-cell="0"', page)
+    assert page.count('class="m-not-judged"') == 3  # CHAT-001 for m3, USAGE-001 for m1 and m2
+
+
 def test_write_creates_the_file(tmp_path):
     out = tmp_path / "nested" / "report.html"
     report_html.write(_hostile_report(), out)
