@@ -82,7 +82,7 @@ class Check:
         requirement = _CATALOGUE.get(raw["id"])
         return cls(
             id=raw["id"], level=str(raw.get("level") or ""), endpoint=str(raw.get("endpoint") or ""),
-            model=raw.get("model") or None,
+            model=str(raw["model"]) if raw.get("model") else None,
             statement=str(raw.get("statement") or (requirement.statement if requirement else "")),
             source=str(raw.get("source") or (requirement.source if requirement else "")),
             case=str(raw.get("case") or ""), outcome=raw["outcome"], expected=str(raw.get("expected") or ""),
@@ -201,10 +201,8 @@ def _target_label(report: dict, given: str | None) -> str:
 
 def _models(report: dict, checks: list[Check]) -> list[str | None]:
     """The report's model columns: `models` when given, else the models its checks name, else one column."""
-    named = [m for m in report.get("models") or () if isinstance(m, str)]
-    for c in checks:
-        if c.model and c.model not in named:
-            named.append(c.model)
+    named = dict.fromkeys(m for m in report.get("models") or () if isinstance(m, str) and m)
+    named.update(dict.fromkeys(c.model for c in checks if c.model))
     return list(named) or [None]
 
 

@@ -41,6 +41,11 @@ def test_one_report_has_a_column_per_model_and_rows_in_catalogue_order():
     assert len(m.cells) == 4
 
 
+def test_models_named_twice_or_only_by_checks_are_one_column_each():
+    m = matrices.build([report([check("CHAT-001", model="m3"), check("CHAT-001", model="m1")], models=["m1", "m2", "m1"])])
+    assert [c.model for c in m.columns] == ["m1", "m2", "m3"]
+
+
 def test_unknown_requirements_come_last_and_keep_their_statement():
     m = matrices.build([report([check("ZZZ-NEW-001"), check("AUTH-001")])])
     assert [r.id for r in m.rows] == ["AUTH-001", "ZZZ-NEW-001"]
