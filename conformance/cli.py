@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__
+from . import __version__, merge
 from . import report as reports
 from .certification import Options
 from .plan import ModelChoice
@@ -77,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
 
     listing = sub.add_parser("list", help="print the requirement catalogue")
     listing.add_argument("--profile", choices=PROFILES, default=None)
+    merge.add_parser(sub)
     return parser
 
 
@@ -191,7 +192,7 @@ def list_requirements(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    command = {"certify": certify, "serve": serve, "list": list_requirements}[args.command]
+    command = {"certify": certify, "serve": serve, "list": list_requirements, "report": merge.run}[args.command]
     try:
         return command(args)
     except UsageError as exc:

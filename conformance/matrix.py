@@ -1,0 +1,513 @@
+"""The matrix view of one or more JSON reports: requirements as rows, target x model as columns.
+
+One view-model, built only from report dicts (the shape `certify --report-json` writes), feeds every
+renderer: the terminal table and Markdown here, the HTML page in `report_html`. Older reports without
+`model`, `violations`, `models` or `summary_by_model` are read as one column per report.
+
+A model-independent check (model null: `GET /models`, the missing- and wrong-key cases) belongs to every
+column of its report: it is folded into each of them for the cell marks and verdicts, and counted once
+(one cell spanning the report's columns when a requirement has only such checks there; one failure entry).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass, field
+from itertools import product
+from typing import Any
+
+from .outcome import OUTCOMES
+from .requirements import CATALOGUE, LEVELS
+
+_CATALOGUE = {r.id: r for r in CATALOGUE}
+_ORDER = {r.id: i for i, r in enumerate(CATALOGUE)}
+
+# Cell marks, worst first: the worst mark among a cell's checks is the cell's mark.
+WORST_FIRST = ("error", "fail", "pass", "not supported", "skip")
+NOT_JUDGED = "not judged"
+MARKS = WORST_FIRST + (NOT_JUDGED,)
+SHORT = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "not supported": "N/S", "error": "ERROR", NOT_JUDGED: "-"}
+MEANING = {
+    "pass": "the requirement held",
+    "fail": "it did not hold",
+    "error": "the check could not run (counts as a failure)",
+    "not supported": "an optional capability declined with a proper error",
+    "skip": "could not be judged here (the reason is in the details)",
+    NOT_JUDGED: "no check of this requirement for this column",
+}
+CERTIFIED, FAILED = "certified", "failed"
+WIDTH = 120
+
+
+class NotAReport(ValueError):
+    """A dict that is not a conformance report: the one-line reason is the message."""
+
+
+def area(requirement_id: str) -> str:
+    """The requirement's area: its id without the trailing -NNN (CHAT-STREAM-003 -> CHAT-STREAM)."""
+    return re.sub(r"-\d+$", "", requirement_id)
+
+
+def validate(report: Any) -> None:
+    """Raise NotAReport unless `report` has the shape every reader relies on: a list of checks with id and outcome."""
+    if not isinstance(report, dict) or not isinstance(report.get("checks"), list):
+        raise NotAReport("not a conformance report (no list of checks)")
+    for i, check in enumerate(report["checks"]):
+        if not isinstance(check, dict) or not isinstance(check.get("id"), str) or check.get("outcome") not in OUTCOMES:
+            raise NotAReport(f"not a conformance report (check {i} has no id or no known outcome)")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check of a report, with the defaults older reports need."""
+
+    id: str
+    level: str
+    endpoint: str
+    model: str | None
+    statement: str
+    source: str
+    case: str
+    outcome: str
+    expected: str
+    actual: str
+    violations: tuple[str, ...]
+    violations_more: int
+    exchange: str
+    target: int
+
+    @classmethod
+    def read(cls, raw: dict, target: int) -> Check:
+        requirement = _CATALOGUE.get(raw["id"])
+        return cls(
+            id=raw["id"], level=str(raw.get("level") or ""), endpoint=str(raw.get("endpoint") or ""),
+            model=str(raw["model"]) if raw.get("model") else None,
+            statement=str(raw.get("statement") or (requirement.statement if requirement else "")),
+            source=str(raw.get("source") or (requirement.source if requirement else "")),
+            case=str(raw.get("case") or ""), outcome=raw["outcome"], expected=str(raw.get("expected") or ""),
+            actual=str(raw.get("actual") or ""), violations=tuple(str(v) for v in raw.get("violations") or ()),
+            violations_more=int(raw.get("violations_more") or 0), exchange=str(raw.get("exchange") or ""),
+            target=target)
+
+    @property
+    def mark(self) -> str:
+        if self.outcome == "skipped":
+            return "not supported" if self.actual.startswith("not supported") else "skip"
+        return {"passed": "pass", "failed": "fail", "error": "error"}[self.outcome]
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in ("failed", "error")
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "level": self.level, "endpoint": self.endpoint, "model": self.model, "case": self.case,
+                "outcome": self.outcome, "mark": self.mark, "expected": self.expected, "actual": self.actual,
+                "violations": list(self.violations), "violations_more": self.violations_more, "exchange": self.exchange}
+
+
+@dataclass
+class Column:
+    index: int
+    target: int
+    model: str | None
+    label: str
+    verdict: str = CERTIFIED
+    broken_by: list[str] = field(default_factory=list)  # requirement ids whose failure decided the verdict
+
+
+@dataclass
+class Target:
+    """One report: its label, the columns it contributes, and its totals (each check counted once)."""
+
+    index: int
+    label: str
+    base_url: str
+    kind: str
+    profile: str
+    strict: bool
+    columns: list[int]
+    summary: dict[str, int]
+    cost: dict[str, int] | None
+
+
+@dataclass
+class Cell:
+    """The mark of one requirement in one column, or in several adjacent columns of one target (`columns`)."""
+
+    index: int  # -1 for a cell not judged
+    row: str
+    columns: tuple[int, ...]
+    mark: str
+    checks: list[Check]
+
+    @property
+    def judged(self) -> bool:
+        return self.mark != NOT_JUDGED
+
+
+@dataclass
+class Row:
+    id: str
+    area: str
+    levels: tuple[str, ...]
+    statement: str
+    source: str
+    cells: list[Cell]
+
+    @property
+    def level(self) -> str:
+        return "/".join(self.levels)
+
+
+@dataclass
+class Area:
+    name: str
+    rows: list[Row]
+
+
+@dataclass
+class FailureGroup:
+    """The failures of one column (or of one target's model-independent checks), h2spec-style."""
+
+    title: str
+    columns: tuple[int, ...]
+    checks: list[Check]
+
+
+@dataclass
+class Matrix:
+    targets: list[Target]
+    columns: list[Column]
+    areas: list[Area]
+    failures: list[FailureGroup]
+
+    @property
+    def rows(self) -> list[Row]:
+        return [row for a in self.areas for row in a.rows]
+
+    @property
+    def cells(self) -> list[Cell]:
+        """The judged cells, each once (a spanning cell counts once)."""
+        return [cell for row in self.rows for cell in row.cells if cell.judged]
+
+
+def _target_label(report: dict, given: str | None) -> str:
+    if given:
+        return given
+    target = report.get("target") if isinstance(report.get("target"), dict) else {}
+    return str(target.get("base_url") or "report")
+
+
+def _models(report: dict, checks: list[Check]) -> list[str | None]:
+    """The report's model columns: `models` when given, else the models its checks name, else one column."""
+    named = dict.fromkeys(m for m in report.get("models") or () if isinstance(m, str) and m)
+    named.update(dict.fromkeys(c.model for c in checks if c.model))
+    return list(named) or [None]
+
+
+def _unique(labels: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
+    return out
+
+
+def _worst(checks: list[Check]) -> str:
+    marks = {c.mark for c in checks}
+    return next((m for m in WORST_FIRST if m in marks), NOT_JUDGED)
+
+
+def _counts_against(check: Check, strict: bool) -> bool:
+    return check.failed and check.level in (("MUST", "SHOULD") if strict else ("MUST",))
+
+
+def build(reports: list[dict], labels: list[str] | None = None) -> Matrix:
+    """The matrix of these reports; `labels` name the targets (default: each report's base URL)."""
+    if labels is not None and len(labels) != len(reports):
+        raise ValueError(f"{len(labels)} labels for {len(reports)} reports")
+    for report in reports:
+        validate(report)
+    target_labels = _unique([_target_label(r, labels[i] if labels else None) for i, r in enumerate(reports)])
+    several = len(reports) > 1
+    targets: list[Target] = []
+    columns: list[Column] = []
+    checks_of: list[list[Check]] = []
+    for t, report in enumerate(reports):
+        checks = [Check.read(raw, t) for raw in report["checks"]]
+        checks_of.append(checks)
+        info = report.get("target") if isinstance(report.get("target"), dict) else {}
+        first = len(columns)
+        for model in _models(report, checks):
+            if model is None:
+                label = target_labels[t]
+            else:
+                label = f"{target_labels[t]} × {model}" if several else model
+            columns.append(Column(len(columns), t, model, label))
+        summary = {name: sum(1 for c in checks if c.outcome == name) for name in OUTCOMES}
+        cost = report.get("cost") if isinstance(report.get("cost"), dict) else None
+        targets.append(Target(t, target_labels[t], str(info.get("base_url") or ""), str(info.get("kind") or ""),
+                              str(info.get("profile") or ""), bool(report.get("strict")), list(range(first, len(columns))),
+                              summary, cost))
+    _verdicts(targets, columns, checks_of)
+    rows = _rows(targets, columns, checks_of)
+    areas: dict[str, Area] = {}
+    for row in rows:
+        areas.setdefault(row.area, Area(row.area, [])).rows.append(row)
+    return Matrix(targets, columns, list(areas.values()), _failures(targets, columns, checks_of, several))
+
+
+def _in_column(check: Check, column: Column) -> bool:
+    return check.target == column.target and (check.model is None or check.model == column.model)
+
+
+def _verdicts(targets: list[Target], columns: list[Column], checks_of: list[list[Check]]) -> None:
+    """A column fails when one of its checks (model-independent ones included) at MUST, or at SHOULD under
+    strict, failed or errored. Derived from the checks, never copied from a summary, so it matches the cells."""
+    for column in columns:
+        strict = targets[column.target].strict
+        column.broken_by = sorted({c.id for c in checks_of[column.target] if _in_column(c, column) and _counts_against(c, strict)},
+                                  key=_row_key)
+        column.verdict = FAILED if column.broken_by else CERTIFIED
+
+
+def _row_key(requirement_id: str) -> tuple[int, str]:
+    return (_ORDER.get(requirement_id, len(_ORDER)), requirement_id)
+
+
+def _rows(targets: list[Target], columns: list[Column], checks_of: list[list[Check]]) -> list[Row]:
+    by_id: dict[str, list[Check]] = {}
+    for checks in checks_of:
+        for c in checks:
+            by_id.setdefault(c.id, []).append(c)
+    rows: list[Row] = []
+    counter = 0
+    for rid in sorted(by_id, key=_row_key):
+        checks = by_id[rid]
+        requirement = _CATALOGUE.get(rid)
+        levels = tuple(sorted({c.level for c in checks if c.level},
+                              key=lambda level: LEVELS.index(level) if level in LEVELS else len(LEVELS)))
+        cells: list[Cell] = []
+        for target in targets:
+            mine = [c for c in checks if c.target == target.index]
+            if mine and all(c.model is None for c in mine):
+                cells.append(Cell(counter, rid, tuple(target.columns), _worst(mine), mine))
+                counter += 1
+                continue
+            for ci in target.columns:
+                inside = [c for c in mine if _in_column(c, columns[ci])]
+                if inside:
+                    cells.append(Cell(counter, rid, (ci,), _worst(inside), inside))
+                    counter += 1
+                else:
+                    cells.append(Cell(-1, rid, (ci,), NOT_JUDGED, []))
+        rows.append(Row(rid, area(rid), levels, requirement.statement if requirement else checks[0].statement,
+                        requirement.source if requirement else checks[0].source, cells))
+    return rows
+
+
+def _failures(targets: list[Target], columns: list[Column], checks_of: list[list[Check]], several: bool) -> list[FailureGroup]:
+    groups: list[FailureGroup] = []
+    for target in targets:
+        failed = sorted((c for c in checks_of[target.index] if c.failed), key=lambda c: _row_key(c.id))
+        by_model = [columns[ci].model for ci in target.columns]
+        if by_model != [None]:
+            shared = [c for c in failed if c.model is None]
+            if shared:
+                title = f"{target.label} × any model" if several else "any model"
+                groups.append(FailureGroup(title, tuple(target.columns), shared))
+        for ci in target.columns:
+            column = columns[ci]
+            mine = [c for c in failed if c.model == column.model]
+            if mine:
+                groups.append(FailureGroup(column.label, (ci,), mine))
+    return groups
+
+
+def _letters(n: int) -> list[str]:
+    """A, B, ..., Z, AA, AB, ...: short column names for a key."""
+    names: list[str] = []
+    size = 1
+    while len(names) < n:
+        names += ["".join(p) for p in product(string.ascii_uppercase, repeat=size)]
+        size += 1
+    return names[:n]
+
+
+def headers(matrix: Matrix, room: int, longest: int = 14) -> tuple[list[str], bool]:
+    """Column headers: the labels when they fit, else letters A, B, C (second item True: a key is needed)."""
+    labels = [c.label for c in matrix.columns]
+    width = max([len(SHORT["error"])] + [len(label) for label in labels])
+    if max(len(label) for label in labels) <= longest and len(labels) * (width + 2) <= room:
+        return labels, False
+    return _letters(len(labels)), True
+
+
+def _verdict_text(column: Column) -> str:
+    if column.verdict == CERTIFIED:
+        return "CERTIFIED"
+    shown = ", ".join(column.broken_by[:5]) + (f" and {len(column.broken_by) - 5} more" if len(column.broken_by) > 5 else "")
+    return "FAILED" + (f": {shown}" if shown else "")
+
+
+def summary_text(target: Target) -> str:
+    s = target.summary
+    text = f"{s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped, {s['error']} error"
+    if target.cost:
+        c = target.cost
+        text += (f"; cost: {c.get('requests', 0)} requests, {c.get('input_tokens', 0)} input tokens, "
+                 f"{c.get('output_tokens', 0)} output tokens")
+    return text
+
+
+def terminal(matrix: Matrix) -> str:
+    """Plain text, readable at 120 columns: the matrix, a legend, the verdict per column, the failures per column."""
+    if not matrix.columns:
+        return "no checks"
+    id_width = max([len("requirement") + 1] + [len(r.id) + 3 for r in matrix.rows])
+    level_width = max([5] + [len(r.level) for r in matrix.rows])
+    lead = id_width + level_width + 1
+    names, keyed = headers(matrix, WIDTH - lead - 20)
+    step = max([len(SHORT["error"])] + [len(n) for n in names]) + 2
+    room = WIDTH - lead - len(names) * step
+    per_table = len(names) if room >= 20 else max(1, (WIDTH - lead) // step)  # too many columns: several tables
+    lines: list[str] = []
+    for first in range(0, len(names), per_table):
+        shown = range(first, min(first + per_table, len(names)))
+        if first:
+            lines.append("")
+        lines.append(f"{'requirement':<{id_width}}{'level':<{level_width}} " + "".join(f"{names[i]:<{step}}" for i in shown))
+        for a in matrix.areas:
+            lines.append(a.name)
+            for row in a.rows:
+                marks = _marks(row, len(names))
+                text = f"  {row.id:<{id_width - 2}}{row.level:<{level_width}} " + "".join(f"{marks[i]:<{step}}" for i in shown)
+                if room >= 20:
+                    text += _clip(row.statement, room)
+                lines.append(text.rstrip())
+    if keyed:
+        lines += [""] + [f"{n} = {c.label}" for n, c in zip(names, matrix.columns, strict=True)]
+    lines += ["", "legend: " + "; ".join(f"{SHORT[m]} {m}" for m in MARKS),
+              "        a model-independent check (GET /models, missing or wrong key) counts for every column of its target"]
+    lines += ["", "verdict per column:"]
+    name_width = max(len(n) for n in names)
+    label_width = max(len(c.label) for c in matrix.columns)
+    for n, column in zip(names, matrix.columns, strict=True):
+        label = f"{n:<{name_width}}  " + (f"{column.label:<{label_width}}  " if keyed else "")
+        lines.append(f"  {label}{_verdict_text(column)}")
+    for target in matrix.targets:
+        prefix = f"{target.label}: " if len(matrix.targets) > 1 else ""
+        lines.append(f"{prefix}{summary_text(target)}")
+    failed = [n for n, c in zip(names, matrix.columns, strict=True) if c.verdict == FAILED]
+    lines.append("verdict: " + (f"FAILED in {len(failed)} of {len(names)} columns ({', '.join(failed)})" if failed
+                                else f"CERTIFIED in every column ({len(names)})"))
+    for group in matrix.failures:
+        lines += ["", f"Failures, {group.title} (requirement, expected, actual):"]
+        for c in group.checks:
+            lines += [f"  {c.id} [{c.level}] {c.endpoint} ({c.case}): {c.statement}",
+                      f"    expected: {_one_line(c.expected) or '-'}", f"    actual:   {_one_line(c.actual)}"]
+            for v in c.violations:
+                lines.append(f"    violation: {_one_line(v)}")
+            if c.violations_more:
+                lines.append(f"    ... and {c.violations_more} more violations")
+    return "\n".join(lines)
+
+
+def _marks(row: Row, columns: int) -> list[str]:
+    """The row's short mark per column (a spanning cell repeats its mark in each column it covers)."""
+    marks = [SHORT[NOT_JUDGED]] * columns
+    for cell in row.cells:
+        for i in cell.columns:
+            marks[i] = SHORT[cell.mark]
+    return marks
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _clip(text: str, room: int) -> str:
+    text = _one_line(text)
+    return text if len(text) <= room else text[: room - 1] + "…"
+
+
+def _md(text: str) -> str:
+    """Text safe in a Markdown table cell or list item: no table breaks, no raw HTML from a server."""
+    return (_one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("|", "\\|"))
+
+
+def _fence(text: str) -> str:
+    run = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, run + 1)
+
+
+def markdown(matrix: Matrix) -> str:
+    """The same matrix as a Markdown table, then the verdicts and the details of every failure and skip."""
+    lines = ["# Conformance matrix", ""]
+    for target in matrix.targets:
+        where = f"`{target.base_url}`" if target.base_url else "unknown target"
+        label = f"**{_md(target.label)}**: " if len(matrix.targets) > 1 else ""
+        facts = ", ".join(x for x in (target.kind and f"{target.kind} target", target.profile and f"profile `{target.profile}`",
+                                       "strict" if target.strict else "") if x)
+        lines.append(f"- {label}{where}" + (f" ({facts})" if facts else "") + f". {summary_text(target)}.")
+    names, keyed = headers(matrix, 10_000, longest=24)
+    lines.append("")
+    if keyed:
+        lines += [f"- **{n}**: {_md(c.label)}" for n, c in zip(names, matrix.columns, strict=True)] + [""]
+    lines += ["| requirement | level | " + " | ".join(_md(n) for n in names) + " | statement |",
+              "|---|---|" + "---|" * len(names) + "---|"]
+    for a in matrix.areas:
+        lines.append(f"| **{a.name}** | |" + " |" * len(names) + " |")
+        for row in a.rows:
+            marks = [f"**{m}**" if m in (SHORT["fail"], SHORT["error"]) else m for m in _marks(row, len(names))]
+            lines.append(f"| {row.id} | {row.level} | " + " | ".join(marks) + f" | {_md(row.statement)} |")
+    lines += ["", "Legend: " + "; ".join(f"`{SHORT[m]}` {m}" for m in MARKS) + ".", "", "## Verdict per column", ""]
+    lines += [f"- **{_md(n)}**" + (f" ({_md(c.label)})" if keyed else "") + f": {_verdict_text(c)}"
+              for n, c in zip(names, matrix.columns, strict=True)]
+    for group in matrix.failures:
+        lines += ["", f"## Failures: {_md(group.title)}", ""]
+        for c in group.checks:
+            lines += [f"### {c.id} [{c.level}] {_md(c.endpoint)} ({_md(c.case)}): {c.outcome}", "",
+                      f"- requirement: {_md(c.statement)}", f"- source: {_md(c.source)}",
+                      f"- expected: {_md(c.expected) or '-'}", f"- actual: {_md(c.actual)}"]
+            lines += [f"- violation: {_md(v)}" for v in c.violations]
+            if c.violations_more:
+                lines.append(f"- and {c.violations_more} more violations")
+            if c.exchange:
+                fence = _fence(c.exchange)
+                lines += ["", fence, c.exchange, fence]
+            lines.append("")
+    skipped = [c for row in matrix.rows for c in _distinct(row) if c.outcome == "skipped"]
+    if skipped:
+        lines += ["", "## Skipped and not supported", ""]
+        lines += [f"- {c.id} {_md(c.endpoint)} ({_md(c.case)}), {_md(where(matrix, c))}: {_md(c.actual)}" for c in skipped]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _distinct(row: Row) -> list[Check]:
+    """The row's checks, each once (a model-independent check sits in several cells of its target)."""
+    seen: dict[int, Check] = {}
+    for cell in row.cells:
+        for c in cell.checks:
+            seen.setdefault(id(c), c)
+    return list(seen.values())
+
+
+def model_text(matrix: Matrix, check: Check) -> str:
+    """A check's model as a reader should see it; a report older than the matrix records none."""
+    if check.model:
+        return check.model
+    if [c.model for c in matrix.columns if c.target == check.target] == [None]:
+        return "not recorded in this report"
+    return "any (model-independent)"
+
+
+def where(matrix: Matrix, check: Check) -> str:
+    """The column a check belongs to, or its target's 'any model' for a model-independent check."""
+    column = next((c for c in matrix.columns if c.target == check.target and c.model == check.model), None)
+    if column is not None:
+        return column.label
+    return f"{matrix.targets[check.target].label} × any model" if len(matrix.targets) > 1 else "any model"

@@ -1,0 +1,72 @@
+"""`crun-conformance report A.json B.json ...`: several targets' reports merged into one matrix.
+
+Merging reports is merging their outcome lists: each report keeps its checks and contributes its
+model columns, labelled target x model. Bad input (a missing file, bad JSON, a file that is not a
+report) is one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import matrix as matrices
+from . import report_html
+
+EXIT_OK, EXIT_UNUSABLE = 0, 2
+
+
+class BadReport(Exception):
+    """A report file that cannot be read: the message is the one line shown."""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("report", help="merge the JSON reports of several targets into one matrix")
+    parser.add_argument("reports", nargs="+", metavar="REPORT.json", help="reports written by certify --report-json")
+    parser.add_argument("--label", action="append", metavar="NAME",
+                        help="name of a target, once per report in order (default: its base URL)")
+    parser.add_argument("--html", metavar="OUT", help="write the HTML matrix here")
+    parser.add_argument("--md", metavar="OUT", help="write the Markdown matrix here")
+
+
+def load(path: str) -> dict:
+    """One report file, checked for the shape the matrix reads."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadReport(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadReport(f"{path}: cannot read it ({exc.__class__.__name__})") from None
+    try:
+        report = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadReport(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    try:
+        matrices.validate(report)
+    except matrices.NotAReport as exc:
+        raise BadReport(f"{path}: {exc}") from None
+    return report
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the merged matrix; write it as HTML and Markdown when asked. Exit 0: the view was made."""
+    try:
+        if args.label and len(args.label) != len(args.reports):
+            raise BadReport(f"{len(args.label)} --label for {len(args.reports)} reports: give one per report or none")
+        reports = [load(path) for path in args.reports]
+    except BadReport as exc:
+        print(f"crun-conformance: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    matrix = matrices.build(reports, args.label)
+    try:
+        for out, text in ((args.html, lambda: report_html.render(matrix)), (args.md, lambda: matrices.markdown(matrix))):
+            if out:
+                Path(out).parent.mkdir(parents=True, exist_ok=True)
+                Path(out).write_text(text(), encoding="utf-8")
+    except OSError as exc:
+        print(f"crun-conformance: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    print(matrices.terminal(matrix))
+    return EXIT_OK
