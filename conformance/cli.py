@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import __version__
+from . import __version__, baseline, certificate
+from . import diff as diffs
 from . import report as reports
+from .reportfile import InputError
 from .requirements import CATALOGUE, PROFILES
 
 EXIT_CERTIFIED, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
@@ -49,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     certify.add_argument("--replay", metavar="DIR", help="judge the cassettes in DIR instead of a live server")
     certify.add_argument("-k", dest="keyword", metavar="EXPR", help="only checks matching this pytest -k expression")
     certify.add_argument("-q", "--quiet", action="store_true", help="no progress, only the summary")
+    certify.add_argument("--baseline", metavar="FILE", help="gate on regressions against an earlier JSON report "
+                         "or a YAML expectations file (exit 1 only when a check fails that the baseline passed)")
+    certify.add_argument("--strict-baseline", action="store_true",
+                         help="with --baseline: checks that pass but were expected to fail fail the run too")
 
     serve = sub.add_parser("serve", help="run the reference server")
     serve.add_argument("--host", default="127.0.0.1")
@@ -58,6 +65,14 @@ def _parser() -> argparse.ArgumentParser:
 
     listing = sub.add_parser("list", help="print the requirement catalogue")
     listing.add_argument("--profile", choices=PROFILES, default=None)
+
+    expect = sub.add_parser("baseline", help="write an expectations file (YAML) from a JSON report to stdout")
+    expect.add_argument("report", metavar="REPORT.json")
+
+    compare = sub.add_parser("diff", help="compare two JSON reports: regressions, fixes, added, removed, cost")
+    compare.add_argument("old", metavar="OLD.json")
+    compare.add_argument("new", metavar="NEW.json")
+    compare.add_argument("--md", metavar="PATH", help="also write the diff as Markdown here")
     return parser
 
 
@@ -95,6 +110,10 @@ def certify(args: argparse.Namespace) -> int:
         raise UsageError(f"--replay {args.replay}: no recording there (target.json missing)")
     if args.base_url and not (args.api_key or os.environ.get("CRUN_API_KEY")):
         raise UsageError("--base-url needs --api-key or CRUN_API_KEY")
+    if args.strict_baseline and not args.baseline:
+        raise UsageError("--strict-baseline needs --baseline FILE")
+    gate_on = baseline.load(args.baseline) if args.baseline else None  # bad input exits 2 before any request
+    started = datetime.now(UTC)
     argv = [str(SUITE), "-p", "conformance.plugin", "-p", "no:cacheprovider", "--rootdir", str(SUITE.parent),
             "-c", os.devnull, "-o", "asyncio_default_fixture_loop_scope=function", "--disable-warnings",
             "--tb=no", "-rN", "--no-header", "-q" if not args.quiet else "-qq",
@@ -126,8 +145,12 @@ def certify(args: argparse.Namespace) -> int:
     if code in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
         print(f"crun-conformance: the run did not complete (pytest exit {int(code)})", file=sys.stderr)
         return EXIT_UNUSABLE
+    built = certificate.attach(built, started=started, command=["crun-conformance", *args.argv], strict=args.strict,
+                               secrets=(args.api_key or os.environ.get("CRUN_API_KEY") or "",))
     reports.write(built, run.outcomes, args.report_json, args.report_md)
     print(reports.terminal(built, run.outcomes, args.strict))
+    if gate_on is not None:
+        return baseline.gate(built, gate_on, args.strict_baseline, print, strict=args.strict)
     return reports.verdict(run.outcomes, args.strict)
 
 
@@ -157,10 +180,13 @@ def list_requirements(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    command = {"certify": certify, "serve": serve, "list": list_requirements}[args.command]
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for the certificate, key masked there
+    command = {"certify": certify, "serve": serve, "list": list_requirements,
+               "baseline": lambda a: baseline.write_expectations(a.report, print),
+               "diff": lambda a: diffs.run(a.old, a.new, a.md, print)}[args.command]
     try:
         return command(args)
-    except UsageError as exc:
+    except (UsageError, InputError) as exc:
         print(f"crun-conformance: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     except KeyboardInterrupt:

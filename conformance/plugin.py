@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_recording  # noqa: F401  before .cassettes imports vcr: loaded as an entry point, it registers vcr for assert rewriting
 
+from . import certificate
 from . import report as reports
 from .cassettes import Library, has_recording, recorded_profile, replay_target, write_manifest
 from .outcome import Outcome
@@ -56,6 +59,7 @@ class ConformanceRun:
         self.session: ConformanceSession | None = None
         self.server: Any = None
         self.problem: str | None = None
+        self.started = datetime.now(UTC)
         opt = config.getoption
         self.cassette_dir = Path(opt("cassette_dir") or Path(config.rootpath) / "cassettes")
         self.base_url = opt("base_url") or os.environ.get("CRUN_BASE_URL")
@@ -140,7 +144,9 @@ class ConformanceRun:
         if self.session is None:
             return None
         ctx = self.session.context
-        return reports.build(self.session.target, {ctx.model, ctx.messages_model}, self.outcomes, self.session.caller.cost)
+        built = reports.build(self.session.target, {ctx.model, ctx.messages_model}, self.outcomes, self.session.caller.cost)
+        return certificate.attach(built, started=self.started, command=["pytest", *self.config.invocation_params.args],
+                                  secrets=(self.session.target.api_key,))
 
 
 def pytest_configure(config: pytest.Config) -> None:

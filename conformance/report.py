@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable
 
+from . import certificate
 from .cost import Cost
 from .outcome import OUTCOMES, Outcome
 from .requirements import CATALOGUE
@@ -72,7 +73,7 @@ def terminal(report: dict, outcomes: list[Outcome], strict: bool) -> str:
 
 def markdown(report: dict, outcomes: list[Outcome]) -> str:
     t, s, c = report["target"], report["summary"], report["cost"]
-    lines = [f"# Conformance report: {t['base_url']}", "",
+    lines = [f"# Conformance report: {t['base_url']}", "", *certificate.markdown_block(report),
              f"Profile `{t['profile']}`, models {', '.join(f'`{m}`' for m in t['models'])}.", "",
              f"**{s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped, {s['error']} error.** "
              f"Cost: {c['requests']} requests, {c['input_tokens']} input and {c['output_tokens']} output tokens.", "",
