@@ -74,8 +74,9 @@ class DiffResult:
             out.append((f"Requirements renamed ({len(self.renamed)})", [f"{a} -> {b}" for a, b in self.renamed]))
         if self.added:
             out.append((f"Requirements added ({len(self.added)})", [", ".join(self.added)]))
-        if self.removed:
-            out.append((f"Requirements removed ({len(self.removed)})", [f"{rid}: {why}" for rid, why in self.removed]))
+        for why in sorted({why for _, why in self.removed}):
+            ids = [rid for rid, reason in self.removed if reason == why]
+            out.append((f"Requirements removed, {why} ({len(ids)})", [", ".join(ids)]))
         added_models, removed_models = self.models
         other = [f"checks added: {len(self.checks_added)}, removed: {len(self.checks_removed)}"
                  + (" (of requirements present in both)" if self.checks_added or self.checks_removed else "")]

@@ -43,7 +43,7 @@ def test_every_requirement_of_the_profile_was_judged(certified):
 
 def test_report_has_the_documented_shape_and_cost(certified):
     _, report, _, _ = certified
-    assert set(report) == {"target", "summary", "cost", "checks"}
+    assert set(report) == {"certificate", "target", "summary", "cost", "checks"}
     assert {"base_url", "profile", "models"} <= set(report["target"])
     assert 50 <= report["cost"]["requests"] <= 80
     assert report["cost"]["input_tokens"] + report["cost"]["output_tokens"] <= 10_000
