@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_recording  # noqa: F401  before .cassettes imports vcr: loaded as an entry point, it registers vcr for assert rewriting
+import pytest_recording  # noqa: F401  imported before .cassettes imports vcr, so vcr can still be assert-rewritten
 
 from . import certificate
 from . import report as reports
@@ -32,7 +33,8 @@ API_KEY = pytest.StashKey[str]()  # set by certify, so the key never travels in 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("crun-conformance", "CRUN conformance suite")
-    group.addoption("--base-url", default=None, help="base URL of the server under test (env CRUN_BASE_URL)")
+    if importlib.util.find_spec("pytest_base_url") is None:  # else share its --base-url: defining it twice breaks pytest
+        group.addoption("--base-url", default=None, help="base URL of the server under test (env CRUN_BASE_URL)")
     group.addoption("--api-key", default=None, help="API key for it (env CRUN_API_KEY); never printed or recorded")
     group.addoption("--model", default=None, help="model to test (env CRUN_MODEL; default: first of GET /models)")
     group.addoption("--messages-model", default=None, help="model for /messages (default: a Claude model if listed)")

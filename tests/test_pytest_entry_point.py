@@ -78,3 +78,20 @@ def test_an_installed_wheel_runs_the_suite_with_its_bundled_contract(tmp_path):
                     pythonpath=site)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert "passed" in run.stdout and "failed" not in run.stdout
+
+
+def test_it_shares_base_url_with_pytest_base_url_instead_of_breaking_pytest(tmp_path):
+    """pytest-base-url (which pytest-playwright and pytest-selenium bring) defines --base-url too; two plugins adding
+    one option make pytest refuse to start. This stand-in defines it the way that plugin does."""
+    plugin = tmp_path / "site" / "pytest_base_url"
+    plugin.mkdir(parents=True)
+    (plugin / "__init__.py").write_text("")
+    (plugin / "plugin.py").write_text(
+        "def pytest_addoption(parser):\n"
+        "    parser.getgroup('base_url').addoption('--base-url', metavar='url', help='base url')\n")
+    with ReferenceServer(ReferenceConfig(api_key=KEY, faults=frozenset({"chat_no_done"}))) as server:
+        run = pytest_in(tmp_path, "-p", "pytest_base_url.plugin", "--pyargs", "conformance.suite", "--base-url",
+                        server.base_url, "--api-key", KEY, "--model", "gpt-5.4", "-q", "-k", "CHAT-STREAM-003",
+                        pythonpath=tmp_path / "site")
+    assert run.returncode == 1, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "1 failed" in run.stdout and "target live" in run.stdout
