@@ -236,7 +236,7 @@ class GateResult:
             lines += ["", f"REGRESSIONS ({len(self.regressions)}): passed in the baseline, fail now"]
             lines += [f.line() for f in self.regressions]
         if self.new_failures:
-            lines += ["", f"New checks that fail on their own level ({len(self.new_failures)}):"]
+            lines += ["", f"Checks the baseline does not judge, failing on their own level ({len(self.new_failures)}):"]
             lines += [f.line() for f in self.new_failures]
         if self.fixed:
             lines += ["", f"fixed: update the baseline ({len(self.fixed)}): expected to fail, pass now"
