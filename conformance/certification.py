@@ -78,6 +78,7 @@ class Certification:
                                           self.progress)
         models, messages_models = choice.resolve(self.session.caller)
         self.plan = plans.build(target, chosen, models, messages_models, choice.matrix)
+        self.plan.discovery = self.session.caller.cost.requests
         if library is not None and opts.kind != "replay":
             from .cassettes import write_manifest
 

@@ -11,13 +11,16 @@ import os
 import re
 import sys
 import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__, merge
+from . import __version__, baseline, certificate, merge
+from . import diff as diffs
 from . import report as reports
 from .certification import Options
 from .plan import ModelChoice
+from .reportfile import InputError
 from .requirements import CATALOGUE, PROFILES
 from .session import DEFAULT_CONCURRENCY
 from .target import Target, TargetError
@@ -57,10 +60,15 @@ def _parser() -> argparse.ArgumentParser:
     certify.add_argument("--report-json", metavar="PATH")
     certify.add_argument("--report-md", metavar="PATH")
     certify.add_argument("--junit-xml", metavar="PATH")
+    certify.add_argument("--report-html", metavar="PATH", help="a self-contained HTML matrix of the results")
     certify.add_argument("--record", metavar="DIR", help="record the exchanges as cassettes into DIR")
     certify.add_argument("--replay", metavar="DIR", help="judge the cassettes in DIR instead of a live server")
     certify.add_argument("-k", dest="keyword", metavar="EXPR", help="only checks matching this pytest -k expression")
     certify.add_argument("-q", "--quiet", action="store_true", help="no plan, no progress: only the summary")
+    certify.add_argument("--baseline", metavar="FILE", help="gate on regressions against an earlier JSON report "
+                         "or a YAML expectations file (exit 1 only when a check fails that the baseline passed)")
+    certify.add_argument("--strict-baseline", action="store_true",
+                         help="with --baseline: checks that pass but were expected to fail fail the run too")
 
     serve = sub.add_parser("serve", help="run the reference server")
     serve.add_argument("--host", default="127.0.0.1")
@@ -78,6 +86,14 @@ def _parser() -> argparse.ArgumentParser:
     listing = sub.add_parser("list", help="print the requirement catalogue")
     listing.add_argument("--profile", choices=PROFILES, default=None)
     merge.add_parser(sub)
+
+    expect = sub.add_parser("baseline", help="write an expectations file (YAML) from a JSON report to stdout")
+    expect.add_argument("report", metavar="REPORT.json")
+
+    compare = sub.add_parser("diff", help="compare two JSON reports: regressions, fixes, added, removed, cost")
+    compare.add_argument("old", metavar="OLD.json")
+    compare.add_argument("new", metavar="NEW.json")
+    compare.add_argument("--md", metavar="PATH", help="also write the diff as Markdown here")
     return parser
 
 
@@ -113,6 +129,8 @@ def _options(args: argparse.Namespace) -> Options:
         raise UsageError("--record and --replay exclude each other")
     if args.replay and not Path(args.replay, "target.json").is_file():
         raise UsageError(f"--replay {args.replay}: no recording there (target.json missing)")
+    if args.strict_baseline and not args.baseline:
+        raise UsageError("--strict-baseline needs --baseline FILE")
     api_key = args.api_key or os.environ.get("CRUN_API_KEY") or ""
     if args.base_url and not args.replay:
         if not api_key:
@@ -134,6 +152,8 @@ def certify(args: argparse.Namespace) -> int:
     from .progress import RunProgress
 
     options = _options(args)
+    gate_on = baseline.load(args.baseline) if args.baseline else None  # bad input exits 2 before any request
+    started = datetime.now(UTC)
     # A provider's notice that a model is deprecated is not a finding about the server under test.
     warnings.filterwarnings("ignore", message="The model .* is deprecated", category=DeprecationWarning)
     run = Certification(options, None if args.quiet else RunProgress())
@@ -155,8 +175,12 @@ def certify(args: argparse.Namespace) -> int:
         return EXIT_UNUSABLE
     finally:
         run.close()
-    reports.write(built, outcomes, args.report_json, args.report_md, args.junit_xml)
-    print(reports.terminal(built, outcomes, args.strict))
+    built = certificate.attach(built, started=started, command=["crun-conformance", *args.argv], strict=args.strict,
+                               secrets=(options.api_key,))
+    reports.write(built, outcomes, args.report_json, args.report_md, args.junit_xml, args.report_html)
+    print(reports.terminal(built))
+    if gate_on is not None:
+        return baseline.gate(built, gate_on, args.strict_baseline, print, strict=args.strict)
     return reports.verdict(outcomes, args.strict)
 
 
@@ -192,10 +216,13 @@ def list_requirements(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    command = {"certify": certify, "serve": serve, "list": list_requirements, "report": merge.run}[args.command]
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for the certificate, key masked there
+    command = {"certify": certify, "serve": serve, "list": list_requirements, "report": merge.run,
+               "baseline": lambda a: baseline.write_expectations(a.report, print),
+               "diff": lambda a: diffs.run(a.old, a.new, a.md, print)}[args.command]
     try:
         return command(args)
-    except UsageError as exc:
+    except (UsageError, InputError) as exc:
         print(f"crun-conformance: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     except KeyboardInterrupt:

@@ -84,3 +84,12 @@ class Cost:
         spent = {"requests": self.requests, "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
                  "retries": self.retries}
         return spent | ({"unknown_usage": self.unknown_usage} if self.unknown_usage else {})
+
+
+def describe(spent: dict) -> str:
+    """The bill in one line, as every report prints it: requests (retries), tokens, and tokens nobody reported."""
+    retries = f" ({spent['retries']} rate-limit retries)" if spent.get("retries") else ""
+    unknown = (f"; {spent['unknown_usage']} fuzzed answers carried no usage, their tokens unknown"
+               if spent.get("unknown_usage") else "")
+    return (f"cost: {spent.get('requests', 0)} requests{retries}, {spent.get('input_tokens', 0)} input tokens, "
+            f"{spent.get('output_tokens', 0)} output tokens{unknown}")

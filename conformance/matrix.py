@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
 
+from .cost import describe
 from .outcome import OUTCOMES
 from .requirements import CATALOGUE, LEVELS
 
@@ -84,7 +85,7 @@ class Check:
             id=raw["id"], level=str(raw.get("level") or ""), endpoint=str(raw.get("endpoint") or ""),
             model=str(raw["model"]) if raw.get("model") else None,
             statement=str(raw.get("statement") or (requirement.statement if requirement else "")),
-            source=str(raw.get("source") or (requirement.source if requirement else "")),
+            source=str(raw.get("source") or (requirement.cited() if requirement else "")),
             case=str(raw.get("case") or ""), outcome=raw["outcome"], expected=str(raw.get("expected") or ""),
             actual=str(raw.get("actual") or ""), violations=tuple(str(v) for v in raw.get("violations") or ()),
             violations_more=int(raw.get("violations_more") or 0), exchange=str(raw.get("exchange") or ""),
@@ -304,7 +305,7 @@ def _rows(targets: list[Target], columns: list[Column], checks_of: list[list[Che
                 else:
                     cells.append(Cell(-1, rid, (ci,), NOT_JUDGED, []))
         rows.append(Row(rid, area(rid), levels, requirement.statement if requirement else checks[0].statement,
-                        requirement.source if requirement else checks[0].source, cells))
+                        requirement.cited() if requirement else checks[0].source, cells))
     return rows
 
 
@@ -356,9 +357,7 @@ def summary_text(target: Target) -> str:
     s = target.summary
     text = f"{s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped, {s['error']} error"
     if target.cost:
-        c = target.cost
-        text += (f"; cost: {c.get('requests', 0)} requests, {c.get('input_tokens', 0)} input tokens, "
-                 f"{c.get('output_tokens', 0)} output tokens")
+        text += f"; {describe(target.cost)}"
     return text
 
 

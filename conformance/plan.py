@@ -42,6 +42,7 @@ class Plan:
     messages_models: list[str]
     units: list[Unit] = field(default_factory=list)
     matrix: bool = False  # models chosen with --models: a model an endpoint declines is "not supported" there
+    discovery: int = 0  # requests already sent to choose the models (GET /models), counted in the plan
 
     @property
     def all_models(self) -> tuple[str, ...]:
@@ -59,7 +60,7 @@ class Plan:
 
     @property
     def requests(self) -> int:
-        return sum(unit.case.most_requests for unit in self.units)
+        return self.discovery + sum(unit.case.most_requests for unit in self.units)
 
     def output_token_bound(self) -> int:
         """The output tokens the planned requests can ask for: their limits, times `n` where they ask for choices."""
@@ -80,8 +81,9 @@ class Plan:
         per_model = sum(1 for u in self.units if u.model is not None)
         once = len(self.units) - per_model
         models = ", ".join(self.all_models)
+        found = f" + {self.discovery} to list the models" if self.discovery else ""
         return (f"plan: {len(self.units)} cases ({per_model} for {len(self.all_models)} model(s): {models}; {once} once)"
-                f" = at most {self.requests} requests and {self.output_token_bound()} output tokens, before retries")
+                f"{found} = at most {self.requests} requests and {self.output_token_bound()} output tokens, before retries")
 
 
 def _asked_tokens(request: Request | None) -> int:

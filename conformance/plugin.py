@@ -9,15 +9,20 @@ each test then reports its check's outcome.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_recording  # noqa: F401  imported before .cassettes imports vcr, so vcr can still be assert-rewritten
 
+from . import certificate
 from . import report as reports
 from .cassettes import has_recording
 from .certification import KINDS, Certification, Options
+from .cost import describe
 from .outcome import Outcome
 from .plan import ModelChoice, Plan, Unit
 from .requirements import PROFILES
@@ -30,7 +35,8 @@ RUN = pytest.StashKey["ConformanceRun"]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("crun-conformance", "CRUN conformance suite")
-    group.addoption("--base-url", default=None, help="base URL of the server under test (env CRUN_BASE_URL)")
+    if importlib.util.find_spec("pytest_base_url") is None:  # else share its --base-url: defining it twice breaks pytest
+        group.addoption("--base-url", default=None, help="base URL of the server under test (env CRUN_BASE_URL)")
     group.addoption("--api-key", default=None, help="API key for it (env CRUN_API_KEY); never printed or recorded")
     group.addoption("--model", default=None, help="model to test (env CRUN_MODEL; default: first of GET /models)")
     group.addoption("--messages-model", default=None, help="model for /messages (default: a Claude model if listed)")
@@ -56,6 +62,8 @@ class ConformanceRun:
     """What the plugin holds for one pytest session: the certification, its plan, and the selected checks."""
 
     def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.started = datetime.now(UTC)
         opt = config.getoption
         cassette_dir = Path(opt("cassette_dir") or Path(config.rootpath) / "cassettes")
         base_url = opt("base_url") or os.environ.get("CRUN_BASE_URL")
@@ -113,6 +121,11 @@ class ConformanceRun:
     def outcomes(self) -> list[Outcome]:
         return self.certification.outcomes
 
+    def report(self) -> dict:
+        built = self.certification.report()
+        return certificate.attach(built, started=self.started, command=["pytest", *self.config.invocation_params.args],
+                                  secrets=(self.options.api_key,))
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[RUN] = ConformanceRun(config)
@@ -162,7 +175,7 @@ def verdict(outcome: Outcome) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash[RUN]
     if run.ran and run.plan is not None:
-        reports.write(run.certification.report(), run.outcomes, session.config.getoption("report_json"),
+        reports.write(run.report(), run.outcomes, session.config.getoption("report_json"),
                       session.config.getoption("report_md"))
     run.certification.close()
 
@@ -176,4 +189,4 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.write_line(
         f"crun-conformance: target {run.options.kind}, profile {run.profile}, {len(run.outcomes)} checks"
         + (f", {replay_skips} skipped because a recording cannot judge them" if replay_skips else "")
-        + (f"; {reports.cost_line(cost.as_dict())}" if run.options.kind != "replay" else ""))
+        + (f"; {describe(cost.as_dict())}" if run.options.kind != "replay" else ""))

@@ -1,7 +1,8 @@
-"""Reports: the outcomes of a run as JSON (for CI), Markdown (for people) and a terminal table.
+"""Reports: the outcomes of a run as one dict, and its views: JSON (for CI), Markdown, terminal, HTML, JUnit.
 
 Built only from outcomes, the catalogue and the cost; the target's key is never
-an input, so it cannot appear in any of them.
+an input, so it cannot appear in any of them. The terminal, Markdown and HTML
+views all render the same matrix (conformance/matrix.py).
 """
 
 from __future__ import annotations
@@ -10,14 +11,11 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from . import certificate
 from .cost import Cost
 from .outcome import OUTCOMES, Outcome
 from .plan import Plan
-from .requirements import CATALOGUE
 from .target import Target
-
-_CATALOGUE_ORDER = {r.id: i for i, r in enumerate(CATALOGUE)}
-MARK = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "error": "ERROR"}
 
 
 def build(target: Target, plan: Plan, outcomes: list[Outcome], cost: Cost, strict: bool = False) -> dict:
@@ -52,65 +50,19 @@ def verdict(outcomes: list[Outcome], strict: bool) -> int:
     return 1 if any(o.counts_against(strict) for o in outcomes) else 0
 
 
-def by_requirement(outcomes: list[Outcome]) -> list[tuple[str, str, str, list[Outcome]]]:
-    """Outcomes grouped per requirement in catalogue order: (id, level, worst outcome, outcomes)."""
-    order = ("error", "failed", "passed", "skipped")
-    groups: dict[str, list[Outcome]] = {}
-    for o in outcomes:
-        groups.setdefault(o.id, []).append(o)
-    rows = []
-    for rid, items in sorted(groups.items(), key=lambda item: _CATALOGUE_ORDER.get(item[0], len(_CATALOGUE_ORDER))):
-        present = {o.outcome for o in items}
-        worst = next(name for name in order if name in present)
-        rows.append((rid, items[0].level, worst, items))
-    return rows
+def terminal(report: dict) -> str:
+    """The terminal view: the report as a matrix (one column per model), its verdicts and its failures."""
+    from . import matrix
+
+    return matrix.terminal(matrix.build([report]))
 
 
-def terminal(report: dict, outcomes: list[Outcome], strict: bool) -> str:
-    lines = ["", f"{'requirement':<16} {'level':<6} {'outcome':<7} statement"]
-    for rid, level, worst, items in by_requirement(outcomes):
-        where = f" ({len(items)} checks)" if len(items) > 1 else ""
-        lines.append(f"{rid:<16} {level:<6} {MARK[worst]:<7} {items[0].statement[:80]}{where}")
-    failures = [o for o in outcomes if o.outcome in ("failed", "error")]
-    if failures:
-        lines += ["", "Failures (requirement, expected, actual):"]
-        for o in failures:
-            model = f" [{o.model}]" if o.model else ""
-            lines += [f"  {o.id} [{o.level}] {o.endpoint}{model} ({o.case}): {o.statement}",
-                      f"    expected: {o.expected or '-'}", f"    actual:   {o.actual}"]
-            lines += [f"    - {v}" for v in violations(o)]
-    s, c = report["summary"], report["cost"]
-    lines += ["", f"{s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped, {s['error']} error",
-              cost_line(c),
-              "verdict: " + ("FAILED: a MUST" + (" or SHOULD" if strict else "") + " requirement did not hold"
-                             if verdict(outcomes, strict) else "CERTIFIED: every MUST" + (" and SHOULD" if strict else "")
-                             + f" of profile {report['target']['profile']} held")]
-    return "\n".join(lines)
+def markdown(report: dict) -> str:
+    """The Markdown view: the certificate's verdict block a person reads in seconds, then the matrix."""
+    from . import matrix
 
-
-def markdown(report: dict, outcomes: list[Outcome]) -> str:
-    t, s, c = report["target"], report["summary"], report["cost"]
-    lines = [f"# Conformance report: {t['base_url']}", "",
-             f"Profile `{t['profile']}`, models {', '.join(f'`{m}`' for m in t['models'])}.", "",
-             f"**{s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped, {s['error']} error.** "
-             f"{cost_line(c).capitalize()}.", "",
-             "| requirement | level | endpoint | model | case | outcome | statement |", "|---|---|---|---|---|---|---|"]
-    for o in outcomes:
-        lines.append(f"| {o.id} | {o.level} | {o.endpoint} | {o.model or '-'} | {o.case} | {MARK[o.outcome]} "
-                     f"| {_cell(o.statement)} |")
-    failures = [o for o in outcomes if o.outcome in ("failed", "error", "skipped")]
-    if failures:
-        lines += ["", "## Details", ""]
-        for o in failures:
-            lines += [f"### {o.id} ({o.case}{', ' + o.model if o.model else ''}): {MARK[o.outcome]}", "",
-                      f"- expected: {_cell(o.expected or '-')}", f"- actual: {_cell(o.actual)}"]
-            lines += [f"  - {_cell(v)}" for v in violations(o)]
-            if o.source and o.outcome != "skipped":
-                lines.append(f"- source: {_cell(o.source)}")
-            if o.exchange:
-                lines += ["", "```", o.exchange, "```"]
-            lines.append("")
-    return "\n".join(lines) + "\n"
+    title, _, rest = matrix.markdown(matrix.build([report])).partition("\n")
+    return "\n".join([title, "", *certificate.markdown_block(report), rest.lstrip("\n")])
 
 
 def violations(o: Outcome) -> list[str]:
@@ -120,20 +72,8 @@ def violations(o: Outcome) -> list[str]:
     return o.violations + ([f"… and {o.violations_more} more"] if o.violations_more else [])
 
 
-def cost_line(c: dict) -> str:
-    retries = f" ({c['retries']} rate-limit retries)" if c.get("retries") else ""
-    unknown = (f"; {c['unknown_usage']} fuzzed answers carried no usage, their tokens unknown"
-               if c.get("unknown_usage") else "")
-    return (f"cost: {c['requests']} requests{retries}, {c['input_tokens']} input tokens, "
-            f"{c['output_tokens']} output tokens{unknown}")
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def write(report: dict, outcomes: list[Outcome], json_path: str | None, md_path: str | None,
-          junit_path: str | None = None) -> None:
+          junit_path: str | None = None, html_path: str | None = None) -> None:
     if junit_path:
         from .junit import write as write_junit
 
@@ -143,4 +83,8 @@ def write(report: dict, outcomes: list[Outcome], json_path: str | None, md_path:
         Path(json_path).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     if md_path:
         Path(md_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(md_path).write_text(markdown(report, outcomes))
+        Path(md_path).write_text(markdown(report))
+    if html_path:
+        from . import report_html
+
+        report_html.write(report, html_path)

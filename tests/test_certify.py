@@ -43,7 +43,7 @@ def test_every_requirement_of_the_profile_was_judged(certified):
 
 def test_report_has_the_documented_shape_and_cost(certified):
     _, report, _, _ = certified
-    assert {"target", "models", "summary", "summary_by_model", "cost", "checks", "verdict", "strict"} <= set(report)
+    assert {"target", "models", "summary", "summary_by_model", "cost", "checks", "verdict", "strict", "certificate"} <= set(report)
     assert report["verdict"] == "certified" and report["models"] == ["gpt-5.4", "claude-sonnet-4-5"]
     assert set(report["summary_by_model"]) == set(report["models"])
     assert {"base_url", "profile", "models"} <= set(report["target"])

@@ -1,0 +1,77 @@
+"""Reading a JSON report written earlier, by this or an older version of the tool, for baselines and diffs.
+
+Older reports lack `model`, `violations`, `models`, `summary_by_model` and
+`certificate`; readers get them filled in (model None, no violations), so
+the code that compares reports has one shape to handle.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+FAILING = ("failed", "error")
+Key = tuple[str, str | None, str | None, str | None]  # (id, endpoint, model, case)
+
+
+class InputError(Exception):
+    """A file the user named cannot be used: reported in one line (naming the file and line), exit code 2."""
+
+
+def read_text(path: str | Path, what: str) -> str:
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{what} {path}: no such file")
+    try:
+        return p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{what} {path}: cannot be read ({type(exc).__name__})") from None
+
+
+def parse_report(text: str, where: str) -> dict:
+    """A report from JSON text; `where` names it in errors (e.g. the path)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{where}:{exc.lineno}: not JSON ({exc.msg})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("checks"), list):
+        raise InputError(f"{where}:1: not a crun-conformance report (no \"checks\" list)")
+    checks = []
+    for index, check in enumerate(data["checks"]):
+        if not isinstance(check, dict) or not isinstance(check.get("id"), str) or check.get("outcome") not in (
+                "passed", "failed", "skipped", "error"):
+            raise InputError(f"{where}: check #{index + 1} has no id or no valid outcome")
+        checks.append({"model": None, "violations": [], "endpoint": None, "case": None, "level": "-", **check})
+    return {**data, "checks": checks}
+
+
+def load_report(path: str | Path, what: str = "report") -> dict:
+    return parse_report(read_text(path, what), str(path))
+
+
+def key(check: dict) -> Key:
+    """The identity of a check: (id, endpoint, model, case)."""
+    return (check["id"], check.get("endpoint"), check.get("model"), check.get("case"))
+
+
+def describe(k: Key) -> str:
+    """A key as a person reads it: `CHAT-STREAM-003 POST /chat/completions gpt-5.4 (chat_stream_default)`."""
+    rid, endpoint, model, case = k
+    return " ".join(part for part in (rid, endpoint, model) if part) + (f" ({case})" if case else "")
+
+
+def verdict(report: dict) -> str:
+    """The report's verdict, or the one its checks imply for reports older than the `verdict` field."""
+    if report.get("verdict") in ("certified", "failed"):
+        return report["verdict"]
+    levels = ("MUST", "SHOULD") if report.get("strict") else ("MUST",)
+    return "failed" if any(c["level"] in levels and c["outcome"] in FAILING for c in report["checks"]) else "certified"
+
+
+def duration_s(report: dict) -> float:
+    """The run's duration: the certificate's, else the checks' durations added up (older reports)."""
+    certificate: Any = report.get("certificate") or {}
+    if isinstance(certificate.get("duration_s"), (int, float)):
+        return float(certificate["duration_s"])
+    return round(sum(float(c.get("duration_s") or 0) for c in report["checks"]), 3)
