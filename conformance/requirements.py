@@ -50,6 +50,13 @@ OPENAI_ERRORS = Source("OpenAI API reference: error codes and the error object",
                        "https://platform.openai.com/docs/guides/error-codes")
 ANTHROPIC = Source("Anthropic API reference: Messages, streaming messages and errors",
                    "https://docs.anthropic.com/en/api/messages")
+ANTHROPIC_ERRORS = Source("Anthropic API reference: errors", "https://docs.anthropic.com/en/api/errors",
+                          "HTTP errors")
+OPENAI_RESPONSE_OBJECT = Source("OpenAI API reference: the response object",
+                                "https://platform.openai.com/docs/api-reference/responses/object", "incomplete_details")
+OPENAI_RESPONSE_INCOMPLETE = Source("OpenAI API reference: Responses streaming events",
+                                    "https://platform.openai.com/docs/api-reference/responses-streaming/response/incomplete",
+                                    "response.incomplete")
 CONTRACT = Source("The wire contract, openapi/crun.yaml, as schemathesis judges it")
 SDKS = Source("CRUN LLM overview (seeds/002)", section="Overview")
 
@@ -144,8 +151,8 @@ CATALOGUE: tuple[Requirement, ...] = (
        CRUN_OVERVIEW, crun="MUST"),
     _r("COMP-003", COMPLETIONS, "`stream: true` never causes a 5xx.", CRUN_OVERVIEW, **_both("MUST")),
     # Parameter validation
-    _r("PARAM-001", (CHAT, COMPLETIONS, RESPONSES), "Out-of-range, missing or malformed parameters get a 4xx, "
-       "never a 5xx.", CRUN_CHAT, **_both("MUST")),
+    _r("PARAM-001", (CHAT, COMPLETIONS, RESPONSES, MESSAGES), "Out-of-range, missing or malformed parameters get a "
+       "4xx, never a 5xx.", CRUN_CHAT, **_both("MUST")),
     _r("PARAM-002", (CHAT, COMPLETIONS, RESPONSES), "Such a refusal carries an OpenAI error body.", OPENAI_ERRORS,
        **_both("MUST")),
     _r("PARAM-003", (CHAT, COMPLETIONS, RESPONSES), "Such a refusal is a 400 whose `error.param` names the field.",
@@ -158,8 +165,12 @@ CATALOGUE: tuple[Requirement, ...] = (
        CRUN_RESPONSES, crun="SHOULD"),
     _r("RESP-003", RESPONSES, "Response usage adds up: `total_tokens` = `input_tokens` + `output_tokens`.",
        OPENAI_RESPONSES, **_both("MUST")),
-    _r("RESP-004", RESPONSES, "`max_output_tokens` is respected: `output_tokens` <= the limit, and a cut output is "
-       "`status: \"incomplete\"`.", CRUN_RESPONSES, **_both("MUST")),
+    _r("RESP-004", RESPONSES, "`max_output_tokens` is respected: `output_tokens` <= the limit.", CRUN_RESPONSES,
+       **_both("MUST")),
+    # Responses cut by max_output_tokens say so (issue 10)
+    _r("RESP-005", RESPONSES, "An answer cut by `max_output_tokens` is `status: \"incomplete\"` with "
+       "`incomplete_details.reason: \"max_output_tokens\"`.", OPENAI_RESPONSE_OBJECT, **_both("MUST"),
+       quote="Details about why the response is incomplete."),
     _r("RESP-STREAM-001", RESPONSES, "`stream: true` is answered with `Content-Type: text/event-stream`.",
        CRUN_RESPONSES, **_both("MUST")),
     _r("RESP-STREAM-002", RESPONSES, "Every event is a JSON Responses event with `type` and `sequence_number`.",
@@ -172,11 +183,19 @@ CATALOGUE: tuple[Requirement, ...] = (
        **_both("SHOULD")),
     _r("RESP-STREAM-007", RESPONSES, "The text deltas concatenate to the `output_text.done` text and the final "
        "response's text.", OPENAI_RESPONSES, **_both("MUST")),
+    # A streamed answer cut by max_output_tokens ends as incomplete (issue 10)
+    _r("RESP-STREAM-008", RESPONSES, "A stream cut by `max_output_tokens` ends with `response.incomplete`, its "
+       "response `status: \"incomplete\"` with `incomplete_details.reason: \"max_output_tokens\"`.",
+       OPENAI_RESPONSE_INCOMPLETE, **_both("MUST"), quote="An event that is emitted when a response finishes as incomplete."),
     # Messages
     _r("MSG-001", MESSAGES, "A message is `type: \"message\"`, `role: \"assistant\"`, with content blocks, a "
        "documented `stop_reason` and usage `input_tokens`/`output_tokens`.", ANTHROPIC, **_both("MUST")),
     _r("MSG-002", MESSAGES, "A request without `max_tokens` is refused with 400 and an Anthropic error body.",
        ANTHROPIC, **_both("MUST")),
+    # Bad parameters on /messages, in Anthropic's error shape (issue 10)
+    _r("MSG-003", MESSAGES, "A request without `messages`, with `temperature` outside 0..1, with `max_tokens: 0`, or "
+       "not JSON is refused with 400 and an Anthropic `invalid_request_error` body.", ANTHROPIC_ERRORS,
+       **_both("MUST"), quote="400 - invalid_request_error: There was an issue with the format or content of your request."),
     _r("MSG-STREAM-001", MESSAGES, "`stream: true` is answered with `Content-Type: text/event-stream`.", ANTHROPIC,
        **_both("MUST")),
     _r("MSG-STREAM-002", MESSAGES, "Every event is a valid Anthropic stream event.", ANTHROPIC, **_both("MUST")),

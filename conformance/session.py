@@ -178,14 +178,8 @@ def _declined(x: Exchange) -> str | None:
 
 
 def _exchanges_of(made: list[Any]) -> list[Exchange]:
-    """The raw exchanges of a unit: its own, or those an SDK call recorded."""
-    found: list[Exchange] = []
-    for item in made:
-        if isinstance(item, Exchange):
-            found.append(item)
-        else:
-            found.extend(x for x in getattr(item, "exchanges", ()) or () if isinstance(x, Exchange))
-    return found
+    """The raw exchanges of a unit: its requests' own, or those an SDK call recorded (listed before its result)."""
+    return [item for item in made if isinstance(item, Exchange)]
 
 
 def _order(plan: Plan) -> Callable[[Outcome], tuple]:

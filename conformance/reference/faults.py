@@ -63,7 +63,7 @@ def _f(name: str, description: str, *breaks: str, **declared: Any) -> Fault:
 
 SHAPE_FIRST = "every CHAT-00x check first judges the body against the ChatCompletion schema"
 STREAM_FIRST = "every check of a stream first needs an event stream"
-STREAMS = ("CHAT-STREAM-001..007", "USAGE-001..003", "RESP-STREAM-001..007", "MSG-STREAM-001..006")
+STREAMS = ("CHAT-STREAM-001..007", "USAGE-001..003", "RESP-STREAM-001..008", "MSG-STREAM-001..006")
 STREAMED = (*STREAMS, "SDK-002", "SDK-004", "SDK-006")
 BOTH = ("crun", "openai")
 
@@ -119,7 +119,7 @@ _DECLARED: tuple[Fault, ...] = (
     _f("unknown_model_streams", "An unknown model asked to stream gets a 200 stream from the first model.",
        "ERR-003", "ERR-004", why="the stream cases also ask for model_not_found"),
     _f("messages_openai_errors", "`/messages` errors come in the OpenAI shape.", "AUTH-003", "ERR-005", "MSG-002",
-       endpoints=("POST /messages",), why="all three ask for the Anthropic error shape"),
+       "MSG-003", endpoints=("POST /messages",), why="all four ask for the Anthropic error shape"),
     # Legacy completions
     _f("completions_chat_shaped", "Text completion choices carry a chat `message` instead of `text`.", "COMP-001"),
     _f("completions_stream", "`/completions` streams when asked.", "COMP-002", profiles=BOTH,
@@ -127,10 +127,10 @@ _DECLARED: tuple[Fault, ...] = (
     _f("completions_stream_500", "`stream: true` on `/completions` crashes the server: 500.", "COMP-002", "COMP-003",
        profiles=BOTH, why="a 5xx is not the 4xx COMP-002 asks for either"),
     # Parameters
-    _f("temperature_unchecked", "`temperature` is not range-checked: 5 is accepted.", "PARAM-001..003",
-       why="an accepted bad parameter is no refusal of any kind"),
-    _f("malformed_json_500", "A body that is not JSON crashes the server: 500.", "PARAM-001..003",
-       why="a 5xx is not the 4xx/400 PARAM-002/003 ask for either"),
+    _f("temperature_unchecked", "`temperature` is not range-checked: 5 is accepted.", "PARAM-001..003", "MSG-003",
+       why="an accepted bad parameter is no refusal of any kind, on /messages too"),
+    _f("malformed_json_500", "A body that is not JSON crashes the server: 500.", "PARAM-001..003", "MSG-003",
+       why="a 5xx is not the 4xx/400 PARAM-002/003 and MSG-003 ask for either"),
     _f("param_error_bare", "400 refusals on the OpenAI paths are a bare `{\"message\": ...}`, not the OpenAI error "
        "object.", "PARAM-002", "PARAM-003", "COMP-002", why="all three read the OpenAI error object"),
     _f("param_not_named", "Refusals leave `error.param` null.", "PARAM-003"),
@@ -139,17 +139,19 @@ _DECLARED: tuple[Fault, ...] = (
        judged_by=("certify", "fuzz")),
     # Responses
     _f("responses_usage_chat_names", "Response usage is named `prompt_tokens`/`completion_tokens`, like chat usage.",
-       "RESP-001..004", "RESP-STREAM-002",
+       "RESP-001..005", "RESP-STREAM-002",
        why="every RESP check, and the stream's final response, is judged against the Response schema"),
     _f("responses_no_output_text", "A response without the top-level `output_text`.", "RESP-002"),
     _f("responses_usage_miscounted", "Response usage `total_tokens` is one more than input + output.", "RESP-003"),
-    _f("responses_max_output_tokens_ignored", "`max_output_tokens` is validated, then ignored.", "RESP-004"),
+    _f("responses_max_output_tokens_ignored", "`max_output_tokens` is validated, then ignored.", "RESP-004",
+       "RESP-005", "RESP-STREAM-008", why="an answer never cut is never incomplete either"),
     _f("responses_output_not_list", "A response's `output` is one item object instead of a list.",
-       "RESP-001..004", "CAP-002", "CAP-006..009", "SDK-003", why="every Responses probe reads output"),
+       "RESP-001..005", "CAP-002", "CAP-006..009", "SDK-003", why="every Responses probe reads output"),
     _f("responses_no_created", "A Responses stream starts without `response.created`.", "RESP-STREAM-003", "SDK-004",
        why="the openai SDK needs response.created first"),
     _f("responses_no_terminal", "A Responses stream ends without its terminal event.", "RESP-STREAM-004",
-       "RESP-STREAM-007", "SDK-004", why="RESP-STREAM-007 compares the deltas with the terminal event's response"),
+       "RESP-STREAM-007", "RESP-STREAM-008", "SDK-004",
+       why="RESP-STREAM-007 and 008 read the terminal event's response"),
     _f("responses_sequence_repeats", "Every event of a Responses stream has `sequence_number` 0.", "RESP-STREAM-005"),
     _f("responses_no_event_lines", "Responses stream events have no `event:` line.", "RESP-STREAM-006"),
     _f("responses_deltas_short", "A Responses stream leaves out its last text delta.", "RESP-STREAM-007"),
@@ -175,7 +177,7 @@ _DECLARED: tuple[Fault, ...] = (
        "with a proper 400.", declines=("CAP-001..009",),
        why="a capability declined with a proper 4xx is reported as not supported, not failed"),
     _f("capabilities_broken", "Tools and structured output are silently dropped, image and file input get an empty "
-       "answer, stored responses are never found.", "CAP-001..009"),
+       "answer, a follow-up to a stored response is answered without it.", "CAP-001..009"),
     # One model's adapter only: a model matrix shows the failure in that model's column and nowhere else
     _f("stream_usage_missing_for_gemini", "Google models' chat streams carry usage only when asked.", "USAGE-001",
        models=("gemini-3.1-pro-preview",), judged_by="matrix"),
@@ -187,6 +189,18 @@ _DECLARED: tuple[Fault, ...] = (
        models=("gpt-5.4",), judged_by="matrix",
        why="in a matrix, a model an endpoint declines properly is not supported there (every check of its cases on "
            "that endpoint), not failed"),
+    # Issue 10: cut answers, /messages refusals, stored responses declined properly, every violation listed
+    _f("responses_cut_but_completed", "A Responses answer cut by `max_output_tokens` says `status: \"completed\"` "
+       "with `incomplete_details: null`, in bodies and streams (`response.completed`).", "RESP-005", "RESP-STREAM-008"),
+    _f("messages_missing_field_500", "`/messages` answers a missing required field (`messages`, `max_tokens`) with "
+       "500.", "PARAM-001", "MSG-002", "MSG-003", endpoints=("POST /messages",),
+       why="a 5xx is none of the 400 refusals MSG-002/003 ask for"),
+    _f("responses_not_stored", "`store: true` is accepted but nothing is kept: a `previous_response_id` is refused "
+       "with a proper 404.", declines=("CAP-009",),
+       why="a proper 4xx refusal of a capability is reported as not supported, not failed"),
+    _f("responses_two_stream_faults", "Responses stream events have no `sequence_number`, and the stream ends with a "
+       "stray `data: [DONE]`.", "RESP-STREAM-002", "RESP-STREAM-005",
+       why="RESP-STREAM-002 lists both violations; RESP-STREAM-005 the missing numbers"),
     # Every stream, every JSON body (most of these are the self-test's hostile servers)
     _f("stream_as_json", "Streams are served as `application/json`.", *STREAMS, why=STREAM_FIRST),
     _f("stream_stalls", f"Streams send {STALL_AFTER_EVENTS} events, then nothing, and never close.", *STREAMED,
@@ -195,8 +209,8 @@ _DECLARED: tuple[Fault, ...] = (
        f"{KEEP_ALIVE_S:g} s, forever.", *STREAMED, judged_by="hostile"),
     _f("sse_no_blank_lines", "Stream events are not separated by blank lines.", *STREAMED, judged_by="hostile"),
     _f("json_garbage", "Every JSON body, errors included, is replaced by garbage bytes (the status is kept).",
-       "AUTH-003", "MODELS-001", "MODELS-002", "CHAT-001..005", "COMP-001", "COMP-002", "RESP-001..004", "MSG-001",
-       "MSG-002", "ERR-003..005", "PARAM-002", "PARAM-003", "CAP-001..009", "SDK-001", "SDK-003", "SDK-005",
+       "AUTH-003", "MODELS-001", "MODELS-002", "CHAT-001..005", "COMP-001", "COMP-002", "RESP-001..005", "MSG-001",
+       "MSG-002", "MSG-003", "ERR-003..005", "PARAM-002", "PARAM-003", "CAP-001..009", "SDK-001", "SDK-003", "SDK-005",
        why="every check that reads a JSON body; streams, and checks of a status alone, hold",
        judged_by=("certify", "hostile")),
 )

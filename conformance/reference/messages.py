@@ -16,8 +16,8 @@ from starlette.responses import Response
 
 from . import validation as v
 from .auth import authenticate
-from .config import ModelInfo
-from .errors import invalid
+from .config import ModelInfo, ReferenceConfig
+from .errors import ApiError, invalid
 from .model import Output, Prompt, Tool, cap, choose_tool, generate
 from .wire import DONE, dumps, event_stream, json_response, new_id, sse, typed_sse
 
@@ -28,6 +28,15 @@ BLOCKS = ("text", "image", "document", "tool_use", "tool_result", "thinking", "r
 
 async def create(request: Request) -> Response:
     config = authenticate(request)
+    try:
+        return await answer(request, config)
+    except ApiError as error:
+        if "messages_missing_field_500" in config.faults and error.code == "missing_required_parameter":
+            raise RuntimeError(f"no {error.param!r} in the body") from None
+        raise
+
+
+async def answer(request: Request, config: ReferenceConfig) -> Response:
     faults = config.faults
     body = await v.read_json(request)
     info = v.model(body, config)

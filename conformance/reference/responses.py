@@ -31,7 +31,7 @@ from .model import (
     generate,
     tokenize,
 )
-from .wire import event_stream, json_response, new_id, now, sse, typed_sse
+from .wire import DONE, event_stream, json_response, new_id, now, sse, typed_sse
 
 ROLES = ("user", "assistant", "system", "developer")
 TEXT_PARTS = ("input_text", "output_text", "text", "refusal", "summary_text", "reasoning_text")
@@ -87,8 +87,8 @@ async def create(request: Request) -> Response:
     if instructions:
         prompt.say("system", instructions)
     history_from = len(prompt.turns)
-    if previous_id is not None:
-        previous = None if "capabilities_broken" in faults else request.app.state.responses.get(previous_id)
+    if previous_id is not None and "capabilities_broken" not in faults:  # broken: the id is taken, then ignored
+        previous = request.app.state.responses.get(previous_id)
         if previous is None:
             raise ApiError(404, f"Previous response with id {v.shown(previous_id, 80)} not found.",
                            "previous_response_id", "previous_response_not_found")
@@ -106,7 +106,7 @@ async def create(request: Request) -> Response:
     if "capabilities_broken" in faults and (prompt.images or prompt.files):
         out = Output("", (), "stop")
     response = response_object(body, info, out, prompt.tokens, faults)
-    if store_ is not False:
+    if store_ is not False and "responses_not_stored" not in faults:
         history = Prompt(prompt.turns[history_from:], prompt.images, prompt.files)
         request.app.state.responses.put(response["id"], Stored(history, reply_text(out)))
     if stream:
@@ -248,8 +248,10 @@ def response_usage(input_tokens: int, output_tokens: int) -> dict:
 def response_object(body: dict, info: ModelInfo, out: Output, input_tokens: int,
                     faults: frozenset[str] = frozenset()) -> dict:
     """The full response, echoing the request's settings the way OpenAI does, so SDKs parse it."""
-    cut = out.finish == "length"
+    cut = out.finish == "length" and "responses_cut_but_completed" not in faults
     item = output_item(out)
+    if "responses_cut_but_completed" in faults and item["status"] == "incomplete":
+        item["status"] = "completed"
     text = body.get("text") if isinstance(body.get("text"), dict) else {}
     usage = response_usage(input_tokens, len(out.tokens))
     if "responses_usage_chat_names" in faults:
@@ -294,9 +296,14 @@ def _or(value: Any, default: Any) -> Any:
 
 def stream_events(response: dict, faults: frozenset[str] = frozenset()) -> Iterator[bytes]:
     """The OpenAI event sequence for the response's items, numbered from 0, each `event:` line naming its type."""
+    two_faults = "responses_two_stream_faults" in faults
     for number, event in enumerate(events(response, faults)):
         data = {**event, "sequence_number": 0 if "responses_sequence_repeats" in faults else number}
+        if two_faults:
+            del data["sequence_number"]
         yield sse(data) if "responses_no_event_lines" in faults else typed_sse(data)
+    if two_faults:
+        yield DONE
 
 
 def events(response: dict, faults: frozenset[str] = frozenset()) -> Iterator[dict]:

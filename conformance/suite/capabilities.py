@@ -1,10 +1,16 @@
 """CAPABILITIES: optional features that depend on the model, probed and reported as
-supported (passed), not supported (a proper 4xx refusal: skipped), or broken (failed)."""
+supported (passed), not supported (a proper 4xx refusal: skipped), or broken (failed).
+
+One rule, in `supported`, for every probe and every step of one: a 4xx in the
+endpoint's error shape is "not supported"; a 5xx, a malformed error, or a 2xx
+that ignores what was asked (checked by each probe) is "broken".
+"""
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 import jsonschema
@@ -38,7 +44,12 @@ HELLO_PDF = "data:application/pdf;base64," + base64.b64encode(
 
 
 def supported(x: Exchange) -> dict:
-    """The JSON body of a capability probe, or Unsupported when the server declines it properly."""
+    """The one rule every capability probe is judged by: the JSON body of a 2xx, `Unsupported` for a proper refusal.
+
+    A 4xx in the endpoint's error shape is "not supported" (skipped); a 5xx, a
+    malformed error, no answer, or a 2xx that is not JSON is "broken" (failed).
+    Whether a 2xx did what was asked is each check's own question.
+    """
     if x.failure:
         raise Failed("an answer to the capability probe", x.failure)
     if x.status is not None and 400 <= x.status < 500:
@@ -129,26 +140,34 @@ def file_input(x: Exchange, ctx: Context) -> None:
     _answers_with_text(x, "file")
 
 
+QUOTED_WORDS = 3  # how many of the stored reply's first words the follow-up must repeat
+FOLLOW_UP = f"Repeat the first {QUOTED_WORDS} words of your previous reply, exactly."
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
 @check("CAP-009", whole=True)
 def stored_follow_up(xs: list[Exchange], ctx: Context) -> None:
     first = supported(xs[0])
     if len(xs) < 2:
         raise Failed("a follow-up request", "the first request did not complete")
-    follow = xs[1]
-    if follow.status is not None and 400 <= follow.status < 500:
-        raise Failed(f"the stored response {first.get('id')} to be found", f"HTTP {follow.status}: "
-                     f"{show(follow.body.decode('utf-8', 'replace'))}")
-    body = supported(follow)
+    body = supported(xs[1])
     if body.get("previous_response_id") not in (None, first.get("id")):
         raise Failed(f"previous_response_id {first.get('id')}", show(body.get("previous_response_id")))
-    if not response_text(body):
-        raise Failed("a text answer to the follow-up", show(body.get("output")))
+    quoted = _words(response_text(first))[:QUOTED_WORDS]
+    if not quoted:
+        raise Failed("a stored response with text to continue from", show(first.get("output")))
+    words = _words(response_text(body))
+    if not any(words[i:i + len(quoted)] == quoted for i in range(len(words))):
+        raise Failed(f"a follow-up that uses the stored reply: its first words {' '.join(quoted)!r} repeated",
+                     show(response_text(body), 160) or show(body.get("output")))
 
 
 def stored_follow_up_body(ctx: Context, earlier: list[Exchange]) -> dict:
-    """The second step of CAP-009: continue from the response the first step stored."""
+    """The second step of CAP-009: continue from the response the first step stored, asking for what only it knows."""
     first = earlier[0].json() if earlier else None
     previous = first.get("id") if isinstance(first, dict) else None
-    return {"model": ctx.model, "input": "Now say it in fewer words.", "previous_response_id": previous,
-            "store": True, "max_output_tokens": 32}
-
+    return {"model": ctx.model, "input": FOLLOW_UP, "previous_response_id": previous, "store": True,
+            "max_output_tokens": 32}

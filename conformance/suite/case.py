@@ -34,25 +34,44 @@ class Failed(AssertionError):
 class Violations:
     """Collects every distinct violation a check finds, so one report names them all, not only the first.
 
-    A check adds one line per violation (`where: what came`) and calls `settle()`
-    at the end, which fails with the first as `actual` and all of them listed.
+    A check adds one line per violation and calls `settle()` at the end, which
+    fails with the first as `actual` and all of them listed. The same problem
+    found in many places (`add(what, where="event 3")`) is one violation that
+    names its places, so a fault repeated on every event does not hide a
+    different one behind the report's cap.
     """
+
+    PLACES_SHOWN = 3
 
     def __init__(self, expected: str) -> None:
         self.expected = expected
-        self.found: list[str] = []
+        self._places: dict[str, list[str]] = {}
 
-    def add(self, actual: str) -> None:
-        if actual not in self.found:
-            self.found.append(actual)
+    def add(self, actual: str, where: str | None = None) -> None:
+        places = self._places.setdefault(actual, [])
+        if where is not None and where not in places:
+            places.append(where)
+
+    @property
+    def found(self) -> list[str]:
+        """Each distinct violation, in the order first seen, prefixed by where it was found."""
+        return [self._render(actual, places) for actual, places in self._places.items()]
+
+    def _render(self, actual: str, places: list[str]) -> str:
+        if not places:
+            return actual
+        shown = ", ".join(places[: self.PLACES_SHOWN])
+        more = f" and {len(places) - self.PLACES_SHOWN} more" if len(places) > self.PLACES_SHOWN else ""
+        return f"{shown}{more}: {actual}"
 
     def __bool__(self) -> bool:
-        return bool(self.found)
+        return bool(self._places)
 
     def settle(self) -> None:
-        if self.found:
-            more = f" (and {len(self.found) - 1} more)" if len(self.found) > 1 else ""
-            raise Failed(self.expected, self.found[0] + more, self.found)
+        found = self.found
+        if found:
+            more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+            raise Failed(self.expected, found[0] + more, found)
 
 
 class Skipped(Exception):

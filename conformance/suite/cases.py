@@ -120,6 +120,26 @@ CAPABILITY_CASES = [
                 lambda ctx, earlier: Request("POST", "/responses", cap.stored_follow_up_body(ctx, earlier)))),
 ]
 
+def _bad_message(name: str, body=None, raw: bytes | None = None) -> Case:
+    """A /messages request with one bad parameter, judged in Anthropic's error shape."""
+    step = send("POST", "/messages", raw_body=raw) if raw is not None else send("POST", "/messages", body)
+    return Case(f"bad_param_messages_{name}", MESSAGES, steps=(step,),
+                checks=(params.refused_not_crashed, msg.bad_parameter_refused))
+
+
+# Issue 10: cut answers say so, /messages and /responses refuse bad parameters.
+VERDICT_CASES = [
+    Case("responses_stream_cut", RESPONSES, checks=(rs.responses_events_valid, rs.terminal_last, rs.cut_stream_incomplete),
+         steps=post(RESPONSES, lambda ctx: {**bodies.response(ctx, max_output_tokens=resp.LIMIT, stream=True),
+                                            "input": resp.LONG_ANSWER})),
+    _bad_message("missing_messages", lambda ctx: {"model": ctx.messages_model, "max_tokens": bodies.MAX_TOKENS}),
+    _bad_message("temperature_1_5", lambda ctx: bodies.message(ctx, temperature=1.5)),
+    _bad_message("max_tokens_0", lambda ctx: bodies.message(ctx, max_tokens=0)),
+    _bad_message("malformed_json", raw=b'{"model": "x", "max_tokens": 8, "messages": [}'),
+    _bad_parameter("responses_temperature_3", RESPONSES, lambda ctx: bodies.response(ctx, temperature=3), "temperature"),
+    _bad_parameter("responses_top_p_1_5", RESPONSES, lambda ctx: bodies.response(ctx, top_p=1.5), "top_p"),
+]
+
 SDK_CASES = [
     Case(f"sdk_{requirement.requirement.lower().replace('-', '_')}", endpoint, checks=(requirement,),
          perform=sdk.probe(operation))
@@ -161,8 +181,8 @@ CASES: list[Case] = [
                  resp.response_usage_adds_up)),
     Case("responses_max_output_tokens", RESPONSES,
          steps=post(RESPONSES, lambda ctx: {**bodies.response(ctx, max_output_tokens=resp.LIMIT),
-                                            "input": "Write three long sentences about keyboards."}),
-         checks=(resp.max_output_tokens_respected,)),
+                                            "input": resp.LONG_ANSWER}),
+         checks=(resp.max_output_tokens_respected, resp.cut_answer_incomplete)),
     Case("responses_stream", RESPONSES, steps=post(RESPONSES, lambda ctx: bodies.response(ctx, stream=True)),
          checks=(rs.responses_stream_content_type, rs.responses_events_valid, rs.created_first, rs.terminal_last,
                  rs.sequence_increasing, rs.event_name_matches_type, rs.deltas_add_up)),
@@ -177,5 +197,6 @@ CASES: list[Case] = [
     *_unknown_model_cases(),
     *PARAMETER_CASES,
     *CAPABILITY_CASES,
+    *VERDICT_CASES,
     *SDK_CASES,
 ]

@@ -7,8 +7,8 @@ server that breaks one rule (say, no `[DONE]`) fails that rule alone.
 from __future__ import annotations
 
 from ..exchange import Exchange
-from .case import Context, Failed, check
-from .expect import conforms, event_objects, event_stream, show
+from .case import Context, Failed, Violations, check
+from .expect import conforms, event_objects, event_stream, not_an_object, show
 
 chunks = event_objects  # a chat stream's JSON objects are its chunks
 
@@ -23,6 +23,12 @@ def choice_deltas(x: Exchange) -> dict[int, list[dict]]:
     return per_choice
 
 
+def _choice_order(item: tuple) -> tuple:
+    """Choices by index; an index that is not an integer (a server's mistake) sorts last instead of crashing."""
+    index = item[0]
+    return (0, index, "") if isinstance(index, int) and not isinstance(index, bool) else (1, 0, str(index))
+
+
 @check("CHAT-STREAM-001")
 def stream_content_type(x: Exchange, ctx: Context) -> None:
     event_stream(x)
@@ -30,28 +36,33 @@ def stream_content_type(x: Exchange, ctx: Context) -> None:
 
 @check("CHAT-STREAM-002")
 def events_are_json_or_done(x: Exchange, ctx: Context) -> None:
+    found = Violations("every event to be a JSON chunk or [DONE]")
     for index, event in enumerate(event_stream(x)):
         if not event.is_done and not isinstance(event.json(), dict):
-            raise Failed(f"event {index} to be a JSON chunk or [DONE]", event.json_error or show(event.data))
+            found.add(not_an_object(event), f"event {index}")
+    found.settle()
 
 
 @check("CHAT-STREAM-003")
 def done_is_last(x: Exchange, ctx: Context) -> None:
     events = event_stream(x)
     done_at = [i for i, e in enumerate(events) if e.is_done]
+    found = Violations("exactly one data: [DONE], as the last event, and nothing after it")
     if not done_at:
-        last = show(events[-1].data, 120)
-        raise Failed("a final data: [DONE]", f"{len(events)} events and no [DONE]; the last: {last}")
-    if done_at != [len(events) - 1]:
-        raise Failed("exactly one [DONE], as the last event", f"[DONE] at events {done_at} of {len(events)}")
+        found.add(f"{len(events)} events and no [DONE]; the last: {show(events[-1].data, 120)}")
+    elif done_at != [len(events) - 1]:
+        found.add(f"[DONE] at events {done_at} of {len(events)}")
     if x.trailing.strip():
-        raise Failed("nothing after [DONE]", show(x.trailing.decode("utf-8", "replace")))
+        found.add(f"bytes after the last event: {show(x.trailing.decode('utf-8', 'replace'))}")
+    found.settle()
 
 
 @check("CHAT-STREAM-004")
 def chunks_valid(x: Exchange, ctx: Context) -> None:
+    found = Violations("every chunk valid against ChatCompletionChunk")
     for index, chunk in enumerate(chunks(x)):
-        conforms(chunk, "ChatCompletionChunk", f"chunk {index}")
+        conforms(chunk, "ChatCompletionChunk", f"chunk {index}", into=found)
+    found.settle()
 
 
 @check("CHAT-STREAM-005")
@@ -59,18 +70,22 @@ def one_finish_reason_per_choice(x: Exchange, ctx: Context) -> None:
     per_choice = choice_deltas(x)
     if not per_choice:
         raise Failed("at least one choice in the stream", "no choices in any chunk")
-    for index, choices in sorted(per_choice.items()):
+    found = Violations("exactly one non-null finish_reason per choice")
+    for index, choices in sorted(per_choice.items(), key=_choice_order):
         reasons = [c["finish_reason"] for c in choices if c.get("finish_reason") is not None]
         if len(reasons) != 1:
-            raise Failed(f"exactly one non-null finish_reason for choice {index}", f"{len(reasons)}: {show(reasons)}")
+            found.add(f"choice {index}: {len(reasons)} finish_reasons {show(reasons)}")
+    found.settle()
 
 
 @check("CHAT-STREAM-006")
 def first_delta_has_role(x: Exchange, ctx: Context) -> None:
-    for index, choices in sorted(choice_deltas(x).items()):
+    found = Violations('role "assistant" in the first delta of each choice')
+    for index, choices in sorted(choice_deltas(x).items(), key=_choice_order):
         delta = choices[0].get("delta") or {}
         if delta.get("role") != "assistant":
-            raise Failed(f'role "assistant" in the first delta of choice {index}', show(delta))
+            found.add(f"choice {index}: first delta {show(delta)}")
+    found.settle()
 
 
 @check("CHAT-STREAM-007")

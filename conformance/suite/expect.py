@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable
 from .. import contract
 from ..exchange import Exchange
 from ..sse import Event
-from .case import Failed
+from .case import Failed, Violations
 
 MAX_SHOWN = 240
 
@@ -52,13 +52,25 @@ def json_object(x: Exchange) -> dict:
     return body
 
 
-def conforms(instance: Any, schema: str, where: str = "body") -> None:
-    """The instance validates against a schema of openapi/crun.yaml."""
-    problems = contract.validate(schema, instance)
-    if problems:
-        listed = "; ".join(str(p) for p in problems[:3])
-        more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
-        raise Failed(f"{where} valid against {schema}", f"{listed}{more}")
+GROUPED_ACTUAL = 40  # in a stream, what came is shown only when this short, so alike problems group as one
+
+
+def conforms(instance: Any, schema: str, where: str = "body", into: Violations | None = None) -> None:
+    """The instance validates against a schema of openapi/crun.yaml; every problem found is a violation.
+
+    Alone, it fails with all the problems. Given a check's collector (`into`),
+    it adds them there placed at `where` (an event, a chunk) and the check
+    settles; the same problem on many events is then one violation naming them.
+    """
+    found = into if into is not None else Violations(f"{where} valid against {schema}")
+    for problem in contract.validate(schema, instance):
+        if into is None:
+            found.add(str(problem))
+        else:
+            got = f", got {problem.actual}" if len(problem.actual) <= GROUPED_ACTUAL else ""
+            found.add(f"{problem.path}: expected {problem.expected}{got}", where)
+    if into is None:
+        found.settle()
 
 
 def success_body(x: Exchange, schema: str) -> dict:
@@ -80,16 +92,27 @@ def event_stream(x: Exchange) -> list[Event]:
 
 
 def json_events(x: Exchange, allow_done: bool = False) -> list[tuple[Event, dict]]:
-    """Every event's data is a JSON object (`[DONE]` tolerated where asked), in order."""
+    """Every event's data is a JSON object (`[DONE]` tolerated where asked), in order; fails naming every other one."""
     out: list[tuple[Event, dict]] = []
+    found = Violations("every event's data to be a JSON object")
     for index, event in enumerate(event_stream(x)):
         if allow_done and event.is_done:
             continue
         data = event.json()
-        if not isinstance(data, dict):
-            raise Failed(f"event {index} data to be a JSON object", event.json_error or show(event.data))
-        out.append((event, data))
+        if isinstance(data, dict):
+            out.append((event, data))
+        else:
+            found.add(not_an_object(event), f"event {index}")
+    found.settle()
     return out
+
+
+def not_an_object(event: Event) -> str:
+    """Why an event's data is not a JSON object, in a way that groups alike events (a stray [DONE] says so)."""
+    if event.is_done:
+        return "a stray data: [DONE]"
+    data = event.json()
+    return event.json_error or f"JSON {type(data).__name__}: {show(data, 80)}"
 
 
 def event_objects(x: Exchange) -> list[dict]:

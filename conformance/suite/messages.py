@@ -1,4 +1,4 @@
-"""MESSAGES: the Anthropic-compatible message object and its required `max_tokens`."""
+"""MESSAGES: the Anthropic-compatible message object, its required `max_tokens`, and bad parameters refused."""
 
 from __future__ import annotations
 
@@ -22,3 +22,11 @@ def message_shape(x: Exchange, ctx: Context) -> None:
 def max_tokens_required(x: Exchange, ctx: Context) -> None:
     status(x, {400}, "400 for a message request without max_tokens")
     anthropic_error(x)
+
+
+@check("MSG-003")
+def bad_parameter_refused(x: Exchange, ctx: Context) -> None:
+    status(x, {400}, "400 for a bad parameter on /messages")
+    error = anthropic_error(x)
+    if error.get("type") != "invalid_request_error":
+        raise Failed('error.type "invalid_request_error"', show(error.get("type")))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..exchange import Exchange
-from .case import Context, Failed, check
-from .expect import conforms, event_objects, event_stream, show
+from .case import Context, Failed, Violations, check
+from .expect import conforms, event_objects, event_stream, not_an_object, show
 from .messages import STOP_REASONS
 
 
@@ -15,13 +15,16 @@ def messages_stream_content_type(x: Exchange, ctx: Context) -> None:
 
 @check("MSG-STREAM-002")
 def messages_events_valid(x: Exchange, ctx: Context) -> None:
+    found = Violations("every event a JSON object valid against MessageStreamEvent")
     for index, event in enumerate(event_stream(x)):
-        data = event.json()
         if event.is_done:
             continue  # MSG-STREAM-006 judges a stray [DONE]
-        if not isinstance(data, dict):
-            raise Failed(f"event {index} to be a JSON object", event.json_error or show(event.data))
-        conforms(data, "MessageStreamEvent", f"event {index}")
+        data = event.json()
+        if isinstance(data, dict):
+            conforms(data, "MessageStreamEvent", f"event {index}", into=found)
+        else:
+            found.add(not_an_object(event), f"event {index}")
+    found.settle()
 
 
 # The grammar as transitions: from each state, the event types allowed next.
@@ -38,42 +41,54 @@ _NEXT = {
 
 @check("MSG-STREAM-003")
 def events_in_order(x: Exchange, ctx: Context) -> None:
+    # Each event out of place is a violation; reading goes on from it, so later ones are found too.
+    found = Violations("message_start, (content_block_start, deltas, content_block_stop)*, message_delta, message_stop")
     state = "start"
     types = [e.get("type") for e in event_objects(x)]
     for index, kind in enumerate(types):
         if kind == "error":
-            raise Failed("no error event in a successful stream", f"error at event {index}")
+            found.add("an error event in a successful stream", f"event {index}")
+            continue
         if kind not in _NEXT[state]:
-            raise Failed(f"after {state}: one of {sorted(_NEXT[state])}", f"{kind!r} at event {index}")
-        if kind != "ping":
+            found.add(f"{kind!r} after {state} (expected one of {sorted(_NEXT[state])})", f"event {index}")
+        if kind != "ping" and kind in _NEXT:
             state = kind
     if state != "message_stop":
-        raise Failed("the stream to end with message_stop", f"it ends after {state} ({len(types)} events)")
+        found.add(f"the stream ends after {state} ({len(types)} events), not with message_stop")
+    found.settle()
 
 
 @check("MSG-STREAM-004")
 def message_delta_complete(x: Exchange, ctx: Context) -> None:
-    deltas = [e for e in event_objects(x) if e.get("type") == "message_delta"]
+    deltas = [(i, e) for i, e in enumerate(event_objects(x)) if e.get("type") == "message_delta"]
     if not deltas:
         raise Failed("a message_delta event", "none")
-    for event in deltas:
+    found = Violations("message_delta with delta.stop_reason and integer usage.output_tokens")
+    for index, event in deltas:
         stop = (event.get("delta") or {}).get("stop_reason")
         tokens = (event.get("usage") or {}).get("output_tokens")
-        if stop not in STOP_REASONS or not isinstance(tokens, int):
-            raise Failed("message_delta with delta.stop_reason and integer usage.output_tokens",
-                         show({"delta": event.get("delta"), "usage": event.get("usage")}))
+        if stop not in STOP_REASONS:
+            found.add(f"delta.stop_reason {show(stop)}", f"event {index}")
+        if not isinstance(tokens, int) or isinstance(tokens, bool):
+            found.add(f"usage.output_tokens {show(tokens)}", f"event {index}")
+    found.settle()
 
 
 @check("MSG-STREAM-005")
 def messages_event_names(x: Exchange, ctx: Context) -> None:
+    found = Violations("each event: line naming the event's data.type")
     for index, event in enumerate(event_stream(x)):
         data = event.json()
         kind = data.get("type") if isinstance(data, dict) else None
         if kind is not None and event.event != kind:
-            raise Failed(f"event {index} named {kind!r} on its event: line", show(event.event))
+            found.add(f"event: {show(event.event)} for type {kind!r}", f"event {index}")
+    found.settle()
 
 
 @check("MSG-STREAM-006")
 def no_done_marker(x: Exchange, ctx: Context) -> None:
-    if any(event.is_done for event in event_stream(x)):
-        raise Failed("no [DONE] in an Anthropic stream", "data: [DONE]")
+    found = Violations("no [DONE] in an Anthropic stream")
+    for index, event in enumerate(event_stream(x)):
+        if event.is_done:
+            found.add("data: [DONE]", f"event {index}")
+    found.settle()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..exchange import Exchange
-from .case import Context, Failed, check
-from .expect import conforms, event_objects, event_stream, show
-from .responses import response_text
+from .case import Context, Failed, Violations, check
+from .expect import conforms, event_objects, event_stream, not_an_object, show
+from .responses import cut_problems, response_text
 
 TERMINAL = ("response.completed", "response.incomplete", "response.failed")
 
@@ -17,11 +17,14 @@ def responses_stream_content_type(x: Exchange, ctx: Context) -> None:
 
 @check("RESP-STREAM-002")
 def responses_events_valid(x: Exchange, ctx: Context) -> None:
+    found = Violations("every event a JSON object valid against ResponseStreamEvent")
     for index, event in enumerate(event_stream(x)):
         data = event.json()
-        if not isinstance(data, dict):
-            raise Failed(f"event {index} to be a JSON object", event.json_error or show(event.data))
-        conforms(data, "ResponseStreamEvent", f"event {index}")
+        if isinstance(data, dict):
+            conforms(data, "ResponseStreamEvent", f"event {index}", into=found)
+        else:
+            found.add(not_an_object(event), f"event {index}")
+    found.settle()
 
 
 @check("RESP-STREAM-003")
@@ -43,21 +46,28 @@ def terminal_last(x: Exchange, ctx: Context) -> None:
 
 @check("RESP-STREAM-005")
 def sequence_increasing(x: Exchange, ctx: Context) -> None:
+    found = Violations("an integer sequence_number on every event, strictly increasing")
     previous = None
     for index, event in enumerate(event_objects(x)):
         number = event.get("sequence_number")
-        if not isinstance(number, int) or (previous is not None and number <= previous):
-            raise Failed(f"event {index} sequence_number above {previous}", show(number))
+        if not isinstance(number, int) or isinstance(number, bool):
+            found.add(f"sequence_number {show(number)}", f"event {index}")
+            continue
+        if previous is not None and number <= previous:
+            found.add(f"sequence_number {number} after {previous}", f"event {index}")
         previous = number
+    found.settle()
 
 
 @check("RESP-STREAM-006")
 def event_name_matches_type(x: Exchange, ctx: Context) -> None:
+    found = Violations("each event: line naming the event's data.type")
     for index, event in enumerate(event_stream(x)):
         data = event.json()
         kind = data.get("type") if isinstance(data, dict) else None
         if event.event != kind:
-            raise Failed(f"event {index} named {kind!r} on its event: line", show(event.event))
+            found.add(f"event: {show(event.event)} for type {kind!r}", f"event {index}")
+    found.settle()
 
 
 @check("RESP-STREAM-007")
@@ -65,11 +75,28 @@ def deltas_add_up(x: Exchange, ctx: Context) -> None:
     events = event_objects(x)
     streamed = "".join(e.get("delta", "") for e in events if e.get("type") == "response.output_text.delta")
     done = "".join(e.get("text", "") for e in events if e.get("type") == "response.output_text.done")
+    found = Violations("the text deltas joined equal to output_text.done and to the final response's text")
     if streamed != done:
-        raise Failed(f"deltas joined equal to output_text.done: {show(done, 100)}", show(streamed, 100))
+        found.add(f"deltas {show(streamed, 100)} but output_text.done {show(done, 100)}")
     final = next((e.get("response") for e in reversed(events) if e.get("type") in TERMINAL), None)
     if not isinstance(final, dict):
-        raise Failed("a terminal event carrying the response", "none")
-    if response_text(final) != streamed:
-        raise Failed(f"the final response's text equal to the deltas: {show(streamed, 100)}",
-                     show(response_text(final), 100))
+        found.add("no terminal event carrying the response")
+    elif response_text(final) != streamed:
+        found.add(f"deltas {show(streamed, 100)} but the final response's text {show(response_text(final), 100)}")
+    found.settle()
+
+
+@check("RESP-STREAM-008")
+def cut_stream_incomplete(x: Exchange, ctx: Context) -> None:
+    events = event_objects(x)
+    last = next((e for e in reversed(events) if e.get("type") in TERMINAL), None)
+    if last is None:
+        raise Failed("a terminal response.incomplete event", f"none among {len(events)} events")
+    found = Violations('a terminal response.incomplete whose response is status "incomplete" with '
+                       'incomplete_details.reason "max_output_tokens"')
+    if last.get("type") != "response.incomplete":
+        found.add(f"terminal event {show(last.get('type'))}")
+    response = last.get("response")
+    for problem in cut_problems(response if isinstance(response, dict) else {}):
+        found.add(f"its response's {problem}")
+    found.settle()

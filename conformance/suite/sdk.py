@@ -8,26 +8,31 @@ httpx2, which cassettes cannot replay, and replay runs skip them.
 from __future__ import annotations
 
 import threading
+import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 
+from ..exchange import Exchange
+from ..recorder import RecordingTransport
 from ..target import Caller, retry_after
 from .bodies import MAX_OUTPUT_TOKENS, MAX_TOKENS, PROMPT
 from .case import Context, Failed, Skipped, check
 
+SDK_PACKAGES = ("openai", "anthropic")
 REPLAY_REASON = "the official SDKs send with httpx2, which cassettes cannot replay; run against a live or reference target"
 
 
 @dataclass
 class SdkResult:
-    """What one SDK call gave: a parsed value, or the exception it raised."""
+    """What one SDK call gave: a parsed value, or the exception it raised, and the HTTP exchanges it made."""
 
     operation: str
     value: Any = None
     error: BaseException | None = None
+    exchanges: list[Exchange] = field(default_factory=list)
 
 
 def warm_up() -> threading.Thread:
@@ -42,20 +47,26 @@ def warm_up() -> threading.Thread:
     return thread
 
 
-def _openai(ctx: Context):
+def _recorder(ctx: Context) -> RecordingTransport:
+    return RecordingTransport(ctx.target.base_url, secrets=(ctx.target.api_key,))
+
+
+def _openai(ctx: Context, transport: RecordingTransport):
     import openai
 
+    http = openai.DefaultHttpx2Client(transport=transport, timeout=ctx.target.timeout_s)
     return openai.OpenAI(base_url=ctx.target.base_url, api_key=ctx.target.api_key, max_retries=0,
-                         timeout=ctx.target.timeout_s)
+                         timeout=ctx.target.timeout_s, http_client=http)
 
 
-def _anthropic(ctx: Context):
+def _anthropic(ctx: Context, transport: RecordingTransport):
     import anthropic
 
     # The Anthropic SDK appends /v1/messages to its base URL; CRUN's base already ends in the version.
     base = ctx.target.base_url.removesuffix("/v1")
+    http = anthropic.DefaultHttpxClient(transport=transport, timeout=ctx.target.timeout_s)
     return anthropic.Anthropic(base_url=base, api_key=ctx.target.api_key, max_retries=0,
-                               timeout=ctx.target.timeout_s)
+                               timeout=ctx.target.timeout_s, http_client=http)
 
 
 def _chat(client, ctx: Context):
@@ -121,26 +132,34 @@ def _within_deadline(call: Callable[[], Any], client: Any, deadline_s: float) ->
     return box["value"]
 
 
-def probe(operation: str) -> Callable[[Caller, Context], list[SdkResult]]:
-    """A case's `perform`: make one SDK call within the deadline, count its cost, keep its value or its exception."""
+def probe(operation: str) -> Callable[[Caller, Context], list[Exchange | SdkResult]]:
+    """A case's `perform`: make one SDK call within the deadline, count its cost, keep its value or its exception.
+
+    It returns the HTTP exchanges the SDK made, then the SdkResult: checks judge
+    the last item, and a failure's evidence is rendered from the Exchanges,
+    as for any other case.
+    """
     make_client, call = OPERATIONS[operation]
 
     def attempt(caller: Caller, ctx: Context, remaining: float) -> SdkResult:
-        client = make_client(ctx)
+        transport = _recorder(ctx)
+        client = make_client(ctx, transport)
+        result = SdkResult(operation)
         try:
-            value = _within_deadline(lambda: call(client, ctx), client, remaining)
+            result.value = _within_deadline(lambda: call(client, ctx), client, remaining)
         except Exception as exc:  # the SDK's own exception is the finding
-            caller.cost.add(1)
-            return SdkResult(operation, error=exc)
+            result.error = exc
         finally:
             client.close()
-        caller.cost.add(1, *_tokens(value))
-        return SdkResult(operation, value=value)
+        caller.cost.add(1, *(_tokens(result.value) if result.error is None else (0, 0)))
+        result.exchanges = transport.exchanges()
+        return result
 
-    def perform(caller: Caller, ctx: Context) -> list[SdkResult]:
+    def perform(caller: Caller, ctx: Context) -> list[Exchange | SdkResult]:
         if ctx.replay:
             return [SdkResult(operation)]
-        return [caller.with_retries(lambda remaining: attempt(caller, ctx, remaining), _rate_limit_of)]
+        result = caller.with_retries(lambda remaining: attempt(caller, ctx, remaining), _rate_limit_of)
+        return [*result.exchanges, result]
 
     return perform
 
@@ -153,13 +172,25 @@ def _rate_limit_of(result: SdkResult) -> float | None:
     return retry_after(getattr(response, "status_code", None), {k.lower(): v for k, v in response.headers.items()})
 
 
+def sdk_frame(error: BaseException) -> str | None:
+    """Where inside the SDK the exception was raised (`openai/_streaming.py:123 in __stream__`), if it was."""
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        for package in SDK_PACKAGES:
+            _, inside, rest = frame.filename.rpartition(f"/{package}/")
+            if inside:
+                return f"{package}/{rest}:{frame.lineno} in {frame.name}"
+    return None
+
+
 def _value(result: SdkResult, ctx: Context) -> Any:
     if ctx.replay:
         raise Skipped(REPLAY_REASON)
     if result.error is not None:
-        message = str(result.error).splitlines()[0][:240] if str(result.error) else ""
-        raise Failed(f"{result.operation} to succeed", f"{type(result.error).__module__}."
-                     f"{type(result.error).__name__}: {message}")
+        error = result.error
+        message = str(error).splitlines()[0][:240] if str(error) else ""
+        where = sdk_frame(error)
+        raise Failed(f"{result.operation} to succeed", f"{type(error).__module__}.{type(error).__name__}: {message}"
+                     + (f" (raised at {where})" if where else ""))
     return result.value
 
 

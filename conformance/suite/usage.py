@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..exchange import Exchange
-from .case import Context, Failed, Skipped, check
+from .case import Context, Failed, Skipped, Violations, check
 from .chat_stream import chunks
 from .expect import event_stream, show, usage_adds_up
 
@@ -33,16 +33,24 @@ def usage_sent_when_asked(x: Exchange, ctx: Context) -> None:
 
 @check("USAGE-003")
 def stream_usage_consistent(x: Exchange, ctx: Context) -> None:
-    found = usage_chunks(x)
-    if not found:
+    found_usage = usage_chunks(x)
+    if not found_usage:
         raise Skipped("no usage in this stream to judge; whether it must arrive is USAGE-001/002")
-    if len(found) != 1:
-        raise Failed("usage reported in exactly one chunk", f"{len(found)} chunks with usage")
-    usage_adds_up(found[0]["usage"], "prompt_tokens", "completion_tokens", "stream usage")
+    found = Violations("usage in exactly one chunk, as integers with total_tokens = prompt + completion")
+    if len(found_usage) != 1:
+        found.add(f"{len(found_usage)} chunks with usage")
+    for index, chunk in enumerate(found_usage):
+        try:
+            usage_adds_up(chunk["usage"], "prompt_tokens", "completion_tokens", "stream usage")
+        except Failed as exc:
+            found.add(f"{exc.actual} (expected {exc.expected})", f"usage chunk {index}")
+    found.settle()
 
 
 @check("USAGE-004")
 def usage_chunk_has_no_choices(x: Exchange, ctx: Context) -> None:
-    for chunk in usage_chunks(x):
+    found = Violations("the usage chunk to have choices: []")
+    for index, chunk in enumerate(usage_chunks(x)):
         if chunk.get("choices") != []:
-            raise Failed("the usage chunk to have choices: []", show(chunk.get("choices")))
+            found.add(f"choices {show(chunk.get('choices'))}", f"usage chunk {index}")
+    found.settle()
