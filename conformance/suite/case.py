@@ -87,7 +87,7 @@ class Context:
         return (WRONG_KEY,) if self.replay or len(self.target.api_key) < 8 else (WRONG_KEY, self.target.api_key)
 
 
-Step = Callable[[Context, Sequence[Exchange]], Request]
+Step = Callable[[Context, Sequence[Exchange]], Request | None]  # None: nothing more to send (see `Case.run`)
 CheckFn = Callable[..., None]
 
 
@@ -108,7 +108,8 @@ class Case:
     """Requests to make and checks over what came back.
 
     `steps` build requests in order (a step may read earlier exchanges, e.g. a
-    stored response's id). `perform` replaces steps for cases that must talk
+    stored response's id, and return None to send nothing, e.g. a follow-up only
+    needed when the first request was refused). `perform` replaces steps for cases that must talk
     through a client library, such as the official SDKs.
     """
 
@@ -123,7 +124,10 @@ class Case:
             return self.perform(caller, ctx)
         exchanges: list[Exchange] = []
         for step in self.steps:
-            exchange = caller.call(step(ctx, exchanges))
+            request = step(ctx, exchanges)
+            if request is None:  # a step that reads the earlier answers and decides nothing more is needed
+                continue
+            exchange = caller.call(request)
             exchanges.append(exchange)
             if exchange.failure:
                 break

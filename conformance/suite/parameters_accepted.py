@@ -1,0 +1,260 @@
+"""PARAMETERS ACCEPTED: documented optional parameters with valid values are accepted, and honoured where visible.
+
+A live run is billed per request, so a probe sends an endpoint's optional
+parameters together in one request, and only when that request is refused
+sends them one by one, to name the culprit. Each option belongs to the
+requirement its refusal breaks; the checks of what is honoured (a stop
+sequence ends the text, logprobs come back, a huge limit is capped) read
+whichever accepted answer carried the parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from ..exchange import Exchange, Request
+from ..requirements import get
+from .bodies import MAX_OUTPUT_TOKENS, MAX_TOKENS, PATHS
+from .case import Check, Context, Failed, Step, Violations, check
+from .expect import show, status, success_body
+
+HUGE_LIMIT = 1_000_000  # far above any model's output limit: capped, never refused
+COUNT_PROMPT = "Count to 10, separated by spaces."
+STOP_LIST = ["7", "###", "<END>", "STOP!"]
+STOP_STRING = "7"
+THINKING_BUDGET = 1024  # Anthropic's minimum; max_tokens must exceed it
+
+
+@dataclass(frozen=True)
+class Option:
+    """One optional parameter as sent: its report name, the top-level fields it sets (None drops a field of the
+    base body), and the requirement a refusal of it breaks."""
+
+    name: str
+    fields: dict[str, Any]
+    requirement: str
+
+    def carried_by(self, x: Exchange) -> bool:
+        body = x.request.json_body if isinstance(x.request.json_body, dict) else {}
+        return all(body.get(k) == value for k, value in self.fields.items() if value is not None)
+
+
+def _ok(x: Exchange | None) -> bool:
+    return x is not None and not x.failure and x.status is not None and 200 <= x.status < 300
+
+
+def _seen(x: Exchange) -> str:
+    return x.failure or f"HTTP {x.status}: {show(x.body.decode('utf-8', 'replace'), 160)}"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Optional parameters of one endpoint: sent together, then (only if refused) one by one."""
+
+    endpoint: str
+    base: Callable[[Context], dict]
+    options: tuple[Option, ...]
+
+    def body(self, ctx: Context, options: Sequence[Option]) -> dict:
+        body = self.base(ctx)
+        for option in options:
+            for key, value in option.fields.items():
+                if value is None:
+                    body.pop(key, None)
+                else:
+                    body[key] = value
+        return body
+
+    def steps(self) -> tuple[Step, ...]:
+        path = PATHS[self.endpoint]
+
+        def together(ctx: Context, _: Sequence[Exchange]) -> Request:
+            return Request("POST", path, self.body(ctx, self.options))
+
+        def alone(option: Option) -> Step:
+            def step(ctx: Context, earlier: Sequence[Exchange]) -> Request | None:
+                return None if _ok(earlier[0]) else Request("POST", path, self.body(ctx, (option,)))
+
+            step.only_when_refused = True  # type: ignore[attr-defined]  # not counted in a live run's budget
+            return step
+
+        return (together, *(alone(o) for o in self.options)) if len(self.options) > 1 else (together,)
+
+    def alone(self, xs: Sequence[Exchange]) -> dict[str, Exchange]:
+        """Each option's own exchange by its name, when the request with all of them was refused (fewer when a
+        request did not complete)."""
+        sent = xs[1:] if len(self.options) > 1 else xs[:1]
+        return {option.name: x for option, x in zip(self.options, sent, strict=False)}
+
+    def accepted(self, requirement: str, *, primary: bool = False) -> Check:
+        """The options of `requirement` are accepted: together, or else each alone. The primary requirement also
+        answers for a refusal that no single option explains (accepted alone, refused together)."""
+        mine = [o for o in self.options if o.requirement == requirement]
+
+        def fn(xs: list[Exchange], ctx: Context) -> None:
+            first = xs[0]
+            if _ok(first):
+                return
+            alone = self.alone(xs)
+            v = Violations(f"{', '.join(o.name for o in mine)} accepted (a 2xx), together or each alone")
+            for option in mine:
+                x = alone.get(option.name)
+                if x is None:
+                    v.add(f"{option.name}: not sent alone, the requests before it did not complete")
+                elif not _ok(x):
+                    v.add(f"{option.name}: {_seen(x)}")
+            if primary and not v and all(_ok(alone.get(o.name)) for o in self.options):
+                v.add(f"each accepted alone, all together refused: {_seen(first)}")
+            v.settle()
+
+        fn.__doc__ = f"{requirement}: {get(requirement).statement}"
+        return Check(requirement, fn, whole=True)
+
+
+def _answers(xs: Sequence[Exchange], option: Option) -> list[Exchange]:
+    """The accepted answers to requests that carried the option; failed when none was accepted."""
+    carried = [x for x in xs if option.carried_by(x)]
+    answers = [x for x in carried if _ok(x)]
+    if not answers:
+        raise Failed(f"a 2xx answer to a request with {option.name}", _seen(carried[-1]) if carried else "no such request")
+    return answers
+
+
+def _choices(x: Exchange) -> list[dict]:
+    return [c for c in success_body(x, "ChatCompletion")["choices"] if isinstance(c, dict)]
+
+
+CHAT_PROBE = Probe("POST /chat/completions", lambda ctx: {
+    "model": ctx.model, "messages": [{"role": "user", "content": COUNT_PROMPT}], "max_tokens": MAX_TOKENS}, (
+    Option("temperature 0.7", {"temperature": 0.7}, "PARAM-010"),
+    Option("top_p 0.9", {"top_p": 0.9}, "PARAM-010"),
+    Option("presence_penalty 0.1", {"presence_penalty": 0.1}, "PARAM-010"),
+    Option("frequency_penalty 0.1", {"frequency_penalty": 0.1}, "PARAM-010"),
+    Option("stop, a list of 4", {"stop": STOP_LIST}, "PARAM-010"),
+    Option("seed 7", {"seed": 7}, "PARAM-010"),
+    Option("user", {"user": "crun-conformance"}, "PARAM-010"),
+    Option("logprobs with top_logprobs 2", {"logprobs": True, "top_logprobs": 2}, "PARAM-010"),
+    Option(f"max_completion_tokens {HUGE_LIMIT}", {"max_completion_tokens": HUGE_LIMIT, "max_tokens": None}, "CHAT-009"),
+    Option("service_tier auto (OpenAI-compatible, not on the CRUN pages)", {"service_tier": "auto"}, "PARAM-011"),
+))
+STOP_STRING_PROBE = Probe("POST /chat/completions", lambda ctx: {
+    "model": ctx.model, "messages": [{"role": "user", "content": COUNT_PROMPT}], "max_tokens": MAX_TOKENS}, (
+    Option("stop, a string", {"stop": STOP_STRING}, "PARAM-010"),
+))
+RESPONSES_PROBE = Probe("POST /responses", lambda ctx: {
+    "model": ctx.model, "input": "Reply with a JSON object about keyboards.", "max_output_tokens": MAX_OUTPUT_TOKENS}, (
+    Option("instructions", {"instructions": "You are a concise assistant."}, "PARAM-012"),
+    Option("metadata", {"metadata": {"suite": "crun-conformance"}}, "PARAM-012"),
+    Option("temperature 0.7", {"temperature": 0.7}, "PARAM-012"),
+    Option("top_p 0.9", {"top_p": 0.9}, "PARAM-012"),
+    Option("user", {"user": "crun-conformance"}, "PARAM-012"),
+    Option("parallel_tool_calls", {"parallel_tool_calls": True}, "PARAM-012"),
+    Option("truncation auto", {"truncation": "auto"}, "PARAM-012"),
+    Option("prompt_cache_key", {"prompt_cache_key": "crun-conformance"}, "PARAM-012"),
+    Option("reasoning.effort low", {"reasoning": {"effort": "low"}}, "PARAM-012"),
+    Option("text.format json_object", {"text": {"format": {"type": "json_object"}}}, "PARAM-012"),
+    Option(f"max_output_tokens {HUGE_LIMIT}", {"max_output_tokens": HUGE_LIMIT}, "RESP-011"),
+    Option("max_tool_calls 4 (OpenAI-compatible, not on the CRUN pages)", {"max_tool_calls": 4}, "PARAM-011"),
+))
+MESSAGES_PROBE = Probe("POST /messages", lambda ctx: {
+    "model": ctx.messages_model, "max_tokens": MAX_TOKENS,
+    "messages": [{"role": "user", "content": "Reply with one short sentence about keyboards."}]}, (
+    Option("system", {"system": "You are a concise assistant."}, "MSG-010"),
+    Option(f"thinking, budget_tokens {THINKING_BUDGET}", {"thinking": {"type": "enabled", "budget_tokens": THINKING_BUDGET},
+                                                        "max_tokens": THINKING_BUDGET + MAX_TOKENS}, "MSG-010"),
+))
+_HUGE_COMPLETION = CHAT_PROBE.options[8]
+_HUGE_OUTPUT = RESPONSES_PROBE.options[10]
+_STOPS = (CHAT_PROBE.options[4], STOP_STRING_PROBE.options[0])
+_LOGPROBS = CHAT_PROBE.options[7]
+
+
+@check("CHAT-008")
+def max_completion_tokens_cuts(x: Exchange, ctx: Context) -> None:
+    body = success_body(x, "ChatCompletion")
+    reasons = [c.get("finish_reason") for c in body["choices"]]
+    if reasons != ["length"]:
+        raise Failed('finish_reason "length" for max_completion_tokens: 1', show(reasons))
+    used = (body.get("usage") or {}).get("completion_tokens")
+    if not isinstance(used, int) or used > 1:
+        raise Failed("completion_tokens <= 1", show(used))
+
+
+@check("CHAT-009", whole=True)
+def huge_max_completion_tokens_capped(xs: list[Exchange], ctx: Context) -> None:
+    v = Violations(f'max_completion_tokens {HUGE_LIMIT} capped: finish_reason "stop" or "length", '
+                   f"completion_tokens from 1 to {HUGE_LIMIT}")
+    for x in _answers(xs, _HUGE_COMPLETION):
+        body = success_body(x, "ChatCompletion")
+        reason, used = body["choices"][0].get("finish_reason"), (body.get("usage") or {}).get("completion_tokens")
+        if reason not in ("stop", "length"):
+            v.add(f"finish_reason {show(reason)}")
+        if not isinstance(used, int) or not 0 < used <= HUGE_LIMIT:
+            v.add(f"completion_tokens {show(used)}")
+    v.settle()
+
+
+@check("CHAT-010", whole=True)
+def stop_sequences_end_the_text(xs: list[Exchange], ctx: Context) -> None:
+    option = next(o for o in _STOPS if any(o.carried_by(x) for x in xs))
+    stops = option.fields["stop"] if isinstance(option.fields["stop"], list) else [option.fields["stop"]]
+    v = Violations(f"no text containing a stop sequence of {show(stops)}")
+    for x in _answers(xs, option):
+        for choice in _choices(x):
+            text = (choice.get("message") or {}).get("content")
+            hits = [s for s in stops if isinstance(text, str) and s in text]
+            if hits:
+                v.add(f"choice {choice.get('index')} contains {show(hits[0])}: {show(text, 120)}")
+    v.settle()
+
+
+@check("CHAT-011", whole=True)
+def logprobs_returned(xs: list[Exchange], ctx: Context) -> None:
+    v = Violations("logprobs.content entries, each with a token, a logprob and 1 to 2 top_logprobs")
+    for x in _answers(xs, _LOGPROBS):
+        for choice in _choices(x):
+            content = (choice.get("logprobs") or {}).get("content") if isinstance(choice.get("logprobs"), dict) else None
+            if not isinstance(content, list) or not content:
+                v.add(f"choice {choice.get('index')}: logprobs {show(choice.get('logprobs'), 120)}")
+                continue
+            for i, entry in enumerate(content):
+                top = entry.get("top_logprobs") if isinstance(entry, dict) else None
+                if not (isinstance(entry, dict) and isinstance(entry.get("token"), str)
+                        and isinstance(entry.get("logprob"), (int, float)) and isinstance(top, list) and 1 <= len(top) <= 2):
+                    v.add(f"choice {choice.get('index')} entry {i}: {show(entry, 120)}")
+    v.settle()
+
+
+@check("RESP-011", whole=True)
+def huge_max_output_tokens_capped(xs: list[Exchange], ctx: Context) -> None:
+    v = Violations(f'max_output_tokens {HUGE_LIMIT} capped: status "completed" or "incomplete"')
+    for x in _answers(xs, _HUGE_OUTPUT):
+        state = success_body(x, "Response").get("status")
+        if state not in ("completed", "incomplete"):
+            v.add(f"status {show(state)}")
+    v.settle()
+
+
+def _accepted(x: Exchange, what: str) -> None:
+    status(x, lambda s: 200 <= s < 300, f"a 2xx for a request with {what}")
+
+
+@check("CHAT-012")
+def chat_tools_accepted(x: Exchange, ctx: Context) -> None:
+    _accepted(x, "tools and tool_choice")
+
+
+@check("CHAT-013")
+def chat_json_object_accepted(x: Exchange, ctx: Context) -> None:
+    _accepted(x, "response_format json_object")
+
+
+@check("RESP-012")
+def text_format_accepted(x: Exchange, ctx: Context) -> None:
+    _accepted(x, "text.format json_schema")
+
+
+@check("RESP-013")
+def responses_tools_accepted(x: Exchange, ctx: Context) -> None:
+    _accepted(x, "tools and tool_choice")
