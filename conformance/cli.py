@@ -171,7 +171,7 @@ def list_requirements(args: argparse.Namespace) -> int:
             continue
         print(f"{r.id:<16} " + " ".join(f"{level:<7}" for level in levels) + " " + ", ".join(r.endpoints))
         print(f"{'':<16} {'':<{8 * len(profiles) - 1}} {r.statement}")
-        print(f"{'':<16} {'':<{8 * len(profiles) - 1}} source: {r.source}")
+        print(f"{'':<16} {'':<{8 * len(profiles) - 1}} source: {r.cited()}")
     return 0
 
 

@@ -1,8 +1,9 @@
 """MODEL ECHO: every answer names the public model id the client asked for, not an upstream or dated name.
 
 Judged on the answers other cases already get (a JSON body, or each stream
-event that names a model), so it costs no request of its own. An answer with
-nothing to read (no 2xx, no JSON) is the shape checks' business: skipped here.
+event that names a model), so it costs no request of its own. No complete
+answer fails; an answer with nothing to read (no 2xx, no JSON) is the shape
+checks' business: skipped here.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from ..exchange import Exchange
 from .case import Context, Skipped, Violations, check
-from .expect import show
+from .expect import answered, show
 
 
 def named_models(data: dict) -> list[Any]:
@@ -27,7 +28,8 @@ def named_models(data: dict) -> list[Any]:
 @check("MODELS-003")
 def model_echoed(x: Exchange, ctx: Context) -> None:
     asked = x.request.json_body.get("model") if isinstance(x.request.json_body, dict) else None
-    if x.failure or x.status is None or not 200 <= x.status < 300:
+    answered(x)
+    if x.status is None or not 200 <= x.status < 300:
         raise Skipped("no 2xx answer to read the model from")
     if x.is_event_stream:
         events = [(f"event {i}", data) for i, event in enumerate(x.events or []) if isinstance(data := event.json(), dict)]
