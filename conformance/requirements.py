@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 PROFILES = ("crun", "openai")
 LEVELS = ("MUST", "SHOULD", "MAY")
@@ -52,24 +53,17 @@ CHAT_PAGE = "CRUN docs: Crun Chat Completions API (seeds/003_8a9b2bc15dae9007.tx
 CRAZYROUTER_PAGE = "Crazyrouter docs: 创建聊天补全, POST /v1/chat/completions (seeds/004_29874b0cd0671835.txt)"
 
 
-def quickstart(section: str) -> Source:
-    return Source(QUICKSTART_PAGE, section=section)
+def _page(title: str) -> Callable[[str], Source]:
+    """Sources on one seed page, by section: `overview("Authentication")`."""
+
+    def at(section: str) -> Source:
+        return Source(title, section=section)
+
+    return at
 
 
-def responses_page(section: str) -> Source:
-    return Source(RESPONSES_PAGE, section=section)
-
-
-def overview(section: str) -> Source:
-    return Source(OVERVIEW_PAGE, section=section)
-
-
-def chat_page(section: str) -> Source:
-    return Source(CHAT_PAGE, section=section)
-
-
-def crazyrouter(section: str) -> Source:
-    return Source(CRAZYROUTER_PAGE, section=section)
+quickstart, responses_page, overview, chat_page, crazyrouter = map(
+    _page, (QUICKSTART_PAGE, RESPONSES_PAGE, OVERVIEW_PAGE, CHAT_PAGE, CRAZYROUTER_PAGE))
 
 
 CRUN_OVERVIEW = Source(OVERVIEW_PAGE)
