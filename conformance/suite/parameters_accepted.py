@@ -1,24 +1,19 @@
 """PARAMETERS ACCEPTED: documented optional parameters with valid values are accepted, and honoured where visible.
 
-A live run is billed per request, so a probe sends an endpoint's optional
-parameters together in one request, and only when that request is refused
-sends them one by one, to name the culprit. Each option belongs to the
-requirement its refusal breaks; the checks of what is honoured (a stop
-sequence ends the text, logprobs come back, a huge limit is capped) read
-whichever accepted answer carried the parameter.
+Each endpoint's optional parameters go out as one probe (see probe.py: together,
+one by one only when refused). The checks of what is honoured (a stop sequence
+ends the text, logprobs come back, a huge limit is capped) read whichever
+accepted answer carried the parameter.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Sequence
-
-from ..exchange import Exchange, Request
-from ..requirements import get
-from .bodies import MAX_OUTPUT_TOKENS, MAX_TOKENS, PATHS
-from .case import Check, Context, Failed, Step, Violations, check
+from ..exchange import Exchange
+from .bodies import MAX_OUTPUT_TOKENS, MAX_TOKENS
+from .case import Context, Violations, check
 from .chat import cut_at_one_token
 from .expect import show, status, success_body
+from .probe import Option, Probe, answers
 
 HUGE_LIMIT = 1_000_000  # far above any model's output limit: capped, never refused
 COUNT_PROMPT = "Count to 10, separated by spaces."
@@ -27,101 +22,13 @@ STOP_STRING = "7"
 THINKING_BUDGET = 1024  # Anthropic's minimum; max_tokens must exceed it
 
 
-@dataclass(frozen=True)
-class Option:
-    """One optional parameter as sent: its report name, the top-level fields it sets (None drops a field of the
-    base body), and the requirement a refusal of it breaks."""
-
-    name: str
-    fields: dict[str, Any]
-    requirement: str
-
-    def carried_by(self, x: Exchange) -> bool:
-        body = x.request.json_body if isinstance(x.request.json_body, dict) else {}
-        return all(body.get(k) == value for k, value in self.fields.items() if value is not None)
-
-
-def _ok(x: Exchange | None) -> bool:
-    return x is not None and not x.failure and x.status is not None and 200 <= x.status < 300
-
-
-def _seen(x: Exchange) -> str:
-    return x.failure or f"HTTP {x.status}: {show(x.body.decode('utf-8', 'replace'), 160)}"
-
-
-@dataclass(frozen=True)
-class Probe:
-    """Optional parameters of one endpoint: sent together, then (only if refused) one by one."""
-
-    endpoint: str
-    base: Callable[[Context], dict]
-    options: tuple[Option, ...]
-
-    def body(self, ctx: Context, options: Sequence[Option]) -> dict:
-        body = self.base(ctx)
-        for option in options:
-            for key, value in option.fields.items():
-                if value is None:
-                    body.pop(key, None)
-                else:
-                    body[key] = value
-        return body
-
-    def steps(self) -> tuple[Step, ...]:
-        path = PATHS[self.endpoint]
-
-        def together(ctx: Context, _: Sequence[Exchange]) -> Request:
-            return Request("POST", path, self.body(ctx, self.options))
-
-        def alone(option: Option) -> Step:
-            def step(ctx: Context, earlier: Sequence[Exchange]) -> Request | None:
-                return None if _ok(earlier[0]) else Request("POST", path, self.body(ctx, (option,)))
-
-            step.only_when_refused = True  # type: ignore[attr-defined]  # not counted in a live run's budget
-            return step
-
-        return (together, *(alone(o) for o in self.options)) if len(self.options) > 1 else (together,)
-
-    def alone(self, xs: Sequence[Exchange]) -> dict[str, Exchange]:
-        """Each option's own exchange by its name, when the request with all of them was refused (fewer when a
-        request did not complete)."""
-        sent = xs[1:] if len(self.options) > 1 else xs[:1]
-        return {option.name: x for option, x in zip(self.options, sent, strict=False)}
-
-    def accepted(self, requirement: str, *, primary: bool = False) -> Check:
-        """The options of `requirement` are accepted: together, or else each alone. The primary requirement also
-        answers for a refusal that no single option explains (accepted alone, refused together)."""
-        mine = [o for o in self.options if o.requirement == requirement]
-
-        def fn(xs: list[Exchange], ctx: Context) -> None:
-            first = xs[0]
-            if _ok(first):
-                return
-            alone = self.alone(xs)
-            v = Violations(f"{', '.join(o.name for o in mine)} accepted (a 2xx), together or each alone")
-            for option in mine:
-                x = alone.get(option.name)
-                if x is None:
-                    v.add(f"{option.name}: not sent alone, the requests before it did not complete")
-                elif not _ok(x):
-                    v.add(f"{option.name}: {_seen(x)}")
-            if primary and not v and all(_ok(alone.get(o.name)) for o in self.options):
-                v.add(f"each accepted alone, all together refused: {_seen(first)}")
-            v.settle()
-
-        fn.__doc__ = f"{requirement}: {get(requirement).statement}"
-        made = Check(requirement, fn, whole=True)
-        object.__setattr__(made, "__doc__", fn.__doc__)
-        return made
-
-
-def _answers(xs: Sequence[Exchange], option: Option) -> list[Exchange]:
-    """The accepted answers to requests that carried the option; failed when none was accepted."""
-    carried = [x for x in xs if option.carried_by(x)]
-    answers = [x for x in carried if _ok(x)]
-    if not answers:
-        raise Failed(f"a 2xx answer to a request with {option.name}", _seen(carried[-1]) if carried else "no such request")
-    return answers
+# The options whose effect is visible, named for the checks that read their answers.
+STOP_A_LIST = Option("stop, a list of 4", {"stop": STOP_LIST}, "PARAM-010")
+STOP_A_STRING = Option("stop, a string", {"stop": STOP_STRING}, "PARAM-010")
+LOGPROBS = Option("logprobs with top_logprobs 2", {"logprobs": True, "top_logprobs": 2}, "PARAM-010")
+HUGE_COMPLETION = Option(f"max_completion_tokens {HUGE_LIMIT}", {"max_completion_tokens": HUGE_LIMIT, "max_tokens": None},
+                         "CHAT-009")
+HUGE_OUTPUT = Option(f"max_output_tokens {HUGE_LIMIT}", {"max_output_tokens": HUGE_LIMIT}, "RESP-011")
 
 
 def _choices(x: Exchange) -> list[dict]:
@@ -134,16 +41,16 @@ CHAT_PROBE = Probe("POST /chat/completions", lambda ctx: {
     Option("top_p 0.9", {"top_p": 0.9}, "PARAM-010"),
     Option("presence_penalty 0.1", {"presence_penalty": 0.1}, "PARAM-010"),
     Option("frequency_penalty 0.1", {"frequency_penalty": 0.1}, "PARAM-010"),
-    Option("stop, a list of 4", {"stop": STOP_LIST}, "PARAM-010"),
+    STOP_A_LIST,
     Option("seed 7", {"seed": 7}, "PARAM-010"),
     Option("user", {"user": "crun-conformance"}, "PARAM-010"),
-    Option("logprobs with top_logprobs 2", {"logprobs": True, "top_logprobs": 2}, "PARAM-010"),
-    Option(f"max_completion_tokens {HUGE_LIMIT}", {"max_completion_tokens": HUGE_LIMIT, "max_tokens": None}, "CHAT-009"),
+    LOGPROBS,
+    HUGE_COMPLETION,
     Option("service_tier auto (OpenAI-compatible, not on the CRUN pages)", {"service_tier": "auto"}, "PARAM-011"),
 ))
 STOP_STRING_PROBE = Probe("POST /chat/completions", lambda ctx: {
     "model": ctx.model, "messages": [{"role": "user", "content": COUNT_PROMPT}], "max_tokens": MAX_TOKENS}, (
-    Option("stop, a string", {"stop": STOP_STRING}, "PARAM-010"),
+    STOP_A_STRING,
 ))
 RESPONSES_PROBE = Probe("POST /responses", lambda ctx: {
     "model": ctx.model, "input": "Reply with a JSON object about keyboards.", "max_output_tokens": MAX_OUTPUT_TOKENS}, (
@@ -157,7 +64,7 @@ RESPONSES_PROBE = Probe("POST /responses", lambda ctx: {
     Option("prompt_cache_key", {"prompt_cache_key": "crun-conformance"}, "PARAM-012"),
     Option("reasoning.effort low", {"reasoning": {"effort": "low"}}, "PARAM-012"),
     Option("text.format json_object", {"text": {"format": {"type": "json_object"}}}, "PARAM-012"),
-    Option(f"max_output_tokens {HUGE_LIMIT}", {"max_output_tokens": HUGE_LIMIT}, "RESP-011"),
+    HUGE_OUTPUT,
     Option("max_tool_calls 4 (OpenAI-compatible, not on the CRUN pages)", {"max_tool_calls": 4}, "PARAM-011"),
 ))
 MESSAGES_PROBE = Probe("POST /messages", lambda ctx: {
@@ -167,10 +74,6 @@ MESSAGES_PROBE = Probe("POST /messages", lambda ctx: {
     Option(f"thinking, budget_tokens {THINKING_BUDGET}", {"thinking": {"type": "enabled", "budget_tokens": THINKING_BUDGET},
                                                         "max_tokens": THINKING_BUDGET + MAX_TOKENS}, "MSG-010"),
 ))
-_HUGE_COMPLETION = CHAT_PROBE.options[8]
-_HUGE_OUTPUT = RESPONSES_PROBE.options[10]
-_STOPS = (CHAT_PROBE.options[4], STOP_STRING_PROBE.options[0])
-_LOGPROBS = CHAT_PROBE.options[7]
 
 
 @check("CHAT-008")
@@ -182,7 +85,7 @@ def max_completion_tokens_cuts(x: Exchange, ctx: Context) -> None:
 def huge_max_completion_tokens_capped(xs: list[Exchange], ctx: Context) -> None:
     v = Violations(f'max_completion_tokens {HUGE_LIMIT} capped: finish_reason "stop" or "length", '
                    f"completion_tokens from 1 to {HUGE_LIMIT}")
-    for x in _answers(xs, _HUGE_COMPLETION):
+    for x in answers(xs, HUGE_COMPLETION):
         body = success_body(x, "ChatCompletion")
         reason, used = body["choices"][0].get("finish_reason"), (body.get("usage") or {}).get("completion_tokens")
         if reason not in ("stop", "length"):
@@ -194,10 +97,10 @@ def huge_max_completion_tokens_capped(xs: list[Exchange], ctx: Context) -> None:
 
 @check("CHAT-010", whole=True)
 def stop_sequences_end_the_text(xs: list[Exchange], ctx: Context) -> None:
-    option = next(o for o in _STOPS if any(o.carried_by(x) for x in xs))
+    option = next(o for o in (STOP_A_LIST, STOP_A_STRING) if any(o.carried_by(x) for x in xs))
     stops = option.fields["stop"] if isinstance(option.fields["stop"], list) else [option.fields["stop"]]
     v = Violations(f"no text containing a stop sequence of {show(stops)}")
-    for x in _answers(xs, option):
+    for x in answers(xs, option):
         for choice in _choices(x):
             text = (choice.get("message") or {}).get("content")
             hits = [s for s in stops if isinstance(text, str) and s in text]
@@ -209,7 +112,7 @@ def stop_sequences_end_the_text(xs: list[Exchange], ctx: Context) -> None:
 @check("CHAT-011", whole=True)
 def logprobs_returned(xs: list[Exchange], ctx: Context) -> None:
     v = Violations("logprobs.content entries, each with a token, a logprob and 1 to 2 top_logprobs")
-    for x in _answers(xs, _LOGPROBS):
+    for x in answers(xs, LOGPROBS):
         for choice in _choices(x):
             content = (choice.get("logprobs") or {}).get("content") if isinstance(choice.get("logprobs"), dict) else None
             if not isinstance(content, list) or not content:
@@ -226,7 +129,7 @@ def logprobs_returned(xs: list[Exchange], ctx: Context) -> None:
 @check("RESP-011", whole=True)
 def huge_max_output_tokens_capped(xs: list[Exchange], ctx: Context) -> None:
     v = Violations(f'max_output_tokens {HUGE_LIMIT} capped: status "completed" or "incomplete"')
-    for x in _answers(xs, _HUGE_OUTPUT):
+    for x in answers(xs, HUGE_OUTPUT):
         state = success_body(x, "Response").get("status")
         if state not in ("completed", "incomplete"):
             v.add(f"status {show(state)}")
