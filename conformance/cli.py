@@ -85,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
 
     listing = sub.add_parser("list", help="print the requirement catalogue")
     listing.add_argument("--profile", choices=PROFILES, default=None)
+    listing.add_argument("--promises", action="store_true",
+                         help="print the promises of the seed pages, what checks each, and the coverage")
     merge.add_parser(sub)
 
     expect = sub.add_parser("baseline", help="write an expectations file (YAML) from a JSON report to stdout")
@@ -202,6 +204,11 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def list_requirements(args: argparse.Namespace) -> int:
+    if args.promises:
+        from . import promises
+
+        print(promises.render(promises.load()))
+        return 0
     profiles = [args.profile] if args.profile else list(PROFILES)
     print(f"{'id':<16} " + " ".join(f"{p:<7}" for p in profiles) + " endpoints / statement / source and quote")
     for r in CATALOGUE:

@@ -9,7 +9,9 @@ report is built from this table; a requirement no check names is a defect
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 PROFILES = ("crun", "openai")
 LEVELS = ("MUST", "SHOULD", "MAY")
@@ -35,30 +37,65 @@ class Source:
         where = f"{self.title}, {self.section}" if self.section else self.title
         return f"{where} <{self.url}>" if self.url else where
 
+    @property
+    def seed(self) -> str | None:
+        """The seed page's file name when the source is one of the project's seed pages, else None."""
+        found = re.search(r"seeds/(\d{3}_[0-9a-f]{16}\.txt)", self.title)
+        return found.group(1) if found else None
 
-CRUN_OVERVIEW = Source("CRUN LLM overview (seeds/002), also the quickstart (seeds/000)")
-CRUN_CHAT = Source("CRUN Chat Completions reference (seeds/003)")
-CRUN_RESPONSES = Source("CRUN Responses reference (seeds/001)")
-CRAZYROUTER = Source("Crazyrouter chat completions reference (seeds/004)")
-OPENAI_CHAT = Source("OpenAI API reference: Chat Completions and its streaming chunk object",
-                     "https://platform.openai.com/docs/api-reference/chat")
-OPENAI_COMPLETIONS = Source("OpenAI API reference: Completions (legacy)",
-                            "https://platform.openai.com/docs/api-reference/completions")
-OPENAI_RESPONSES = Source("OpenAI API reference: Responses and its streaming events",
-                          "https://platform.openai.com/docs/api-reference/responses")
-OPENAI_ERRORS = Source("OpenAI API reference: error codes and the error object",
-                       "https://platform.openai.com/docs/guides/error-codes")
-ANTHROPIC = Source("Anthropic API reference: Messages, streaming messages and errors",
-                   "https://docs.anthropic.com/en/api/messages")
-ANTHROPIC_ERRORS = Source("Anthropic API reference: errors", "https://docs.anthropic.com/en/api/errors",
-                          "HTTP errors")
-OPENAI_RESPONSE_OBJECT = Source("OpenAI API reference: the response object",
-                                "https://platform.openai.com/docs/api-reference/responses/object", "incomplete_details")
-OPENAI_RESPONSE_INCOMPLETE = Source("OpenAI API reference: Responses streaming events",
-                                    "https://platform.openai.com/docs/api-reference/responses-streaming/response/incomplete",
-                                    "response.incomplete")
-CONTRACT = Source("The wire contract, openapi/crun.yaml, as schemathesis judges it")
-SDKS = Source("CRUN LLM overview (seeds/002)", section="Overview")
+
+# The seed pages: the CRUN gateway's public documentation (https://api.crun.ai/, its docs pages) and one page of
+# Crazyrouter's, kept as text in the project's seeds/; a section names the heading the quote sits under.
+QUICKSTART_PAGE = "CRUN docs: LLM 快速开始 / 概览 (seeds/000_d14b540544e8e5dc.txt)"
+RESPONSES_PAGE = "CRUN docs: Responses API, POST /api/v1/responses (seeds/001_67516f594e11cbb5.txt)"
+OVERVIEW_PAGE = "CRUN docs: LLM Overview (seeds/002_cf5e24ca0f5b8a2f.txt)"
+CHAT_PAGE = "CRUN docs: Crun Chat Completions API (seeds/003_8a9b2bc15dae9007.txt)"
+CRAZYROUTER_PAGE = "Crazyrouter docs: 创建聊天补全, POST /v1/chat/completions (seeds/004_29874b0cd0671835.txt)"
+
+
+def _page(title: str) -> Callable[[str], Source]:
+    """Sources on one seed page, by section: `overview("Authentication")`."""
+
+    def at(section: str) -> Source:
+        return Source(title, section=section)
+
+    return at
+
+
+quickstart, responses_page, overview, chat_page, crazyrouter = map(
+    _page, (QUICKSTART_PAGE, RESPONSES_PAGE, OVERVIEW_PAGE, CHAT_PAGE, CRAZYROUTER_PAGE))
+
+
+CRUN_OVERVIEW = Source(OVERVIEW_PAGE)
+CRUN_CHAT = Source(CHAT_PAGE)
+CRUN_RESPONSES = Source(RESPONSES_PAGE)
+CRAZYROUTER = Source(CRAZYROUTER_PAGE)
+SDKS = overview("Overview")
+OPENAI_CHAT = Source("OpenAI API reference: Create chat completion",
+                     "https://platform.openai.com/docs/api-reference/chat/create")
+OPENAI_CHAT_OBJECT = Source("OpenAI API reference: The chat completion object",
+                            "https://platform.openai.com/docs/api-reference/chat/object")
+OPENAI_CHAT_STREAMING = Source("OpenAI API reference: The chat completion chunk object",
+                               "https://platform.openai.com/docs/api-reference/chat-streaming")
+OPENAI_COMPLETIONS = Source("OpenAI API reference: Completions (legacy), the completion object",
+                            "https://platform.openai.com/docs/api-reference/completions/object")
+OPENAI_RESPONSES = Source("OpenAI API reference: The response object",
+                          "https://platform.openai.com/docs/api-reference/responses/object")
+OPENAI_RESPONSES_STREAMING = Source("OpenAI API reference: Responses streaming events",
+                                    "https://platform.openai.com/docs/api-reference/responses-streaming")
+OPENAI_ERRORS = Source("OpenAI guides: Error codes", "https://platform.openai.com/docs/guides/error-codes",
+                       "API errors")
+OPENAI_AUTH = Source("OpenAI API reference: Authentication",
+                     "https://platform.openai.com/docs/api-reference/authentication")
+OPENAI_ERROR_OBJECT = Source("OpenAI API reference: Realtime server events, error (the OpenAI error object)",
+                             "https://platform.openai.com/docs/api-reference/realtime-server-events/error")
+ANTHROPIC = Source("Anthropic API reference: Messages", "https://docs.anthropic.com/en/api/messages")
+ANTHROPIC_STREAMING = Source("Anthropic API reference: Streaming Messages",
+                             "https://docs.anthropic.com/en/api/messages-streaming")
+ANTHROPIC_ERRORS = Source("Anthropic API reference: Errors", "https://docs.anthropic.com/en/api/errors")
+RFC_9110 = Source("RFC 9110, HTTP Semantics", "https://www.rfc-editor.org/rfc/rfc9110")
+OPENAPI_31 = Source("OpenAPI Specification 3.1.0, Responses Object", "https://spec.openapis.org/oas/v3.1.0#responses-object")
+CONTRACT = Source("The wire contract, openapi/crun.yaml, as schemathesis judges it", section="info.description")
 
 
 @dataclass(frozen=True)
@@ -93,166 +130,308 @@ def _both(level: str) -> dict[str, str]:
 
 CATALOGUE: tuple[Requirement, ...] = (
     # Authentication
-    _r("AUTH-001", ALL, "A request with `Authorization: Bearer KEY` is accepted.", CRUN_OVERVIEW, **_both("MUST")),
-    _r("AUTH-002", ALL, "A request with `X-API-KEY: KEY` is accepted.", CRUN_OVERVIEW, crun="MUST"),
+    _r("AUTH-001", ALL, "A request with `Authorization: Bearer KEY` is accepted.", overview("Authentication"),
+       quote="You can authenticate in either of these ways: … Authorization: Bearer YOUR_API_KEY", **_both("MUST")),
+    _r("AUTH-002", ALL, "A request with `X-API-KEY: KEY` is accepted.", overview("Authentication"),
+       quote="You can authenticate in either of these ways: … X-API-KEY: YOUR_API_KEY", crun="MUST"),
     _r("AUTH-003", ALL, "A request without a key is refused with 401 and an error body in the endpoint's error format.",
-       CRUN_OVERVIEW, **_both("MUST")),
-    _r("AUTH-004", ALL, "A request with a wrong key is refused with 401.", CRUN_OVERVIEW, **_both("MUST")),
-    _r("AUTH-005", ALL, "No response body ever contains the API key sent, right or wrong.", CRUN_OVERVIEW,
-       **_both("MUST")),
+       OPENAI_ERRORS, quote="401 - Invalid Authentication … Cause: Invalid Authentication", **_both("MUST")),
+    _r("AUTH-004", ALL, "A request with a wrong key is refused with 401.", OPENAI_ERRORS,
+       quote="401 - Incorrect API key provided … Cause: The requesting API key is not correct.", **_both("MUST")),
+    _r("AUTH-005", ALL, "No response body ever contains the API key sent, right or wrong.", OPENAI_AUTH,
+       quote="Remember that your API key is a secret! Do not share it with others or expose it in any client-side "
+             "code (browsers, apps).", **_both("MUST")),
     # Models
     _r("MODELS-001", MODELS, "`GET /models` answers 200 with `object: \"list\"` and items carrying `id`, "
-       "`object: \"model\"`, `created` and `owned_by`.", CRUN_OVERVIEW, **_both("MUST")),
-    _r("MODELS-002", MODELS, "Every model the suite uses is listed by `GET /models`.", CRUN_OVERVIEW, **_both("MUST")),
+       "`object: \"model\"`, `created` and `owned_by`.", overview("Step 1: List Available Models"),
+       quote="GET /models: list currently available public model IDs", **_both("MUST")),
+    _r("MODELS-002", MODELS, "Every model the suite uses is listed by `GET /models`.",
+       overview("Step 1: List Available Models"),
+       quote="Always call /models to retrieve the latest public model IDs before integrating or switching models.",
+       **_both("MUST")),
     # Chat completions, non-streaming
     _r("CHAT-001", CHAT, "A chat completion is a `chat.completion` object with an assistant message and a "
-       "`finish_reason` per choice.", OPENAI_CHAT, **_both("MUST")),
-    _r("CHAT-002", CHAT, "`n: 2` gives two choices, indexed 0 and 1.", CRUN_CHAT, crun="MUST", openai="SHOULD"),
+       "`finish_reason` per choice.", OPENAI_CHAT_OBJECT, quote="The object type, which is always chat.completion.",
+       **_both("MUST")),
+    _r("CHAT-002", CHAT, "`n: 2` gives two choices, indexed 0 and 1.", chat_page("Body: n"),
+       quote="Number of completion choices to generate.", crun="MUST", openai="SHOULD"),
     _r("CHAT-003", CHAT, "`max_tokens: 1` stops with `finish_reason: \"length\"` and `completion_tokens` <= 1.",
-       CRAZYROUTER, **_both("MUST")),
+       crazyrouter("流式响应 (notes)"),
+       quote="max_tokens 参数限制的是输出 Token 数,不包括输入。如果输出被截断,finish_reason 会返回 length",
+       **_both("MUST")),
     _r("CHAT-004", CHAT, "Usage numbers are integers and `total_tokens` = `prompt_tokens` + `completion_tokens`.",
-       OPENAI_CHAT, **_both("MUST")),
-    _r("CHAT-005", CHAT, "A `max_tokens` far above any model's output limit is capped, not refused.", CRUN_OVERVIEW,
-       crun="MUST"),
+       OPENAI_CHAT_OBJECT, quote="Total number of tokens used in the request (prompt + completion).", **_both("MUST")),
+    _r("CHAT-005", CHAT, "A `max_tokens` far above any model's output limit is capped, not refused.", overview("Notes"),
+       quote="max_tokens and max_completion_tokens are both supported. The actual value is capped by the selected "
+             "model’s output limit.", crun="MUST"),
     # Chat completions, streaming chunk shape
-    _r("CHAT-STREAM-001", CHAT, "`stream: true` is answered with `Content-Type: text/event-stream`.", CRUN_CHAT,
-       **_both("MUST")),
+    _r("CHAT-STREAM-001", CHAT, "`stream: true` is answered with `Content-Type: text/event-stream`.", chat_page("Notes"),
+       quote="Set stream=true to receive a text/event-stream response.", **_both("MUST")),
     _r("CHAT-STREAM-002", CHAT, "Every event's data is a JSON chunk or the literal `[DONE]`.", OPENAI_CHAT,
-       **_both("MUST")),
-    _r("CHAT-STREAM-003", CHAT, "The stream ends with `data: [DONE]` and nothing follows it.", CRUN_OVERVIEW,
-       **_both("MUST")),
-    _r("CHAT-STREAM-004", CHAT, "Every chunk is a valid `chat.completion.chunk` object.", OPENAI_CHAT, **_both("MUST")),
-    _r("CHAT-STREAM-005", CHAT, "Each choice gets exactly one non-null `finish_reason` across the stream.", OPENAI_CHAT,
-       **_both("MUST")),
-    _r("CHAT-STREAM-006", CHAT, "The first delta of each choice carries `role: \"assistant\"`.", OPENAI_CHAT,
+       quote="Tokens will be sent as data-only server-sent events as they become available, with the stream "
+             "terminated by a data: [DONE] message.", **_both("MUST")),
+    _r("CHAT-STREAM-003", CHAT, "The stream ends with `data: [DONE]` and nothing follows it.",
+       overview("Streaming: Example Response"), quote="data: [DONE]", **_both("MUST")),
+    _r("CHAT-STREAM-004", CHAT, "Every chunk is a valid `chat.completion.chunk` object.", OPENAI_CHAT_STREAMING,
+       quote="The object type, which is always chat.completion.chunk.", **_both("MUST")),
+    _r("CHAT-STREAM-005", CHAT, "Each choice gets exactly one non-null `finish_reason` across the stream.",
+       OPENAI_CHAT_STREAMING, quote="The reason the model stopped generating tokens.", **_both("MUST")),
+    _r("CHAT-STREAM-006", CHAT, "The first delta of each choice carries `role: \"assistant\"`.", crazyrouter("流式响应"),
+       quote='"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]',
        **_both("SHOULD")),
-    _r("CHAT-STREAM-007", CHAT, "All chunks share one non-empty `id`.", OPENAI_CHAT, **_both("SHOULD")),
+    # CRUN's own recorded stream carries "id": "" on its content chunks: the crun profile does not ask for this.
+    _r("CHAT-STREAM-007", CHAT, "All chunks share one non-empty `id`.", OPENAI_CHAT_STREAMING,
+       quote="A unique identifier for the chat completion. Each chunk has the same ID.", openai="SHOULD"),
     # Usage inclusion in streams
     _r("USAGE-001", CHAT, "With `stream_options.include_usage` omitted, usage arrives in the stream before `[DONE]`.",
-       CRUN_OVERVIEW, crun="MUST"),
+       overview("Streaming"), quote="If stream_options.include_usage is not provided, CRUN enables it automatically "
+                                    "so the stream can include usage information near the end.", crun="MUST"),
     _r("USAGE-002", CHAT, "With `stream_options.include_usage: true`, usage arrives in the stream before `[DONE]`.",
-       CRAZYROUTER, **_both("MUST")),
+       crazyrouter("流式响应"), quote="设置 stream_options.include_usage … true 后,最后一个 chunk 会包含完整的 usage 信息。",
+       **_both("MUST")),
     _r("USAGE-003", CHAT, "Usage in a stream is consistent: integers, `total_tokens` = prompt + completion, "
-       "reported once.", OPENAI_CHAT, **_both("MUST")),
-    _r("USAGE-004", CHAT, "The usage chunk is a usage-only chunk with `choices: []`.", CRAZYROUTER, openai="SHOULD"),
+       "reported once.", OPENAI_CHAT, quote="If set, an additional chunk will be streamed before the data: [DONE] "
+       "message. The usage field on this chunk shows the token usage statistics for the entire request",
+       **_both("MUST")),
+    _r("USAGE-004", CHAT, "The usage chunk is a usage-only chunk with `choices: []`.", crazyrouter("流式响应"),
+       quote='"choices":[],"usage":{"prompt_tokens":28,"completion_tokens":32,"total_tokens":60}', openai="SHOULD"),
     # Errors: unknown models
-    _r("ERR-001", GENERATING, "An unknown model is refused with a 4xx status.", CRUN_CHAT, **_both("MUST")),
-    _r("ERR-002", GENERATING, "An unknown model is refused with 404.", OPENAI_ERRORS, **_both("SHOULD")),
+    _r("ERR-001", GENERATING, "An unknown model is refused with a 4xx status.", chat_page("Notes"),
+       quote="Unknown model IDs return an OpenAI-style error body with code: \"model_not_found\".", **_both("MUST")),
+    _r("ERR-002", GENERATING, "An unknown model is refused with 404.", ANTHROPIC_ERRORS,
+       quote="404 - not_found_error: The requested resource was not found.", **_both("SHOULD")),
     _r("ERR-003", (CHAT, COMPLETIONS, RESPONSES), "An unknown model's error has `error.code: \"model_not_found\"`.",
-       CRUN_CHAT, crun="MUST", openai="SHOULD"),
+       chat_page("Notes"), quote="Unknown model IDs return an OpenAI-style error body with code: \"model_not_found\".",
+       crun="MUST", openai="SHOULD"),
     _r("ERR-004", (CHAT, RESPONSES, MESSAGES), "An unknown model with `stream: true` gets a JSON error, never a "
-       "200 event stream.", CRUN_CHAT, **_both("MUST")),
+       "200 event stream.", ANTHROPIC_ERRORS, quote="When receiving a streaming response via SSE, it's possible that "
+       "an error can occur after returning a 200 response, in which case error handling wouldn't follow these "
+       "standard mechanisms.", **_both("MUST")),
     _r("ERR-005", GENERATING, "Error bodies use the endpoint's format: the OpenAI error object, or the Anthropic "
-       "error on `/messages`.", CRUN_CHAT, **_both("MUST")),
-    # Legacy completions
+       "error on `/messages`.", overview("Chat Completions API (related resources)"),
+       quote="Full API reference for request parameters, streaming, and OpenAI-style error responses.",
+       **_both("MUST")),
+    # Legacy completions: streaming is not supported; a 4xx refusal or a JSON answer that ignores `stream` both keep that
     _r("COMP-001", COMPLETIONS, "A text completion is a `text_completion` object with choices carrying `text`.",
-       OPENAI_COMPLETIONS, **_both("MUST")),
+       OPENAI_COMPLETIONS, quote="The object type, which is always \"text_completion\"", **_both("MUST")),
     _r("COMP-002", COMPLETIONS, "`stream: true` is refused with a 4xx OpenAI error, not an event stream.",
-       CRUN_OVERVIEW, crun="MUST"),
-    _r("COMP-003", COMPLETIONS, "`stream: true` never causes a 5xx.", CRUN_OVERVIEW, **_both("MUST")),
+       overview("Notes"), quote="The legacy /completions endpoint is only provided for compatibility and does not "
+                                "support stream=true.", crun="SHOULD"),
+    _r("COMP-003", COMPLETIONS, "`stream: true` never causes a 5xx.", overview("Overview"),
+       quote="POST /completions: legacy text completions endpoint, without stream support in this compatibility "
+             "layer", **_both("MUST")),
     # Parameter validation
     _r("PARAM-001", (CHAT, COMPLETIONS, RESPONSES, MESSAGES), "Out-of-range, missing or malformed parameters get a "
-       "4xx, never a 5xx.", CRUN_CHAT, **_both("MUST")),
-    _r("PARAM-002", (CHAT, COMPLETIONS, RESPONSES), "Such a refusal carries an OpenAI error body.", OPENAI_ERRORS,
+       "4xx, never a 5xx.", crazyrouter("请求参数"), quote="采样温度,范围 0-2。值越高输出越随机", **_both("MUST")),
+    _r("PARAM-002", (CHAT, COMPLETIONS, RESPONSES), "Such a refusal carries an OpenAI error body.",
+       overview("Chat Completions API (related resources)"),
+       quote="Full API reference for request parameters, streaming, and OpenAI-style error responses.",
        **_both("MUST")),
     _r("PARAM-003", (CHAT, COMPLETIONS, RESPONSES), "Such a refusal is a 400 whose `error.param` names the field.",
-       OPENAI_ERRORS, **_both("SHOULD")),
+       OPENAI_ERROR_OBJECT, quote="Parameter related to the error, if any.", **_both("SHOULD")),
     # Responses
     _r("RESP-001", RESPONSES, "A response is an `object: \"response\"` with `status`, an output message of "
-       "`output_text` parts, and usage named `input_tokens`/`output_tokens`/`total_tokens`.", CRUN_RESPONSES,
-       **_both("MUST")),
+       "`output_text` parts, and usage named `input_tokens`/`output_tokens`/`total_tokens`.",
+       responses_page("API 地址"), quote="该接口遵循 OpenAI Responses 的请求和响应格式。", **_both("MUST")),
     _r("RESP-002", RESPONSES, "A response carries the top-level convenience `output_text`, equal to its text parts.",
-       CRUN_RESPONSES, crun="SHOULD"),
+       responses_page("响应: output_text"), quote="上游服务提供时返回的便捷文本字段。", crun="SHOULD"),
     _r("RESP-003", RESPONSES, "Response usage adds up: `total_tokens` = `input_tokens` + `output_tokens`.",
-       OPENAI_RESPONSES, **_both("MUST")),
-    _r("RESP-004", RESPONSES, "`max_output_tokens` is respected: `output_tokens` <= the limit.", CRUN_RESPONSES,
-       **_both("MUST")),
-    # Responses cut by max_output_tokens say so (issue 10)
+       OPENAI_RESPONSES, quote="Represents token usage details including input tokens, output tokens, a breakdown of "
+       "output tokens, and the total tokens used.", **_both("MUST")),
+    _r("RESP-004", RESPONSES, "`max_output_tokens` is respected: `output_tokens` <= the limit.",
+       responses_page("请求体: max_output_tokens"), quote="最大输出 token 数,会受所选模型限制。", **_both("MUST")),
     _r("RESP-005", RESPONSES, "An answer cut by `max_output_tokens` is `status: \"incomplete\"` with "
-       "`incomplete_details.reason: \"max_output_tokens\"`.", OPENAI_RESPONSE_OBJECT, **_both("MUST"),
+       "`incomplete_details.reason: \"max_output_tokens\"`.", OPENAI_RESPONSES, **_both("MUST"),
        quote="Details about why the response is incomplete."),
     _r("RESP-STREAM-001", RESPONSES, "`stream: true` is answered with `Content-Type: text/event-stream`.",
-       CRUN_RESPONSES, **_both("MUST")),
+       responses_page("流式输出"), quote="设置 stream=true 后,可以从 /responses 接收 Server-Sent Events。", **_both("MUST")),
     _r("RESP-STREAM-002", RESPONSES, "Every event is a JSON Responses event with `type` and `sequence_number`.",
-       OPENAI_RESPONSES, **_both("MUST")),
-    _r("RESP-STREAM-003", RESPONSES, "The first event is `response.created`.", OPENAI_RESPONSES, **_both("MUST")),
+       OPENAI_RESPONSES_STREAMING, quote="The sequence number of this event.", **_both("MUST")),
+    _r("RESP-STREAM-003", RESPONSES, "The first event is `response.created`.", OPENAI_RESPONSES_STREAMING,
+       quote="An event that is emitted when a response is created.", **_both("MUST")),
     _r("RESP-STREAM-004", RESPONSES, "The last event, and only that one, is `response.completed`, "
-       "`response.incomplete` or `response.failed`.", OPENAI_RESPONSES, **_both("MUST")),
-    _r("RESP-STREAM-005", RESPONSES, "`sequence_number` strictly increases.", OPENAI_RESPONSES, **_both("MUST")),
-    _r("RESP-STREAM-006", RESPONSES, "Each `event:` line names the event's `data.type`.", CRUN_RESPONSES,
-       **_both("SHOULD")),
+       "`response.incomplete` or `response.failed`.", OPENAI_RESPONSES_STREAMING,
+       quote="Emitted when the model response is complete.", **_both("MUST")),
+    _r("RESP-STREAM-005", RESPONSES, "`sequence_number` strictly increases.", OPENAI_RESPONSES_STREAMING,
+       quote="The sequence number of this event.", **_both("MUST")),
+    _r("RESP-STREAM-006", RESPONSES, "Each `event:` line names the event's `data.type`.", responses_page("流式输出"),
+       quote="每个事件包含一行 event:,以及紧随其后的 JSON data: 载荷。", crun="MUST", openai="SHOULD"),
     _r("RESP-STREAM-007", RESPONSES, "The text deltas concatenate to the `output_text.done` text and the final "
-       "response's text.", OPENAI_RESPONSES, **_both("MUST")),
-    # A streamed answer cut by max_output_tokens ends as incomplete (issue 10)
+       "response's text.", OPENAI_RESPONSES_STREAMING, quote="Emitted when text content is finalized.",
+       **_both("MUST")),
     _r("RESP-STREAM-008", RESPONSES, "A stream cut by `max_output_tokens` ends with `response.incomplete`, its "
        "response `status: \"incomplete\"` with `incomplete_details.reason: \"max_output_tokens\"`.",
-       OPENAI_RESPONSE_INCOMPLETE, **_both("MUST"), quote="An event that is emitted when a response finishes as incomplete."),
+       OPENAI_RESPONSES_STREAMING, **_both("MUST"),
+       quote="An event that is emitted when a response finishes as incomplete."),
     # Messages
     _r("MSG-001", MESSAGES, "A message is `type: \"message\"`, `role: \"assistant\"`, with content blocks, a "
-       "documented `stop_reason` and usage `input_tokens`/`output_tokens`.", ANTHROPIC, **_both("MUST")),
+       "documented `stop_reason` and usage `input_tokens`/`output_tokens`.", ANTHROPIC,
+       quote="Send a structured list of input messages with text and/or image content, and the model will generate "
+             "the next message in the conversation.", **_both("MUST")),
     _r("MSG-002", MESSAGES, "A request without `max_tokens` is refused with 400 and an Anthropic error body.",
-       ANTHROPIC, **_both("MUST")),
-    # Bad parameters on /messages, in Anthropic's error shape (issue 10)
+       ANTHROPIC, quote="max_tokens … required … The maximum number of tokens to generate before stopping.",
+       **_both("MUST")),
     _r("MSG-003", MESSAGES, "A request without `messages`, with `temperature` outside 0..1, with `max_tokens: 0`, or "
        "not JSON is refused with 400 and an Anthropic `invalid_request_error` body.", ANTHROPIC_ERRORS,
        **_both("MUST"), quote="400 - invalid_request_error: There was an issue with the format or content of your request."),
-    _r("MSG-STREAM-001", MESSAGES, "`stream: true` is answered with `Content-Type: text/event-stream`.", ANTHROPIC,
-       **_both("MUST")),
-    _r("MSG-STREAM-002", MESSAGES, "Every event is a valid Anthropic stream event.", ANTHROPIC, **_both("MUST")),
+    _r("MSG-STREAM-001", MESSAGES, "`stream: true` is answered with `Content-Type: text/event-stream`.",
+       ANTHROPIC_STREAMING, quote="When creating a Message, you can set \"stream\": true to incrementally stream the "
+       "response using server-sent events (SSE).", **_both("MUST")),
+    _r("MSG-STREAM-002", MESSAGES, "Every event is a valid Anthropic stream event.", ANTHROPIC_STREAMING,
+       quote="Each server-sent event includes a named event type and associated JSON data.", **_both("MUST")),
     _r("MSG-STREAM-003", MESSAGES, "Events come in order: `message_start`, then (`content_block_start`, deltas, "
-       "`content_block_stop`)*, `message_delta`, `message_stop`; `ping` anywhere after `message_start`.", ANTHROPIC,
-       **_both("MUST")),
-    _r("MSG-STREAM-004", MESSAGES, "`message_delta` carries `delta.stop_reason` and `usage.output_tokens`.", ANTHROPIC,
-       **_both("MUST")),
-    _r("MSG-STREAM-005", MESSAGES, "Each `event:` line names the event's `data.type`.", ANTHROPIC, **_both("MUST")),
-    _r("MSG-STREAM-006", MESSAGES, "The stream has no OpenAI-style `[DONE]`.", ANTHROPIC, **_both("SHOULD")),
+       "`content_block_stop`)*, `message_delta`, `message_stop`; `ping` anywhere after `message_start`.",
+       ANTHROPIC_STREAMING, quote="Each stream uses the following event flow: message_start: contains a Message "
+       "object with empty content.", **_both("MUST")),
+    _r("MSG-STREAM-004", MESSAGES, "`message_delta` carries `delta.stop_reason` and `usage.output_tokens`.",
+       ANTHROPIC_STREAMING, quote="One or more message_delta events, indicating top-level changes to the final "
+       "Message object.", **_both("MUST")),
+    _r("MSG-STREAM-005", MESSAGES, "Each `event:` line names the event's `data.type`.", ANTHROPIC_STREAMING,
+       quote="Each server-sent event includes a named event type and associated JSON data.", **_both("MUST")),
+    _r("MSG-STREAM-006", MESSAGES, "The stream has no OpenAI-style `[DONE]`.", ANTHROPIC_STREAMING,
+       quote="A final message_stop event.", **_both("SHOULD")),
     # Capabilities: probed, reported as supported / not supported / broken
-    _r("CAP-001", CHAT, "Tools: a forced function tool yields `tool_calls` with JSON arguments.", CRUN_CHAT,
-       capability=True, **_both("MAY")),
-    _r("CAP-002", RESPONSES, "Tools: a forced function tool yields a `function_call` output item.", CRUN_RESPONSES,
-       capability=True, **_both("MAY")),
+    _r("CAP-001", CHAT, "Tools: a forced function tool yields `tool_calls` with JSON arguments.",
+       chat_page("Body: tools"), quote="Tool definitions in OpenAI-compatible format.", capability=True,
+       **_both("MAY")),
+    _r("CAP-002", RESPONSES, "Tools: a forced function tool yields a `function_call` output item.",
+       responses_page("注意事项"), quote="工具可用性取决于所选模型和上游服务商。", capability=True, **_both("MAY")),
     _r("CAP-003", MESSAGES, "Tools: a forced tool yields a `tool_use` block with an `input` object.", ANTHROPIC,
-       capability=True, **_both("MAY")),
-    _r("CAP-004", CHAT, "Structured output: `response_format: json_object` yields JSON content.", CRUN_CHAT,
+       quote="How the model should use the provided tools. The model can use a specific tool, any available tool, "
+             "decide by itself, or not use tools at all.", capability=True, **_both("MAY")),
+    _r("CAP-004", CHAT, "Structured output: `response_format: json_object` yields JSON content.",
+       chat_page("Structured Output Example"), quote="Use response_format when you need the model to return JSON.",
        capability=True, **_both("MAY")),
     _r("CAP-005", CHAT, "Structured output: `response_format: json_schema` yields JSON matching the schema.",
-       CRUN_CHAT, capability=True, **_both("MAY")),
+       chat_page("Structured Output Example"), quote="For schema-enforced structured outputs, use a model and "
+       "upstream provider that support json_schema.", capability=True, **_both("MAY")),
     _r("CAP-006", RESPONSES, "Structured output: `text.format: json_schema` yields JSON matching the schema.",
-       CRUN_RESPONSES, capability=True, **_both("MAY")),
-    _r("CAP-007", RESPONSES, "Image input: an `input_image` part (data URL) is accepted.", CRUN_RESPONSES,
+       responses_page("结构化输出"), quote="Responses 使用 text.format 配置结构化输出。", capability=True, **_both("MAY")),
+    _r("CAP-007", RESPONSES, "Image input: an `input_image` part (data URL) is accepted.", responses_page("图片输入"),
+       quote="当所选模型支持视觉能力时,可以在 content 数组中使用 type: \"input_image\" 传入图片。图片可以是公开 URL、Base64 data URL。",
        capability=True, **_both("MAY")),
-    _r("CAP-008", RESPONSES, "File input: an `input_file` part is accepted.", CRUN_RESPONSES, capability=True,
+    _r("CAP-008", RESPONSES, "File input: an `input_file` part is accepted.", responses_page("文件输入"),
+       quote="对于 PDF 和其他上游模型支持的已上传文件,请先上传文件,再作为 input_file content part 传入。", capability=True,
        **_both("MAY")),
     _r("CAP-009", RESPONSES, "Stored responses: `store: true` then `previous_response_id` continues the "
-       "conversation.", CRUN_RESPONSES, capability=True, **_both("MAY")),
+       "conversation.", responses_page("有状态追问"),
+       quote="当上游模型支持存储响应时,可以设置 store=true,并在下一次请求中传入 previous_response_id,无需重新发送全部上下文。",
+       capability=True, **_both("MAY")),
     # The official SDKs
-    _r("SDK-001", CHAT, "The openai SDK parses a chat completion.", SDKS, **_both("MUST")),
-    _r("SDK-002", CHAT, "The openai SDK reads a chat stream to its end.", SDKS, **_both("MUST")),
-    _r("SDK-003", RESPONSES, "The openai SDK parses a response.", SDKS, **_both("MUST")),
-    _r("SDK-004", RESPONSES, "The openai SDK's Responses stream yields the final response.", SDKS, **_both("MUST")),
-    _r("SDK-005", MESSAGES, "The anthropic SDK parses a message.", SDKS, **_both("MUST")),
-    _r("SDK-006", MESSAGES, "The anthropic SDK's message stream yields the final message.", SDKS, **_both("MUST")),
+    *(_r(rid, endpoint, statement, SDKS, quote="You can keep using the official OpenAI SDKs, Anthropic SDKs, or any "
+         "client already compatible with OpenAI-style chat APIs, by only changing the base URL and API key.",
+         **_both("MUST"))
+      for rid, endpoint, statement in (
+          ("SDK-001", CHAT, "The openai SDK parses a chat completion."),
+          ("SDK-002", CHAT, "The openai SDK reads a chat stream to its end."),
+          ("SDK-003", RESPONSES, "The openai SDK parses a response."),
+          ("SDK-004", RESPONSES, "The openai SDK's Responses stream yields the final response."),
+          ("SDK-005", MESSAGES, "The anthropic SDK parses a message."),
+          ("SDK-006", MESSAGES, "The anthropic SDK's message stream yields the final message."),
+      )),
+)
+
+# The happy path a real client walks, as the seed pages show it (issue 11): conversations, documented parameters
+# with valid values, the model id echoed, capabilities promised without a condition, and only what the pages promise.
+PROMISE_REQUIREMENTS: tuple[Requirement, ...] = (
+    _r("MODELS-003", GENERATING, "The `model` of every answer (the JSON body, every stream event that names one) is "
+       "the public model id the request asked for, not an upstream or dated name.", responses_page("响应: model"),
+       quote="客户端请求的公开模型 ID。", crun="MUST"),
+    _r("CHAT-006", CHAT, "A conversation with a `system` turn and earlier `user`/`assistant` turns is accepted and "
+       "answered.", overview("Managing Conversation History"),
+       quote="your application must keep the relevant message history and send it again in each new "
+             "/chat/completions request.", **_both("MUST")),
+    _r("CHAT-007", CHAT, "The tool round trip: an assistant `tool_calls` turn followed by a `role: \"tool\"` message "
+       "with its `tool_call_id` is accepted and answered.", chat_page("Tool Calling Example"),
+       quote="Your application is responsible for executing tool calls and sending tool results back in a "
+             "follow-up request.", **_both("MUST")),
+    _r("CHAT-008", CHAT, "`max_completion_tokens: 1` caps like `max_tokens`: `finish_reason: \"length\"` and "
+       "`completion_tokens` <= 1.", overview("Notes"), quote="max_tokens and max_completion_tokens are both supported.",
+       crun="MUST", openai="SHOULD"),
+    _r("CHAT-009", CHAT, "A `max_completion_tokens` far above any model's output limit is capped, not refused.",
+       chat_page("Notes"), quote="max_tokens and max_completion_tokens are both accepted and are capped by the "
+       "selected model’s output token limit.", crun="MUST"),
+    _r("CHAT-010", CHAT, "A stop sequence (a string, or a list of up to 4) ends the text before it: no choice's text "
+       "contains one.", chat_page("Body: stop"), quote="Stop sequence or list of stop sequences.", **_both("MUST")),
+    _r("CHAT-011", CHAT, "`logprobs: true` with `top_logprobs: 2` returns each choice's `logprobs.content`: a token, "
+       "its logprob and up to 2 `top_logprobs` per entry.", crazyrouter("请求参数: logprobs"), quote="是否返回 logprobs",
+       openai="MUST"),
+    _r("CHAT-012", CHAT, "A request with function `tools` and a `tool_choice` is accepted (2xx), whatever the model "
+       "does with them.", chat_page("Tool Calling Example"),
+       quote="Chat Completions accepts OpenAI-compatible tools and tool_choice fields.", crun="MUST"),
+    _r("CHAT-013", CHAT, "A request with `response_format: {\"type\": \"json_object\"}` is accepted (2xx).",
+       chat_page("Structured Output Example"), quote="Use response_format when you need the model to return JSON.",
+       crun="MUST"),
+    _r("COMP-004", COMPLETIONS, "`stream: true` is answered with a 4xx error or a JSON text completion that ignores "
+       "it, never with an event stream.", quickstart("注意事项"), quote="旧版 /completions 接口仅为兼容而提供,不支持 stream=true",
+       crun="MUST"),
+    _r("PARAM-010", CHAT, "The documented optional parameters with valid values are accepted: `temperature`, `top_p`, "
+       "`presence_penalty`, `frequency_penalty`, `stop` (a string, a list of 4), `seed`, `user`, `logprobs` with "
+       "`top_logprobs`, `max_completion_tokens`.", chat_page("Body"),
+       quote="OpenAI-compatible Chat Completions request. Additional compatible fields are accepted and passed "
+             "through when supported by the upstream model.", **_both("MUST")),
+    _r("PARAM-011", (CHAT, RESPONSES), "An OpenAI-compatible field the CRUN pages do not document (`service_tier` on "
+       "chat, `max_tool_calls` on `/responses`) is accepted, not refused.", overview("Notes"),
+       quote="Additional OpenAI-compatible fields are accepted and passed through when supported by the upstream "
+             "model.", crun="MUST"),
+    _r("PARAM-012", RESPONSES, "The documented optional parameters with valid values are accepted: `instructions`, "
+       "`metadata`, `temperature`, `top_p`, `user`, `parallel_tool_calls`, `truncation`, `prompt_cache_key`, "
+       "`reasoning.effort`, `text.format: json_object`.", responses_page("请求体"),
+       quote="OpenAI 兼容 Responses 请求。其他兼容字段会被接受,并在上游模型支持时透传。", crun="MUST", openai="SHOULD"),
+    _r("RESP-010", RESPONSES, "`input` as a list of message-like items, with a `system` item, is accepted and "
+       "answered.", responses_page("Message 风格输入"), quote="input 也可以传入 message-like items 列表,便于从 Chat Completions 迁移。",
+       **_both("MUST")),
+    _r("RESP-011", RESPONSES, "A `max_output_tokens` far above any model's output limit is capped, not refused.",
+       responses_page("注意事项"), quote="max_output_tokens 会受所选模型的输出 token 上限约束。", crun="MUST"),
+    _r("RESP-012", RESPONSES, "A request with `text.format` (a JSON schema) is accepted (2xx), whatever the model "
+       "produces.", responses_page("何时使用 Responses"), quote="希望通过 text.format 获取结构化输出。", crun="MUST"),
+    _r("RESP-013", RESPONSES, "A request with function `tools` and a `tool_choice` is accepted (2xx), whatever the "
+       "model does with them.", responses_page("工具就绪请求"),
+       quote="CRUN 会接受兼容的 tools … tool_choice 字段,并在所选上游模型支持时透传。",
+       crun="MUST"),
+    _r("RESP-014", RESPONSES, "A request without `input` never gets a 5xx (only `model` is marked required).",
+       responses_page("请求体: model, input"), quote="model string 必填 … input 模型输入。可以是字符串,也可以是 response input items 列表",
+       **_both("MUST")),
+    _r("RESP-015", RESPONSES, "A request without `input` is refused with a 400 OpenAI error whose `error.param` is "
+       "`input`.", OPENAI_ERROR_OBJECT, quote="Parameter related to the error, if any.", **_both("SHOULD")),
+    _r("MSG-010", MESSAGES, "`/messages` accepts a `system` prompt and `thinking` with valid values (2xx).",
+       overview("Messages API (related resources)"),
+       quote="Use Anthropic-compatible messages, system prompts, tools, thinking, and streaming events.", crun="MUST",
+       openai="SHOULD"),
+    _r("CAP-010", CHAT, "Image input on chat: an `image_url` content part (data URL) in a user message is answered.",
+       chat_page("Vision Input Example"),
+       quote="When the selected model supports image input, pass multimodal content parts in the user message.",
+       capability=True, **_both("MAY")),
+    _r("CAP-011", RESPONSES, "File input by URL: an `input_file` part with a `file_url` is answered.",
+       responses_page("注意事项"), quote="文件输入使用带有上传 file_url … input_file content parts。", capability=True,
+       **_both("MAY")),
 )
 
 FUZZ_REQUIREMENTS: tuple[Requirement, ...] = (
     # Fuzzing: schemathesis generates requests from the contract and judges the answers (certify --fuzz)
     _r("FUZZ-001", ALL, "Every generated request, valid or not, gets an answer, and never a 5xx status.",
-       CONTRACT, crun="MUST", openai="MUST"),
+       RFC_9110, quote="The 5xx (Server Error) class of status code indicates that the server is aware that it has "
+       "erred or is incapable of performing the requested method.", crun="MUST", openai="MUST"),
     _r("FUZZ-002", ALL, "Every status code answered to a generated request is documented for the operation.",
-       CONTRACT, crun="SHOULD", openai="SHOULD"),
+       OPENAPI_31, quote="A container for the expected responses of an operation.", crun="SHOULD", openai="SHOULD"),
     _r("FUZZ-003", ALL, "Every response to a generated request has a Content-Type documented for its status.",
-       CONTRACT, crun="MUST", openai="MUST"),
+       OPENAPI_31, quote="A container for the expected responses of an operation.", crun="MUST", openai="MUST"),
     _r("FUZZ-004", ALL, "Every response body, and every event of every stream, matches the contract's schema.",
-       CONTRACT, crun="MUST", openai="MUST"),
+       CONTRACT, quote="what the suite relies on is strict (constants, required fields, token counts).",
+       crun="MUST", openai="MUST"),
     _r("FUZZ-005", ALL, "A request that breaks the request schema is refused with a 4xx status.",
-       CONTRACT, crun="SHOULD", openai="SHOULD"),
+       RFC_9110, quote="The 4xx (Client Error) class of status code indicates that the client seems to have erred.",
+       crun="SHOULD", openai="SHOULD"),
     _r("FUZZ-006", ALL, "Auth is enforced under both schemes: no key, a wrong bearer token or a wrong X-API-KEY "
-       "is refused with 401 or 403.", CONTRACT, crun="MUST", openai="MUST"),
+       "is refused with 401 or 403.", RFC_9110, quote="The 401 (Unauthorized) status code indicates that the request "
+       "has not been applied because it lacks valid authentication credentials for the target resource.",
+       crun="MUST", openai="MUST"),
     _r("FUZZ-007", ALL, "A method the contract does not declare on a path is refused with 405 and an Allow header.",
-       CONTRACT, crun="SHOULD", openai="SHOULD"),
+       RFC_9110, quote="The origin server MUST generate an Allow header field in a 405 response containing a list of "
+       "the target resource's currently supported methods.", crun="SHOULD", openai="SHOULD"),
 )
 
-CATALOGUE += FUZZ_REQUIREMENTS
+CATALOGUE += PROMISE_REQUIREMENTS + FUZZ_REQUIREMENTS
 BY_ID: dict[str, Requirement] = {r.id: r for r in CATALOGUE}
 
 

@@ -46,7 +46,7 @@ async def create(request: Request) -> Response:
     faults = config.faults
     body = await v.read_json(request)
     info = v.model(body, config)
-    prompt = read_messages(v.array(body, "messages", required=True))
+    prompt = read_messages(v.array(body, "messages", required=True), faults)
     stream = bool(v.boolean(body, "stream"))
     if stream and "chat_stream_500_for_claude" in faults and info.owned_by == "Anthropic":
         raise RuntimeError("the Anthropic adapter cannot stream chat completions")
@@ -54,18 +54,21 @@ async def create(request: Request) -> Response:
     n = v.integer(body, "n", 1, 8) or 1
     if "chat_n_ignored" in faults:
         n = 1
-    asked = min_limit(v.integer(body, "max_tokens", 1), v.integer(body, "max_completion_tokens", 1))
-    if "huge_max_tokens_refused" in faults and asked is not None and asked > info.max_output_tokens:
-        raise invalid("max_tokens", f"expected at most {info.max_output_tokens} for {info.id}, but got {asked}.")
-    limit = cap(None if "chat_max_tokens_ignored" in faults else asked, info)
-    if "huge_max_tokens_overflow" in faults and asked is not None and asked > info.max_output_tokens:
+    max_tokens, max_completion_tokens = v.integer(body, "max_tokens", 1), v.integer(body, "max_completion_tokens", 1)
+    for name, value in (("max_tokens", max_tokens), ("max_completion_tokens", max_completion_tokens)):
+        if f"huge_{name}_refused" in faults and value is not None and value > info.max_output_tokens:
+            raise invalid(name, f"expected at most {info.max_output_tokens} for {info.id}, but got {value}.")
+    asked = min_limit(None if "chat_max_tokens_ignored" in faults else max_tokens,
+                      None if "max_completion_tokens_ignored" in faults else max_completion_tokens)
+    limit = cap(asked, info)
+    if "huge_max_tokens_overflow" in faults and max_tokens is not None and max_tokens > info.max_output_tokens:
         limit = 0
-    stop = v.stop_sequences(body, "stop", 4)
+    stop = () if "stop_ignored" in faults else v.stop_sequences(body, "stop", 4)
     fmt = read_response_format(body)
     tools = read_tools(body, prompt)
     mode, forced = read_tool_choice(body, tools)
     tool = choose_tool(tools, mode, forced, prompt)
-    logprobs = read_logprobs(body)
+    logprobs = None if "logprobs_ignored" in faults else read_logprobs(body)
     options = v.obj(body, "stream_options")
     include_usage = v.boolean(options, "include_usage", param="stream_options.include_usage") if options else None
     v.conform(body, "ChatCompletionRequest", faults)
@@ -77,6 +80,8 @@ async def create(request: Request) -> Response:
                new_id("call_") if tool else None, logprobs)
         for i in range(n)
     ]
+    if "capabilities_broken" in faults and (prompt.images or prompt.files):
+        choices = [Choice(c.index, Output("", (), "stop"), None, c.logprobs) for c in choices]
     usage = chat_usage(prompt.tokens, sum(len(c.out.tokens) for c in choices))
     if "chat_usage_miscounted" in faults:
         usage["total_tokens"] += 1
@@ -102,6 +107,10 @@ def min_limit(*limits: int | None) -> int | None:
 
 def read_sampling(body: dict, faults: frozenset[str]) -> int | None:
     """Range-check the sampling fields chat and legacy completions share; the seed is the one that matters."""
+    if "chat_penalties_refused" in faults:
+        for name in ("presence_penalty", "frequency_penalty"):
+            if body.get(name) is not None:
+                raise invalid(name, f"{name} is not supported.", "unsupported_parameter")
     v.temperature(body, 2, faults)
     v.number(body, "top_p", 0, 1)
     v.number(body, "presence_penalty", -2, 2)
@@ -121,13 +130,15 @@ def wants_usage(include_usage: bool | None, faults: frozenset[str] = frozenset()
     return include_usage is not False
 
 
-def read_messages(messages: list) -> Prompt:
+def read_messages(messages: list, faults: frozenset[str] = frozenset()) -> Prompt:
     prompt = Prompt()
     for i, message in enumerate(v.nonempty(messages, "messages")):
         where = f"messages[{i}]"
         if not isinstance(message, dict):
             raise v.wrong_type(where, "an object", message)
         role = v.one_of(message.get("role"), ROLES, f"{where}.role")
+        if role == "assistant" and "chat_history_refused" in faults or role == "tool" and "chat_tool_result_refused" in faults:
+            raise invalid(f"{where}.role", f"a {role} turn is not supported.", "unsupported_parameter")
         text = read_content(message.get("content"), f"{where}.content", prompt, role == "assistant")
         v.string(message, "name", param=f"{where}.name")
         if role == "assistant":

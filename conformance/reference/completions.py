@@ -64,6 +64,8 @@ def refuse_stream(body: dict, faults: frozenset[str] = frozenset()) -> bool:
             raise RuntimeError("streaming is not implemented")
         if "completions_stream" in faults:
             return True
+        if "completions_stream_ignored" in faults:
+            return False
         raise invalid("stream", "streaming is not supported on /completions in this compatibility layer; "
                                 "send stream: false, or use /chat/completions or /responses to stream.",
                       "unsupported_parameter")

@@ -65,6 +65,7 @@ SHAPE_FIRST = "every CHAT-00x check first judges the body against the ChatComple
 STREAM_FIRST = "every check of a stream first needs an event stream"
 STREAMS = ("CHAT-STREAM-001..007", "USAGE-001..003", "RESP-STREAM-001..008", "MSG-STREAM-001..006")
 STREAMED = (*STREAMS, "SDK-002", "SDK-004", "SDK-006")
+STALLED = (*STREAMED, "MODELS-003")  # a stream cut by the deadline is no answer to read the model from either
 BOTH = ("crun", "openai")
 
 _DECLARED: tuple[Fault, ...] = (
@@ -85,12 +86,13 @@ _DECLARED: tuple[Fault, ...] = (
        why="the caller stops reading at 8 MiB: no complete answer to GET /models", judged_by=("certify", "hostile")),
     # Chat completions
     _f("chat_body_off_schema", "A chat completion body without its `id`, against the response schema.",
-       "CHAT-001..005", why=SHAPE_FIRST),
+       "CHAT-001..011", why=SHAPE_FIRST),
     _f("chat_choices_not_list", "A chat completion's `choices` is one choice object instead of a list.",
-       "CHAT-001..005", "CAP-001", "CAP-004", "CAP-005", "SDK-001",
+       "CHAT-001..011", "CAP-001", "CAP-004", "CAP-005", "CAP-010", "SDK-001",
        why=SHAPE_FIRST + "; the chat capability probes read choices[0] too"),
     _f("chat_n_ignored", "`n` is accepted, but one choice is generated.", "CHAT-002"),
-    _f("chat_max_tokens_ignored", "Chat's `max_tokens` is validated, then ignored.", "CHAT-003"),
+    _f("chat_max_tokens_ignored", "Chat's `max_tokens` is validated, then ignored (`max_completion_tokens` still "
+       "caps).", "CHAT-003"),
     _f("huge_max_tokens_refused", "A chat `max_tokens` above the model's output limit is refused with 400, not capped.",
        "CHAT-005"),
     _f("huge_max_tokens_overflow", "A chat `max_tokens` above the model's output limit overflows to 0: an empty "
@@ -102,7 +104,8 @@ _DECLARED: tuple[Fault, ...] = (
     _f("chat_chunk_object_wrong", "Chat stream chunks say `object: \"chat.completion\"`.", "CHAT-STREAM-004"),
     _f("chat_no_finish_reason", "No chunk of a chat stream carries a `finish_reason`.", "CHAT-STREAM-005"),
     _f("chat_no_role", "The first delta of a chat stream has no `role`.", "CHAT-STREAM-006"),
-    _f("chat_chunk_ids_vary", "Every chat stream chunk has an `id` of its own.", "CHAT-STREAM-007"),
+    _f("chat_chunk_ids_vary", "Every chat stream chunk has an `id` of its own.", "CHAT-STREAM-007", profiles=BOTH,
+       why="CRUN's own recorded stream has empty ids: only the openai profile asks for one stable id"),
     _f("chat_chunk_invalid_json", "The second event of every chat stream is JSON cut short.", "CHAT-STREAM-002",
        "SDK-002", why="the openai SDK cannot parse the cut chunk", judged_by=("certify", "hostile")),
     _f("usage_only_when_asked", "Stream usage only with `stream_options.include_usage: true` (OpenAI's rule, not "
@@ -122,31 +125,33 @@ _DECLARED: tuple[Fault, ...] = (
        "MSG-003", endpoints=("POST /messages",), why="all four ask for the Anthropic error shape"),
     # Legacy completions
     _f("completions_chat_shaped", "Text completion choices carry a chat `message` instead of `text`.", "COMP-001"),
-    _f("completions_stream", "`/completions` streams when asked.", "COMP-002", profiles=BOTH,
+    _f("completions_stream", "`/completions` streams when asked.", "COMP-002", "COMP-004", profiles=BOTH,
        why="only CRUN refuses streaming on /completions"),
     _f("completions_stream_500", "`stream: true` on `/completions` crashes the server: 500.", "COMP-002", "COMP-003",
-       profiles=BOTH, why="a 5xx is not the 4xx COMP-002 asks for either"),
+       "COMP-004", profiles=BOTH, why="a 5xx is neither the 4xx nor the JSON answer COMP-002/004 allow"),
     # Parameters
     _f("temperature_unchecked", "`temperature` is not range-checked: 5 is accepted.", "PARAM-001..003", "MSG-003",
        why="an accepted bad parameter is no refusal of any kind, on /messages too"),
     _f("malformed_json_500", "A body that is not JSON crashes the server: 500.", "PARAM-001..003", "MSG-003",
        why="a 5xx is not the 4xx/400 PARAM-002/003 and MSG-003 ask for either"),
     _f("param_error_bare", "400 refusals on the OpenAI paths are a bare `{\"message\": ...}`, not the OpenAI error "
-       "object.", "PARAM-002", "PARAM-003", "COMP-002", why="all three read the OpenAI error object"),
-    _f("param_not_named", "Refusals leave `error.param` null.", "PARAM-003"),
+       "object.", "PARAM-002", "PARAM-003", "COMP-002", "RESP-015", why="all four read the OpenAI error object"),
+    _f("param_not_named", "Refusals leave `error.param` null.", "PARAM-003", "RESP-015",
+       why="RESP-015 asks /responses without input to name `input`"),
     _f("unknown_field_500", "A body field the contract does not define crashes the server: 500.", "FUZZ-001",
-       why="certify sends no field outside the contract; the fuzzer (FUZZ-001) judges this",
+       "PARAM-011", why="certify sends one such field on chat and /responses (PARAM-011); the fuzzer judges the rest",
        judged_by=("certify", "fuzz")),
     # Responses
     _f("responses_usage_chat_names", "Response usage is named `prompt_tokens`/`completion_tokens`, like chat usage.",
-       "RESP-001..005", "RESP-STREAM-002",
+       "RESP-001..005", "RESP-010", "RESP-011", "RESP-STREAM-002",
        why="every RESP check, and the stream's final response, is judged against the Response schema"),
     _f("responses_no_output_text", "A response without the top-level `output_text`.", "RESP-002"),
     _f("responses_usage_miscounted", "Response usage `total_tokens` is one more than input + output.", "RESP-003"),
     _f("responses_max_output_tokens_ignored", "`max_output_tokens` is validated, then ignored.", "RESP-004",
        "RESP-005", "RESP-STREAM-008", why="an answer never cut is never incomplete either"),
     _f("responses_output_not_list", "A response's `output` is one item object instead of a list.",
-       "RESP-001..005", "CAP-002", "CAP-006..009", "SDK-003", why="every Responses probe reads output"),
+       "RESP-001..005", "RESP-010", "RESP-011", "CAP-002", "CAP-006..009", "CAP-011", "SDK-003",
+       why="every Responses probe reads output"),
     _f("responses_no_created", "A Responses stream starts without `response.created`.", "RESP-STREAM-003", "SDK-004",
        why="the openai SDK needs response.created first"),
     _f("responses_no_terminal", "A Responses stream ends without its terminal event.", "RESP-STREAM-004",
@@ -174,10 +179,13 @@ _DECLARED: tuple[Fault, ...] = (
        "SDK-006", why="the anthropic SDK finds the block to close by content_block_stop.index"),
     # Optional capabilities
     _f("capabilities_declined", "Tools, structured output, image and file input and stored responses are refused "
-       "with a proper 400.", declines=("CAP-001..009",),
-       why="a capability declined with a proper 4xx is reported as not supported, not failed"),
+       "with a proper 400.", "CHAT-007", "CHAT-012", "CHAT-013", "RESP-012", "RESP-013", "PARAM-012",
+       declines=("CAP-001..011",),
+       why="a capability declined with a proper 4xx is reported as not supported, not failed; but the pages promise "
+           "to accept tools (chat and /responses, so the tool round trip too), response_format json_object and "
+           "text.format without a condition"),
     _f("capabilities_broken", "Tools and structured output are silently dropped, image and file input get an empty "
-       "answer, a follow-up to a stored response is answered without it.", "CAP-001..009"),
+       "answer, a follow-up to a stored response is answered without it.", "CAP-001..011"),
     # One model's adapter only: a model matrix shows the failure in that model's column and nowhere else
     _f("stream_usage_missing_for_gemini", "Google models' chat streams carry usage only when asked.", "USAGE-001",
        models=("gemini-3.1-pro-preview",), judged_by="matrix"),
@@ -185,7 +193,8 @@ _DECLARED: tuple[Fault, ...] = (
        "CHAT-STREAM-001..007", "USAGE-001..003", "SDK-002", models=("claude-sonnet-4-5",), judged_by="matrix",
        why="every check of a chat stream first needs the stream; USAGE-003 needs usage to judge"),
     _f("messages_declines_openai_models", "`/messages` refuses OpenAI models with a proper 400 Anthropic error.",
-       declines=("AUTH-001", "AUTH-005", "MSG-001", "MSG-002", "MSG-STREAM-001..006", "CAP-003", "SDK-005", "SDK-006"),
+       declines=("AUTH-001", "AUTH-005", "MODELS-003", "PARAM-001", "MSG-001..003", "MSG-010", "MSG-STREAM-001..006",
+                 "CAP-003", "SDK-005", "SDK-006"),
        models=("gpt-5.4",), judged_by="matrix",
        why="in a matrix, a model an endpoint declines properly is not supported there (every check of its cases on "
            "that endpoint), not failed"),
@@ -203,19 +212,46 @@ _DECLARED: tuple[Fault, ...] = (
        why="RESP-STREAM-002 lists both violations; RESP-STREAM-005 the missing numbers"),
     # Every stream, every JSON body (most of these are the self-test's hostile servers)
     _f("stream_as_json", "Streams are served as `application/json`.", *STREAMS, why=STREAM_FIRST),
-    _f("stream_stalls", f"Streams send {STALL_AFTER_EVENTS} events, then nothing, and never close.", *STREAMED,
+    _f("stream_stalls", f"Streams send {STALL_AFTER_EVENTS} events, then nothing, and never close.", *STALLED,
        judged_by="hostile"),
     _f("stream_endless", f"Streams send {STALL_AFTER_EVENTS} events, then a keep-alive comment every "
-       f"{KEEP_ALIVE_S:g} s, forever.", *STREAMED, judged_by="hostile"),
+       f"{KEEP_ALIVE_S:g} s, forever.", *STALLED, judged_by="hostile"),
     _f("sse_no_blank_lines", "Stream events are not separated by blank lines.", *STREAMED, judged_by="hostile"),
     _f("json_garbage", "Every JSON body, errors included, is replaced by garbage bytes (the status is kept).",
-       "AUTH-003", "MODELS-001", "MODELS-002", "CHAT-001..005", "COMP-001", "COMP-002", "RESP-001..005", "MSG-001",
-       "MSG-002", "MSG-003", "ERR-003..005", "PARAM-002", "PARAM-003", "CAP-001..009", "SDK-001", "SDK-003", "SDK-005",
+       "AUTH-003", "MODELS-001", "MODELS-002", "CHAT-001..011", "COMP-001", "COMP-002", "RESP-001..005", "RESP-010",
+       "RESP-011", "RESP-015", "MSG-001..003", "ERR-003..005", "PARAM-002", "PARAM-003", "CAP-001..011", "SDK-001",
+       "SDK-003", "SDK-005",
        why="every check that reads a JSON body; streams, and checks of a status alone, hold",
        judged_by=("certify", "hostile")),
 )
 
-FAULTS: dict[str, Fault] = {fault.name: fault for fault in _DECLARED}
+# The promises of the seed pages a real client relies on every day (issue 11): one fault each.
+PROMISE_FAULTS: tuple[Fault, ...] = (
+    _f("model_upstream_name", "Every answer names the dated upstream model (`gpt-5.4-2026-03-01`), not the public id "
+       "asked for.", "MODELS-003"),
+    _f("chat_history_refused", "A chat conversation with an earlier `assistant` turn is refused with 400.", "CHAT-006",
+       "CHAT-007", why="the tool round trip has an assistant turn too"),
+    _f("chat_tool_result_refused", "A `role: \"tool\"` message is refused with 400.", "CHAT-007"),
+    _f("max_completion_tokens_ignored", "Chat's `max_completion_tokens` is validated, then ignored.", "CHAT-008"),
+    _f("huge_max_completion_tokens_refused", "A chat `max_completion_tokens` above the model's output limit is "
+       "refused with 400, not capped.", "CHAT-009"),
+    _f("stop_ignored", "Chat stop sequences are validated, then ignored.", "CHAT-010"),
+    _f("logprobs_ignored", "Chat's `logprobs` is accepted, and never returned.", "CHAT-011", profiles=("openai",),
+       why="only Crazyrouter's page documents logprobs: an openai-profile requirement"),
+    _f("chat_penalties_refused", "`presence_penalty` and `frequency_penalty` are refused with 400.", "PARAM-010"),
+    _f("extra_fields_refused", "A top-level field the contract does not define is refused with 400.", "PARAM-011"),
+    _f("responses_reasoning_refused", "`reasoning` is refused with 400 on `/responses`.", "PARAM-012"),
+    _f("responses_system_item_refused", "An `input` item with `role: \"system\"` is refused with 400.", "RESP-010"),
+    _f("huge_max_output_tokens_refused", "A `max_output_tokens` above the model's output limit is refused with 400, "
+       "not capped.", "RESP-011"),
+    _f("responses_missing_input_500", "A `/responses` request without `input` crashes the server: 500.", "RESP-014",
+       "RESP-015", profiles=BOTH, why="a 5xx is not the 400 RESP-015 asks for either"),
+    _f("completions_stream_ignored", "`/completions` ignores `stream: true` and answers a JSON completion.", "COMP-002",
+       why="a JSON answer keeps the no-stream promise (COMP-004); only the 4xx refusal (a SHOULD) is missed"),
+    _f("messages_thinking_refused", "`/messages` refuses `thinking` with 400.", "MSG-010", profiles=BOTH),
+)
+
+FAULTS: dict[str, Fault] = {fault.name: fault for fault in _DECLARED + PROMISE_FAULTS}
 
 
 def check_names(faults: frozenset[str] | set[str]) -> None:
@@ -241,11 +277,21 @@ def crash_on_unknown_field(endpoint: str, body: dict[str, Any]) -> None:
 
     `endpoint` is the path below the prefix, e.g. `/chat/completions`.
     """
-    name = UNKNOWN_FIELD_SCHEMAS.get(endpoint)
-    known = set(document()["components"]["schemas"][name]["properties"]) if name else set(body)
-    unknown = sorted(set(body) - known)
+    unknown = unknown_fields(endpoint, body)
     if unknown:
         raise RuntimeError(f"unexpected field {unknown[0]!r}")
+
+
+def unknown_fields(endpoint: str, body: dict[str, Any]) -> list[str]:
+    """The top-level fields of a request body that the contract's request schema does not define, sorted."""
+    name = UNKNOWN_FIELD_SCHEMAS.get(endpoint)
+    known = set(document()["components"]["schemas"][name]["properties"]) if name else set(body)
+    return sorted(set(body) - known)
+
+
+def upstream_name(model_id: str) -> str:
+    """`model_upstream_name`: the dated upstream name a careless gateway answers with instead of the public id."""
+    return f"{model_id}-2026-03-01"
 
 
 def unchecked_fields(faults: frozenset[str]) -> frozenset[str]:
@@ -268,6 +314,10 @@ def capability_asked(body: dict[str, Any]) -> str | None:
     parts = [p for i in items if isinstance(i, dict) and isinstance(i.get("content"), list) for p in i["content"]]
     if any(isinstance(p, dict) and p.get("type") in ("input_image", "input_file") for p in parts):
         return "input"
+    turns = body.get("messages") if isinstance(body.get("messages"), list) else []
+    parts = [p for m in turns if isinstance(m, dict) and isinstance(m.get("content"), list) for p in m["content"]]
+    if any(isinstance(p, dict) and p.get("type") in ("image_url", "file") for p in parts):
+        return "messages"
     return None
 
 

@@ -52,6 +52,8 @@ async def answer(request: Request, config: ReferenceConfig) -> Response:
     v.number(body, "top_p", 0, 1)
     v.integer(body, "top_k", 0)
     v.obj(body, "metadata")
+    if "messages_thinking_refused" in faults and body.get("thinking") is not None:
+        raise invalid("thinking", "thinking is not supported.", "unsupported_parameter")
     v.obj(body, "thinking")
     stream = bool(v.boolean(body, "stream"))
     if isinstance(body.get("stop_sequences"), str):

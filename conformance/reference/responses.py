@@ -66,17 +66,24 @@ async def create(request: Request) -> Response:
     body = await v.read_json(request)
     info = v.model(body, config)
     if "input" not in body or body["input"] is None:
+        if "responses_missing_input_500" in faults:
+            raise RuntimeError("no input to read")
         raise v.missing("input")
     instructions = v.string(body, "instructions")
     previous_id = v.string(body, "previous_response_id")
     store_ = v.boolean(body, "store")
     stream = bool(v.boolean(body, "stream"))
     limit_asked = v.integer(body, "max_output_tokens", 1)
+    if "huge_max_output_tokens_refused" in faults and limit_asked is not None and limit_asked > info.max_output_tokens:
+        raise invalid("max_output_tokens", f"expected at most {info.max_output_tokens} for {info.id}, but got "
+                                           f"{limit_asked}.")
     v.temperature(body, 2, faults)
     v.number(body, "top_p", 0, 1)
     v.integer(body, "top_logprobs", 0, 20)
     v.boolean(body, "parallel_tool_calls")
     v.obj(body, "metadata")
+    if "responses_reasoning_refused" in faults and body.get("reasoning") is not None:
+        raise invalid("reasoning", "reasoning is not supported.", "unsupported_parameter")
     v.obj(body, "reasoning")
     v.string(body, "user")
     if body.get("truncation") is not None:
@@ -93,7 +100,7 @@ async def create(request: Request) -> Response:
             raise ApiError(404, f"Previous response with id {v.shown(previous_id, 80)} not found.",
                            "previous_response_id", "previous_response_not_found")
         prompt.resume(previous.history, previous.reply)
-    read_input(body["input"], prompt)
+    read_input(body["input"], prompt, faults)
     tools = read_tools(body, prompt)
     mode, forced = read_tool_choice(body, tools)
     v.conform(body, "ResponseRequest", faults)
@@ -121,7 +128,7 @@ def reply_text(out: Output) -> str:
     return call_text(out.tool, out.text) if out.tool else out.text
 
 
-def read_input(value: Any, prompt: Prompt) -> None:
+def read_input(value: Any, prompt: Prompt, faults: frozenset[str] = frozenset()) -> None:
     """A string, or a list of input items: role messages (text, image and file parts), tool calls and outputs."""
     if isinstance(value, str):
         prompt.say("user", value)
@@ -137,6 +144,8 @@ def read_input(value: Any, prompt: Prompt) -> None:
             raise invalid(f"{where}.type", "expected an input item with a role or a type.", "invalid_type")
         if kind == "message":
             role = v.one_of(item.get("role"), ROLES, f"{where}.role")
+            if role == "system" and "responses_system_item_refused" in faults:
+                raise invalid(f"{where}.role", "a system item is not supported; use instructions.", "invalid_value")
             prompt.say(role, read_content(item.get("content"), f"{where}.content", prompt))
         elif kind == "function_call":
             name = v.string(item, "name", required=True, param=f"{where}.name")

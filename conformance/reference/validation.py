@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
@@ -20,7 +21,14 @@ from starlette.requests import Request
 from ..contract import Problem, validate
 from .config import ModelInfo, ReferenceConfig
 from .errors import ApiError, invalid, missing, model_not_found
-from .faults import capability_asked, crash_on_unknown_field, strip_capabilities, unchecked_fields
+from .faults import (
+    capability_asked,
+    crash_on_unknown_field,
+    strip_capabilities,
+    unchecked_fields,
+    unknown_fields,
+    upstream_name,
+)
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MODEL_ID_MAX = 128
@@ -67,8 +75,11 @@ async def read_json(request: Request) -> dict:
         raise invalid(None, f"The request body is not valid JSON ({str(exc)[:120]}).", "invalid_json") from None
     if not isinstance(body, dict):
         raise invalid(None, f"The request body must be a JSON object, not {kind(body)}.", "invalid_json")
+    endpoint = request.url.path.removeprefix(config.prefix.rstrip("/"))
     if "unknown_field_500" in config.faults:
-        crash_on_unknown_field(request.url.path.removeprefix(config.prefix.rstrip("/")), body)
+        crash_on_unknown_field(endpoint, body)
+    if "extra_fields_refused" in config.faults and (extra := unknown_fields(endpoint, body)):
+        raise invalid(extra[0], f"Unrecognized request argument supplied: {extra[0]}.", "unknown_parameter")
     if "capabilities_declined" in config.faults and (param := capability_asked(body)):
         raise invalid(param, f"{param} is not supported by this model.", "unsupported_parameter")
     if "capabilities_broken" in config.faults:
@@ -188,6 +199,8 @@ def model(body: dict, config: ReferenceConfig) -> ModelInfo:
         if "unknown_model_no_code" in faults:
             error.code = None
         raise error
+    if "model_upstream_name" in config.faults:
+        return replace(info, id=upstream_name(info.id))
     return info
 
 

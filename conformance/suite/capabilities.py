@@ -171,3 +171,20 @@ def stored_follow_up_body(ctx: Context, earlier: list[Exchange]) -> dict:
     previous = first.get("id") if isinstance(first, dict) else None
     return {"model": ctx.model, "input": FOLLOW_UP, "previous_response_id": previous, "store": True,
             "max_output_tokens": 32}
+
+
+# A public PDF of one page, as small as a file can be: the page documents `input_file` parts by `file_url`, so the
+# upstream fetches it (a live run depends on that host; the reference server does not fetch).
+SMALL_PDF_URL = "https://www.w3.org/WAI/ER/tests/xhtml/testfiles/resources/pdf/dummy.pdf"
+
+
+@check("CAP-010")
+def chat_image_input(x: Exchange, ctx: Context) -> None:
+    content = _first_message(supported(x)).get("content")
+    if not isinstance(content, str) or not content:
+        raise Failed("a text answer about the image", show(content))
+
+
+@check("CAP-011")
+def file_url_input(x: Exchange, ctx: Context) -> None:
+    _answers_with_text(x, "file")

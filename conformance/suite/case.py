@@ -128,11 +128,12 @@ class Case:
     """Requests to make and checks over what came back.
 
     `steps` build requests in order (a step may read earlier exchanges, e.g. a
-    stored response's id, and return None when no further request is needed).
-    `perform` replaces steps for cases that must talk through a client
-    library, such as the official SDKs. A case that does not depend on the
-    model (`per_model=False`: the model list, auth probes, unknown models) runs
-    once in a model matrix; every other case runs once per model.
+    stored response's id, and return None to send nothing, e.g. a follow-up only
+    needed when the first request was refused). `perform` replaces steps for
+    cases that must talk through a client library, such as the official SDKs.
+    A case that does not depend on the model (`per_model=False`: the model
+    list, auth probes, unknown models) runs once in a model matrix; every other
+    case runs once per model.
     """
 
     id: str
@@ -158,8 +159,8 @@ class Case:
         exchanges: list[Exchange] = []
         for step in self.steps:
             request = step(ctx, exchanges)
-            if request is None:
-                break
+            if request is None:  # a step that reads the earlier answers and decides nothing more is needed
+                continue
             exchange = caller.call(request)
             exchanges.append(exchange)
             if exchange.failure or exchange.rate_limited:

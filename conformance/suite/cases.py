@@ -13,8 +13,12 @@ from . import auth, bodies, chat, errors, models, params, sdk, usage
 from . import capabilities as cap
 from . import chat_stream as cs
 from . import completions as comp
+from . import conversations as conv
+from . import input_forms as inputs
 from . import messages as msg
 from . import messages_stream as ms
+from . import model_echo as echo
+from . import parameters_accepted as accepted
 from . import responses as resp
 from . import responses_stream as rs
 from .bodies import PATHS, UNKNOWN_MODEL
@@ -68,7 +72,6 @@ PARAMETER_CASES = [
     _bad_parameter("n_9", CHAT, lambda ctx: bodies.chat(ctx, n=9), "n"),
     _bad_parameter("max_tokens_0", CHAT, lambda ctx: bodies.chat(ctx, max_tokens=0), "max_tokens"),
     _bad_parameter("missing_messages", CHAT, lambda ctx: {"model": ctx.model, "max_tokens": 8}, "messages"),
-    _bad_parameter("missing_input", RESPONSES, lambda ctx: {"model": ctx.model, "max_output_tokens": 16}, "input"),
     _bad_parameter("missing_prompt", COMPLETIONS, lambda ctx: {"model": ctx.model, "max_tokens": 8}, "prompt"),
     Case("bad_param_malformed_json", CHAT,
          steps=(send("POST", "/chat/completions", raw_body=b'{"model": "x", "messages": [}'),),
@@ -91,23 +94,25 @@ def _input_parts(*parts: dict) -> list[dict]:
 
 
 CAPABILITY_CASES = [
-    Case("cap_chat_tools", CHAT, checks=(cap.chat_tools,), steps=post(CHAT, lambda ctx: {
+    Case("cap_chat_tools", CHAT, checks=(cap.chat_tools, accepted.chat_tools_accepted), steps=post(CHAT, lambda ctx: {
         **bodies.chat(ctx, max_tokens=64), "messages": [{"role": "user", "content": WEATHER_QUESTION}],
         "tools": [WEATHER_TOOL_CHAT], "tool_choice": {"type": "function", "function": {"name": "get_weather"}}})),
-    Case("cap_responses_tools", RESPONSES, checks=(cap.responses_tools,), steps=post(RESPONSES, lambda ctx: {
+    Case("cap_responses_tools", RESPONSES, checks=(cap.responses_tools, accepted.responses_tools_accepted),
+         steps=post(RESPONSES, lambda ctx: {
         **bodies.response(ctx, max_output_tokens=64), "input": WEATHER_QUESTION, "tools": [WEATHER_TOOL_RESPONSES],
         "tool_choice": {"type": "function", "name": "get_weather"}})),
     Case("cap_messages_tools", MESSAGES, checks=(cap.messages_tools,), steps=post(MESSAGES, lambda ctx: {
         **bodies.message(ctx, max_tokens=64), "messages": [{"role": "user", "content": WEATHER_QUESTION}],
         "tools": [WEATHER_TOOL_MESSAGES], "tool_choice": {"type": "tool", "name": "get_weather"}})),
-    Case("cap_chat_json_object", CHAT, checks=(cap.chat_json_object,), steps=post(CHAT, lambda ctx: {
+    Case("cap_chat_json_object", CHAT, checks=(cap.chat_json_object, accepted.chat_json_object_accepted), steps=post(CHAT, lambda ctx: {
         **bodies.chat(ctx, max_tokens=64), "response_format": {"type": "json_object"},
         "messages": [{"role": "user", "content": 'Reply with a JSON object like {"word": "..."}.'}]})),
     Case("cap_chat_json_schema", CHAT, checks=(cap.chat_json_schema,), steps=post(CHAT, lambda ctx: {
         **bodies.chat(ctx, max_tokens=64), "messages": [{"role": "user", "content": TASK_PROMPT}],
         "response_format": {"type": "json_schema",
                             "json_schema": {"name": "task", "strict": True, "schema": cap.TASK_SCHEMA}}})),
-    Case("cap_responses_json_schema", RESPONSES, checks=(cap.responses_json_schema,), steps=post(RESPONSES, lambda ctx: {
+    Case("cap_responses_json_schema", RESPONSES, checks=(cap.responses_json_schema, accepted.text_format_accepted),
+         steps=post(RESPONSES, lambda ctx: {
         **bodies.response(ctx, max_output_tokens=64), "input": TASK_PROMPT,
         "text": {"format": {"type": "json_schema", "name": "task", "strict": True, "schema": cap.TASK_SCHEMA}}})),
     Case("cap_image_input", RESPONSES, checks=(cap.image_input,), steps=post(RESPONSES, lambda ctx: {
@@ -124,7 +129,7 @@ def _bad_message(name: str, body=None, raw: bytes | None = None) -> Case:
     """A /messages request with one bad parameter, judged in Anthropic's error shape."""
     step = send("POST", "/messages", raw_body=raw) if raw is not None else send("POST", "/messages", body)
     return Case(f"bad_param_messages_{name}", MESSAGES, steps=(step,),
-                checks=(params.refused_not_crashed, msg.bad_parameter_refused))
+                checks=(params.refused_not_crashed, msg.bad_parameter_refused), per_model=raw is None)
 
 
 # Issue 10: cut answers say so, /messages and /responses refuse bad parameters.
@@ -138,6 +143,39 @@ VERDICT_CASES = [
     _bad_message("malformed_json", raw=b'{"model": "x", "max_tokens": 8, "messages": [}'),
     _bad_parameter("responses_temperature_3", RESPONSES, lambda ctx: bodies.response(ctx, temperature=3), "temperature"),
     _bad_parameter("responses_top_p_1_5", RESPONSES, lambda ctx: bodies.response(ctx, top_p=1.5), "top_p"),
+]
+
+# The happy path a real client walks and the promises the pages make (issue 11). Optional parameters of one
+# endpoint go together in one request; one by one only when that request is refused (see parameters_accepted).
+PROMISE_CASES = [
+    Case("chat_conversation", CHAT, checks=(conv.conversation_answered,), steps=post(CHAT, lambda ctx: {
+        **bodies.chat(ctx), "messages": conv.HISTORY})),
+    Case("chat_tool_round_trip", CHAT, checks=(conv.tool_result_answered,), steps=post(CHAT, lambda ctx: {
+        **bodies.chat(ctx), "messages": conv.tool_round_trip(WEATHER_QUESTION), "tools": [WEATHER_TOOL_CHAT],
+        "tool_choice": "auto"})),
+    Case("chat_max_completion_tokens_1", CHAT, checks=(accepted.max_completion_tokens_cuts,), steps=post(CHAT, lambda ctx: {
+        "model": ctx.model, "messages": [{"role": "user", "content": bodies.PROMPT}], "max_completion_tokens": 1})),
+    Case("chat_parameters", CHAT, steps=accepted.CHAT_PROBE.steps(), checks=(
+        accepted.CHAT_PROBE.accepted("PARAM-010", primary=True), accepted.CHAT_PROBE.accepted("PARAM-011"),
+        accepted.CHAT_PROBE.accepted("CHAT-009"), accepted.huge_max_completion_tokens_capped,
+        accepted.stop_sequences_end_the_text, accepted.logprobs_returned)),
+    Case("chat_stop_string", CHAT, steps=accepted.STOP_STRING_PROBE.steps(), checks=(
+        accepted.STOP_STRING_PROBE.accepted("PARAM-010", primary=True), accepted.stop_sequences_end_the_text)),
+    Case("responses_parameters", RESPONSES, steps=accepted.RESPONSES_PROBE.steps(), checks=(
+        accepted.RESPONSES_PROBE.accepted("PARAM-012", primary=True), accepted.RESPONSES_PROBE.accepted("PARAM-011"),
+        accepted.RESPONSES_PROBE.accepted("RESP-011"), accepted.huge_max_output_tokens_capped)),
+    Case("responses_message_items", RESPONSES, checks=(inputs.message_items_answered,), steps=post(RESPONSES, lambda ctx: {
+        **bodies.response(ctx), "input": inputs.MESSAGE_ITEMS})),
+    Case("responses_missing_input", RESPONSES, checks=(inputs.missing_input_no_server_error, inputs.missing_input_refused),
+         steps=post(RESPONSES, lambda ctx: {"model": ctx.model, "max_output_tokens": 16})),
+    Case("messages_parameters", MESSAGES, steps=accepted.MESSAGES_PROBE.steps(),
+         checks=(accepted.MESSAGES_PROBE.accepted("MSG-010", primary=True),)),
+    Case("cap_chat_image_input", CHAT, checks=(cap.chat_image_input,), steps=post(CHAT, lambda ctx: {
+        **bodies.chat(ctx), "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "Describe this image in five words."},
+            {"type": "image_url", "image_url": {"url": cap.PIXEL_PNG}}]}]})),
+    Case("cap_file_url_input", RESPONSES, checks=(cap.file_url_input,), steps=post(RESPONSES, lambda ctx: {
+        **bodies.response(ctx), "input": _input_parts({"type": "input_file", "file_url": cap.SMALL_PDF_URL})})),
 ]
 
 SDK_CASES = [
@@ -158,7 +196,8 @@ CASES: list[Case] = [
          checks=(auth.bearer_accepted, auth.key_not_echoed, models.model_list_shape, models.models_under_test_listed)),
     *_auth_cases(),
     Case("chat_basic", CHAT, steps=post(CHAT, bodies.chat),
-         checks=(auth.bearer_accepted, auth.key_not_echoed, chat.chat_completion_shape, chat.chat_usage_adds_up)),
+         checks=(auth.bearer_accepted, auth.key_not_echoed, chat.chat_completion_shape, chat.chat_usage_adds_up,
+                 echo.model_echoed)),
     Case("chat_n_2", CHAT, steps=post(CHAT, lambda ctx: bodies.chat(ctx, n=2, max_tokens=8)), checks=(chat.n_choices,)),
     Case("chat_max_tokens_1", CHAT, steps=post(CHAT, lambda ctx: bodies.chat(ctx, max_tokens=1)),
          checks=(chat.max_tokens_cuts,)),
@@ -167,36 +206,37 @@ CASES: list[Case] = [
     Case("chat_stream_default_usage", CHAT, steps=post(CHAT, lambda ctx: bodies.chat(ctx, stream=True)),
          checks=(cs.stream_content_type, cs.events_are_json_or_done, cs.done_is_last, cs.chunks_valid,
                  cs.one_finish_reason_per_choice, cs.first_delta_has_role, cs.one_stable_id,
-                 usage.usage_sent_automatically, usage.stream_usage_consistent)),
+                 usage.usage_sent_automatically, usage.stream_usage_consistent, echo.model_echoed)),
     Case("chat_stream_include_usage", CHAT,
          steps=post(CHAT, lambda ctx: bodies.chat(ctx, stream=True, stream_options={"include_usage": True})),
          checks=(usage.usage_sent_when_asked, usage.stream_usage_consistent, usage.usage_chunk_has_no_choices)),
     Case("completions_basic", COMPLETIONS, steps=post(COMPLETIONS, bodies.completion),
-         checks=(auth.bearer_accepted, auth.key_not_echoed, comp.text_completion_shape)),
+         checks=(auth.bearer_accepted, auth.key_not_echoed, comp.text_completion_shape, echo.model_echoed)),
     Case("completions_stream_refused", COMPLETIONS, steps=post(COMPLETIONS, lambda ctx: bodies.completion(ctx, stream=True)),
-         checks=(comp.stream_refused, comp.stream_no_server_error)),
+         checks=(comp.stream_refused, comp.stream_no_server_error, comp.stream_not_streamed)),
     Case("responses_basic", RESPONSES, steps=post(RESPONSES, lambda ctx: bodies.response(
         ctx, instructions="You are a concise assistant.")),
          checks=(auth.bearer_accepted, auth.key_not_echoed, resp.response_shape, resp.output_text_convenience,
-                 resp.response_usage_adds_up)),
+                 resp.response_usage_adds_up, echo.model_echoed)),
     Case("responses_max_output_tokens", RESPONSES,
          steps=post(RESPONSES, lambda ctx: {**bodies.response(ctx, max_output_tokens=resp.LIMIT),
                                             "input": resp.LONG_ANSWER}),
          checks=(resp.max_output_tokens_respected, resp.cut_answer_incomplete)),
     Case("responses_stream", RESPONSES, steps=post(RESPONSES, lambda ctx: bodies.response(ctx, stream=True)),
          checks=(rs.responses_stream_content_type, rs.responses_events_valid, rs.created_first, rs.terminal_last,
-                 rs.sequence_increasing, rs.event_name_matches_type, rs.deltas_add_up)),
+                 rs.sequence_increasing, rs.event_name_matches_type, rs.deltas_add_up, echo.model_echoed)),
     Case("messages_basic", MESSAGES, steps=post(MESSAGES, lambda ctx: bodies.message(
         ctx, system="You are a concise assistant.")),
-         checks=(auth.bearer_accepted, auth.key_not_echoed, msg.message_shape)),
+         checks=(auth.bearer_accepted, auth.key_not_echoed, msg.message_shape, echo.model_echoed)),
     Case("messages_missing_max_tokens", MESSAGES, checks=(msg.max_tokens_required,), steps=post(MESSAGES, lambda ctx: {
         "model": ctx.messages_model, "messages": [{"role": "user", "content": bodies.PROMPT}]})),
     Case("messages_stream", MESSAGES, steps=post(MESSAGES, lambda ctx: bodies.message(ctx, stream=True)),
          checks=(ms.messages_stream_content_type, ms.messages_events_valid, ms.events_in_order,
-                 ms.message_delta_complete, ms.messages_event_names, ms.no_done_marker)),
+                 ms.message_delta_complete, ms.messages_event_names, ms.no_done_marker, echo.model_echoed)),
     *_unknown_model_cases(),
     *PARAMETER_CASES,
     *CAPABILITY_CASES,
     *VERDICT_CASES,
+    *PROMISE_CASES,
     *SDK_CASES,
 ]

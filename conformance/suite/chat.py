@@ -23,15 +23,20 @@ def n_choices(x: Exchange, ctx: Context) -> None:
         raise Failed("two choices with index 0 and 1", f"indexes {indexes}")
 
 
-@check("CHAT-003")
-def max_tokens_cuts(x: Exchange, ctx: Context) -> None:
+def cut_at_one_token(x: Exchange, limit: str) -> None:
+    """A limit of 1 (`max_tokens` or `max_completion_tokens`) cuts: finish_reason "length", one token at most."""
     body = _completion(x)
     reasons = [c.get("finish_reason") for c in body["choices"]]
     if reasons != ["length"]:
-        raise Failed('finish_reason "length" for max_tokens: 1', show(reasons))
+        raise Failed(f'finish_reason "length" for {limit}: 1', show(reasons))
     used = (body.get("usage") or {}).get("completion_tokens")
     if not isinstance(used, int) or used > 1:
         raise Failed("completion_tokens <= 1", show(used))
+
+
+@check("CHAT-003")
+def max_tokens_cuts(x: Exchange, ctx: Context) -> None:
+    cut_at_one_token(x, "max_tokens")
 
 
 @check("CHAT-004")

@@ -1,0 +1,47 @@
+"""CONVERSATIONS: what a chat client sends every day, as the pages show it, is accepted and answered.
+
+A `system` turn with earlier `user`/`assistant` turns (CRUN keeps no state: the
+client sends the history again), and the tool round trip (the assistant's
+`tool_calls` turn, then a `role: "tool"` message carrying its `tool_call_id`).
+"""
+
+from __future__ import annotations
+
+from ..exchange import Exchange
+from .case import Context, Failed, check
+from .expect import show, success_body
+
+WEATHER_CALL_ID = "call_crun_conformance_1"
+HISTORY = [
+    {"role": "system", "content": "You are a concise travel assistant."},
+    {"role": "user", "content": "I will spend 2 days in Tokyo. Build a simple itinerary."},
+    {"role": "assistant", "content": "Day 1: Asakusa and Ueno. Day 2: Shibuya and Meiji Shrine."},
+    {"role": "user", "content": "Update it for rainy weather in one short sentence."},
+]
+
+
+def tool_round_trip(question: str) -> list[dict]:
+    """The follow-up request of a tool call: the question, the assistant's call, and the tool's result."""
+    return [
+        {"role": "user", "content": question},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": WEATHER_CALL_ID, "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]},
+        {"role": "tool", "tool_call_id": WEATHER_CALL_ID, "content": '{"city": "Paris", "sky": "clear", "celsius": 21}'},
+    ]
+
+
+def _answered(x: Exchange) -> None:
+    """A chat completion whose first choice carries an assistant answer: text, or another tool call."""
+    message = success_body(x, "ChatCompletion")["choices"][0].get("message") or {}
+    if not message.get("content") and not message.get("tool_calls"):
+        raise Failed("an assistant answer (text or a tool call)", show(message))
+
+
+@check("CHAT-006")
+def conversation_answered(x: Exchange, ctx: Context) -> None:
+    _answered(x)
+
+
+@check("CHAT-007")
+def tool_result_answered(x: Exchange, ctx: Context) -> None:
+    _answered(x)
