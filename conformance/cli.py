@@ -14,6 +14,8 @@ from typing import Any, Sequence
 
 from . import __version__
 from . import report as reports
+from .load.command import add_parser as add_load_parser
+from .load.command import run as load
 from .requirements import CATALOGUE, PROFILES
 
 EXIT_CERTIFIED, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
@@ -58,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
 
     listing = sub.add_parser("list", help="print the requirement catalogue")
     listing.add_argument("--profile", choices=PROFILES, default=None)
+    add_load_parser(sub)
     return parser
 
 
@@ -157,7 +160,7 @@ def list_requirements(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    command = {"certify": certify, "serve": serve, "list": list_requirements}[args.command]
+    command = {"certify": certify, "serve": serve, "list": list_requirements, "load": load}[args.command]
     try:
         return command(args)
     except UsageError as exc:

@@ -101,6 +101,9 @@ FAULTS: dict[str, str] = {
                       f"{KEEP_ALIVE_S:g} s, forever.",
     "sse_no_blank_lines": "Stream events are not separated by blank lines.",
     "json_garbage": "Every JSON body, errors included, is replaced by garbage bytes (the status is kept).",
+    # Faults that appear only under concurrency (issue 15): thresholds in load_faults.py, above certify's concurrency
+    "load_usage_dropped": "Chat streams leave out usage while 12 or more streams are open.",
+    "load_503_no_retry_after": "Requests get 503 without `Retry-After` while 16 or more are in flight.",
 }
 
 UNKNOWN_FIELD_SCHEMAS = {
