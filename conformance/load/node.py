@@ -24,7 +24,7 @@ import locust  # noqa: F401  (gevent patches this process before any socket is o
 from locust.env import Environment
 
 from . import tally as tallies
-from .plan import Plan
+from .plan import Plan, shares
 from .user import GENERATOR, CaseUser
 
 PROGRESS_EVERY_S = 5.0
@@ -43,13 +43,6 @@ class Stopper:
         if self.reason is None:
             self.reason = reason
             gevent.spawn(self._stop)
-
-
-def shares(total: int | None, parts: int) -> list[int | None]:
-    """A request budget split over workers as evenly as whole numbers allow."""
-    if total is None:
-        return [None] * parts
-    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
 def progress(tally: dict, users: int, started: float) -> str:
@@ -75,9 +68,11 @@ def run_master(config: dict, plan: Plan) -> dict:
     expected = config["expect_workers"]
 
     def graceful() -> None:
-        runner.stop()  # workers stop their users, send their final tallies, then report they stopped
+        # Not runner.stop(): its workers drop out of the master's list until they are ready again, and would miss
+        # the quit. Workers stop their users on crun_stop, send their final tallies, and leave on the quit.
+        runner.send_message("crun_stop")
         waited = time.monotonic()
-        while len(finals) < len(workers) and time.monotonic() - waited < FINALS_WAIT_S:
+        while len(finals) < len(workers) and time.monotonic() - waited < plan.timeout_s + FINALS_WAIT_S:
             gevent.sleep(0.05)
         runner.quit()
 
@@ -150,6 +145,7 @@ def run_worker(config: dict) -> None:
         runner.send_message("crun_final", GENERATOR.take_tally())
 
     runner.register_message("crun_plan", on_plan)
+    runner.register_message("crun_stop", lambda environment, msg: gevent.spawn(runner.stop))
     env.events.report_to_master.add_listener(on_report)
     env.events.test_stop.add_listener(on_stop)
     if config["follow_master"]:  # started by a local --workers run: the master decides when to stop
@@ -160,7 +156,9 @@ def run_worker(config: dict) -> None:
 
 
 def _leave(runner: Any) -> None:
+    """Ctrl-C on a worker of another machine: stop, hand the master the final tally, and say goodbye."""
     runner.stop()
+    runner.environment.events.quitting.fire(environment=runner.environment)
     runner.quit()
 
 

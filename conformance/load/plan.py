@@ -57,3 +57,10 @@ class Plan:
             checks = tuple(c for c in case.checks if requirements.get(c.requirement).level(self.profile))
             out.append(Entry(name, weight, case, checks))
         return out
+
+
+def shares(total: int | None, parts: int) -> list[int | None]:
+    """A request budget split over workers as evenly as whole numbers allow (None: no budget)."""
+    if total is None:
+        return [None] * parts
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]

@@ -6,10 +6,16 @@ busy. These faults let `crun-conformance load` show it catches that while
 concurrency (at most 8 requests in flight), so only a load run reaches them.
 One ASGI middleware keeps the counts on `app.state.concurrency`; an endpoint
 that misbehaves under load consults them (see `usage_dropped`).
+
+With a load fault on, the middleware also paces stream events a few
+milliseconds apart, as a real model does. The reference server otherwise
+writes a whole stream at once, so streams would hardly ever overlap on
+loopback however many clients there are; pacing breaks no promise.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
@@ -21,6 +27,7 @@ from .wire import json_response
 USAGE_DROPPED_AT_OPEN_STREAMS = 12  # load_usage_dropped: chat streams drop usage while this many streams are open
 NO_RETRY_AFTER_AT_IN_FLIGHT = 16  # load_503_no_retry_after: 503 without Retry-After from this many requests in flight
 LOAD_FAULTS = frozenset({"load_usage_dropped", "load_503_no_retry_after"})
+PACE_S = 0.005  # between stream events, with a load fault on
 
 Message = dict[str, Any]
 
@@ -57,6 +64,8 @@ class CountConcurrency:
                 if content_type.startswith(b"text/event-stream"):
                     streaming = True
                     counts.open_streams += 1
+            elif message["type"] == "http.response.body" and streaming:
+                await asyncio.sleep(PACE_S)
             await send(message)
 
         try:

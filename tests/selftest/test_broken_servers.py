@@ -156,6 +156,9 @@ MUTANTS: tuple[Mutant, ...] = (
       "SDK-003", "SDK-005", why="every check that reads a JSON body; streams, and checks of a status alone, hold"),
     m("models_10mb", "AUTH-001", "AUTH-002", "MODELS-001", "MODELS-002",
       why="the caller stops reading at 8 MiB: no complete answer to GET /models"),
+    # Faults that appear only under concurrency: certify passes them; tests/test_load.py shows load catches them
+    m("load_usage_dropped", why="usage is dropped only while 12 or more streams are open"),
+    m("load_503_no_retry_after", why="503s come only while 16 or more requests are in flight"),
 )
 CRUN_MUTANTS = {mutant.fault: mutant for mutant in MUTANTS if mutant.profile == "crun" and mutant.fault}
 
