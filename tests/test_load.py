@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -101,6 +102,28 @@ def test_master_and_two_workers_find_the_same_load_only_fault(faulty):
     assert report["run"]["workers"] == 2
     assert all(c["load_only"] for c in report["checks"] if c["outcome"] == "failed")
     assert report["run"]["answers"] == sum(report["http"].values()) > 0
+
+
+def test_a_master_and_a_worker_started_apart_split_the_budget_and_report_at_the_master(tmp_path):
+    """The two-machine recipe of the README, on loopback: `--master` here, `--worker` in its own process."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = str(sock.getsockname()[1])
+    with ReferenceServer(ReferenceConfig(api_key=KEY)) as server:
+        worker = subprocess.Popen([sys.executable, "-m", "conformance.cli", "load", "-q", "--worker",
+                                   "--master-host", "127.0.0.1", "--master-port", port],
+                                  env={**os.environ, "CRUN_API_KEY": KEY}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            code = main(["load", "-q", "--master", "--expect-workers", "1", "--master-bind-host", "127.0.0.1",
+                         "--master-port", port, "--base-url", server.base_url, "--api-key", KEY, "--users", "4",
+                         "--duration", "60", "--max-requests", "30", "--report-json", str(tmp_path / "r.json")])
+            worker.wait(timeout=60)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+    report = read(tmp_path / "r.json")
+    assert code == 0 and worker.returncode == 0
+    assert (report["run"]["workers"], report["run"]["stopped_by"], report["run"]["answers"]) == (1, "max-requests", 30)
 
 
 def test_the_embedded_reference_server_holds_under_load(tmp_path):

@@ -63,12 +63,20 @@ def build(result: dict, plan: Plan, run: dict, preflight_requests: int = 0,
                 "started": _iso(result.get("started")), "ended": _iso(result.get("ended")), "wall_s": round(wall, 3),
                 "answers": tally["answers"], "judged": tally["judged"], "throttled": tally["throttled"],
                 "answers_per_s": round(tally["answers"] / wall, 2) if wall else None,
-                "streams_peak": max(peaks.values(), default=0)},
+                "streams_peak": max(peaks.values(), default=0), "streams_mean": _streams_mean(tally, wall)},
         "http": tallies.http_counts(tally),
         "latency": _latency(tally, wall),
         "timeline": _timeline(tally, started),
         "checks": checks,
     }
+
+
+def _streams_mean(tally: dict, wall: float) -> float | None:
+    """Streams open on average over the run (Little's law: the time all streams took, over the wall time)."""
+    if not wall:
+        return None
+    open_ms = sum(tallies.hist_total(lat["total"]) for name, lat in tally["latency"].items() if name.endswith("-stream"))
+    return round(open_ms / 1000 / wall, 1)
 
 
 def _counts_against(check: dict) -> bool:

@@ -44,6 +44,11 @@ def percentile(hist: Hist, q: float) -> float | None:
     return None
 
 
+def hist_total(hist: Hist) -> float:
+    """The approximate sum of the values kept (each counted at its bucket's value)."""
+    return sum(math.exp(int(key) / BUCKETS_PER_E) * count for key, count in hist.items())
+
+
 def summary(hist: Hist, quantiles: Iterable[int] = (50, 95, 99)) -> dict:
     return {"count": sum(hist.values()), **{f"p{q}": percentile(hist, q) for q in quantiles}}
 
