@@ -218,7 +218,10 @@ def _wait_worker(args: argparse.Namespace, key: str) -> int:
     proc = _spawn({"role": "worker", "api_key": key, "quiet": args.quiet, "master_host": args.master_host,
                    "master_port": args.master_port, "follow_master": False})
     _wait(proc, None)
-    return EXIT_HELD if proc.returncode == 0 else EXIT_UNUSABLE
+    if proc.returncode != 0:
+        raise LoadError(f"the worker stopped without finishing a run of the master at {args.master_host}:{args.master_port}"
+                        f" (exit {proc.returncode})")
+    return EXIT_HELD
 
 
 def _spawn(config: dict) -> subprocess.Popen:

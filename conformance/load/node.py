@@ -111,7 +111,7 @@ def drive(config: dict, env: Environment, runner: Any, stopper: Stopper, tally: 
     """Start the users, stop at the duration, the budget or Ctrl-C, and return what was seen."""
     gevent.signal_handler(signal.SIGINT, stopper, "interrupted")
     gevent.signal_handler(signal.SIGTERM, stopper, "interrupted")
-    started_wall, started = time.time(), time.monotonic()
+    started_wall, started, cpu = time.time(), time.monotonic(), time.process_time()
     runner.start(config["users"], config["spawn_rate"])
     gevent.get_hub().loop.update_now()  # the loop's clock is cached; without this the timer counts from a stale time
     gevent.spawn_later(config["duration_s"], stopper, "duration")
@@ -120,7 +120,7 @@ def drive(config: dict, env: Environment, runner: Any, stopper: Stopper, tally: 
     runner.greenlet.join()
     total = env.stats.total
     return {"tally": tally(), "stopped_by": stopper.reason or "duration", "started": started_wall, "ended": time.time(),
-            "wall_s": time.monotonic() - started, "workers": 0,
+            "wall_s": time.monotonic() - started, "workers": 0, "cpu_s": time.process_time() - cpu,
             "locust": {"requests": total.num_requests, "failures": total.num_failures}}
 
 
