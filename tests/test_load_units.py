@@ -153,3 +153,69 @@ def test_importing_the_cli_and_the_load_command_does_not_import_locust_or_gevent
             "print(sorted(m for m in ('locust', 'gevent') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_load_faults_sit_above_certifys_concurrency_and_say_their_thresholds():
+    from conformance.reference.faults import FAULTS
+    from conformance.reference.load_faults import NO_RETRY_AFTER_AT_IN_FLIGHT, USAGE_DROPPED_AT_OPEN_STREAMS
+
+    certify_in_flight = 8
+    assert min(USAGE_DROPPED_AT_OPEN_STREAMS, NO_RETRY_AFTER_AT_IN_FLIGHT) > certify_in_flight
+    assert f"{USAGE_DROPPED_AT_OPEN_STREAMS} or more streams" in FAULTS["load_usage_dropped"]
+    assert f"{NO_RETRY_AFTER_AT_IN_FLIGHT} or more are in flight" in FAULTS["load_503_no_retry_after"]
+
+
+def test_the_overload_fault_answers_503_without_retry_after_from_the_threshold_on():
+    import asyncio
+
+    from conformance.reference.load_faults import NO_RETRY_AFTER_AT_IN_FLIGHT, Concurrency, CountConcurrency
+
+    async def scenario() -> list[tuple[int, dict]]:
+        release = asyncio.Event()
+
+        async def slow_app(scope, receive, send):
+            await release.wait()
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+            await send({"type": "http.response.body", "body": b"data: {}\n\n", "more_body": False})
+
+        counts = Concurrency()
+        app = CountConcurrency(slow_app, counts, frozenset({"load_503_no_retry_after"}))
+        answers: list[tuple[int, dict]] = []
+
+        async def one(path: str) -> None:
+            start: dict = {}
+
+            async def send(message):
+                if message["type"] == "http.response.start":
+                    start.update(message)
+
+            await app({"type": "http", "path": path}, None, send)
+            answers.append((start["status"], dict(start["headers"])))
+
+        waiting = [asyncio.create_task(one("/api/v1/chat/completions")) for _ in range(NO_RETRY_AFTER_AT_IN_FLIGHT - 1)]
+        await asyncio.sleep(0.01)
+        assert (counts.in_flight, counts.open_streams) == (NO_RETRY_AFTER_AT_IN_FLIGHT - 1, 0)
+        await one("/api/v1/messages")  # the 16th in flight is refused at once
+        release.set()
+        await asyncio.gather(*waiting)
+        assert (counts.in_flight, counts.open_streams) == (0, 0)
+        return answers
+
+    answers = asyncio.run(scenario())
+    refused = [(status, headers) for status, headers in answers if status == 503]
+    assert len(refused) == 1 and len(answers) == NO_RETRY_AFTER_AT_IN_FLIGHT
+    assert b"retry-after" not in refused[0][1]
+
+
+def test_usage_is_dropped_only_from_the_threshold_of_open_streams_on():
+    from types import SimpleNamespace
+
+    from conformance.reference.load_faults import USAGE_DROPPED_AT_OPEN_STREAMS, Concurrency, usage_dropped
+
+    def request(faults: set[str], open_streams: int):
+        state = SimpleNamespace(config=ReferenceConfig(faults=frozenset(faults)), concurrency=Concurrency(0, open_streams))
+        return SimpleNamespace(app=SimpleNamespace(state=state))
+
+    assert usage_dropped(request({"load_usage_dropped"}, USAGE_DROPPED_AT_OPEN_STREAMS))
+    assert not usage_dropped(request({"load_usage_dropped"}, USAGE_DROPPED_AT_OPEN_STREAMS - 1))
+    assert not usage_dropped(request(set(), 100))
