@@ -219,3 +219,27 @@ def test_usage_is_dropped_only_from_the_threshold_of_open_streams_on():
     assert usage_dropped(request({"load_usage_dropped"}, USAGE_DROPPED_AT_OPEN_STREAMS))
     assert not usage_dropped(request({"load_usage_dropped"}, USAGE_DROPPED_AT_OPEN_STREAMS - 1))
     assert not usage_dropped(request(set(), 100))
+
+
+def test_the_html_report_draws_its_plots_offline_in_a_real_browser(tmp_path):
+    import shutil
+
+    from conformance.load import report as reports
+    from conformance.load.html import render
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if browser is None:
+        pytest.skip("no Chromium on this machine: the HTML report's plots cannot be drawn in a browser here")
+    tally = tallies.new_tally()
+    for i in range(20):
+        _answer(tally, violated=i % 4 == 0, at=1000.0 + i // 5)
+    plan = Plan("http://127.0.0.1:1/v1", "live", "crun", 5.0, ("m",), None, (("chat", 1),))
+    result = {"tally": tally, "stopped_by": "duration", "started": 1000.0, "ended": 1004.0, "wall_s": 4.0}
+    report = reports.build(result, plan, {"users": 2, "mix": "chat=1"})
+    page = tmp_path / "load.html"
+    page.write_text(render(report))
+    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
+                          "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=60).stdout
+    assert '<svg class="main-svg"' not in page.read_text()  # drawn by plotly.js in the browser, not shipped drawn
+    assert dom.count('<svg class="main-svg"') >= 2, "plotly did not draw both figures"
+    assert "Verdict: failed" in dom and "AUTH-001" in dom
