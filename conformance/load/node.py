@@ -101,7 +101,7 @@ def run_master(config: dict, plan: Plan) -> dict:
             return {"error": f"only {len(runner.clients.ready)} of {expected} workers connected within "
                              f"{WORKERS_WAIT_S:g} s"}
         gevent.sleep(0.05)
-    workers = [client.id for client in runner.clients.ready][:expected]
+    workers = [client.id for client in runner.clients.ready]  # more than expected may have come: all get a plan
     for client_id, budget in zip(workers, shares(config["max_requests"], len(workers)), strict=True):
         runner.send_message("crun_plan", {"plan": plan.as_dict(), "budget": budget}, client_id)
     return drive(config, env, runner, stopper, lambda: merged) | {"workers": len(workers)}

@@ -65,7 +65,10 @@ def build(result: dict, plan: Plan, run: dict, preflight_requests: int = 0,
                 "answers_per_s": round(tally["answers"] / wall, 2) if wall else None,
                 "streams_peak": max(peaks.values(), default=0), "streams_mean": _streams_mean(tally, wall),
                 # CPU seconds of the generating process (one process runs); across workers it is not gathered
-                "generator_cpu_s": None if result.get("workers") else round(result.get("cpu_s") or 0.0, 3)},
+                "generator_cpu_s": None if result.get("workers") else round(result.get("cpu_s") or 0.0, 3),
+                # Locust's own request count (each answer is also a Locust request event); a master's lags by
+                # up to one worker report interval, the tally above does not
+                "locust": result.get("locust")},
         "http": tallies.http_counts(tally),
         "latency": _latency(tally, wall),
         "timeline": _timeline(tally, started),
