@@ -94,13 +94,15 @@ def run_master(config: dict, plan: Plan) -> dict:
     env.events.worker_report.add_listener(on_report)
     runner.register_message("crun_final", on_final)
     runner.register_message("crun_spent", on_spent)
-    waited = time.monotonic()
+    waited, interrupted = time.monotonic(), []
+    waiting = gevent.signal_handler(signal.SIGINT, interrupted.append, True)
     while len(runner.clients.ready) < expected:
-        if time.monotonic() - waited > WORKERS_WAIT_S:
+        if interrupted or time.monotonic() - waited > WORKERS_WAIT_S:
             runner.quit()
-            return {"error": f"only {len(runner.clients.ready)} of {expected} workers connected within "
-                             f"{WORKERS_WAIT_S:g} s"}
+            return {"error": f"only {len(runner.clients.ready)} of {expected} workers connected "
+                             + ("before the interruption" if interrupted else f"within {WORKERS_WAIT_S:g} s")}
         gevent.sleep(0.05)
+    waiting.cancel()
     workers = [client.id for client in runner.clients.ready]  # more than expected may have come: all get a plan
     for client_id, budget in zip(workers, shares(config["max_requests"], len(workers)), strict=True):
         runner.send_message("crun_plan", {"plan": plan.as_dict(), "budget": budget}, client_id)
