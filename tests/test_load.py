@@ -15,12 +15,15 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
+import uvicorn
 
 from conformance.cli import main
-from conformance.reference import ReferenceConfig, ReferenceServer
+from conformance.reference import ReferenceConfig, ReferenceServer, create_app
+from conformance.reference.wire import json_response
 from conformance.suite.cases import CASES
 
 KEY = "sk-load-test-0123456789abcdef"
@@ -154,6 +157,68 @@ def test_a_run_stops_at_max_requests_first(tmp_path):
     assert report["run"]["stopped_by"] == "max-requests"
     assert report["run"]["answers"] == 25
     assert report["cost"]["requests"] == 25 + 1  # and the one GET /models that checked the target answers
+
+
+class Throttling:
+    """ASGI wrapper: every `every`-th POST is refused with 429, with or without Retry-After."""
+
+    def __init__(self, app, every: int, retry_after: bool) -> None:
+        self.app, self.every, self.retry_after, self.posts = app, every, retry_after, 0
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "POST":
+            self.posts += 1
+            if self.posts % self.every == 0:
+                headers = {"retry-after": "1"} if self.retry_after else None
+                body = {"error": {"message": "Slow down.", "type": "rate_limit_error", "param": None, "code": None}}
+                await json_response(body, 429, headers)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+@contextlib.contextmanager
+def throttled_server(every: int, retry_after: bool):
+    server = uvicorn.Server(uvicorn.Config(Throttling(create_app(ReferenceConfig(api_key=KEY)), every, retry_after),
+                                           host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/api/v1"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+
+
+def test_429_with_retry_after_is_reported_not_judged(tmp_path):
+    with throttled_server(every=3, retry_after=True) as url:
+        code = main(["load", "-q", "--users", "2", "--duration", "60", "--max-requests", "30", "--mix", "chat",
+                     "--base-url", url, "--api-key", KEY, "--model", "gpt-5.4", "--report-json", str(tmp_path / "r.json")])
+    report = read(tmp_path / "r.json")
+    assert code == 0, failed(report)
+    assert (report["http"]["2xx"], report["http"]["429 with Retry-After"]) == (20, 10)
+    assert (report["run"]["judged"], report["run"]["throttled"]) == (20, 10)
+    assert {c["answers"] for c in report["checks"]} == {20}
+
+
+def test_429_without_retry_after_is_judged_and_fails(tmp_path):
+    with throttled_server(every=3, retry_after=False) as url:
+        code = main(["load", "-q", "--users", "2", "--duration", "60", "--max-requests", "30", "--mix", "chat",
+                     "--base-url", url, "--api-key", KEY, "--model", "gpt-5.4", "--report-json", str(tmp_path / "r.json")])
+    report = read(tmp_path / "r.json")
+    assert code == 1
+    assert report["http"]["429 without Retry-After"] == 10 and report["run"]["judged"] == 30
+    assert failed(report) == CHAT_BASIC - {"AUTH-005"}
+    assert {c["violated"] for c in report["checks"] if c["outcome"] == "failed"} == {10}
+
+
+def test_a_target_that_throttles_everything_cannot_be_judged(tmp_path, capsys):
+    with throttled_server(every=1, retry_after=True) as url:
+        code = main(["load", "-q", "--users", "2", "--duration", "60", "--max-requests", "10", "--mix", "chat",
+                     "--base-url", url, "--api-key", KEY, "--model", "gpt-5.4"])
+    assert code == 2
+    assert "every answer was throttled" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("args, says", [
