@@ -19,6 +19,8 @@ from . import __version__, baseline, certificate, merge
 from . import diff as diffs
 from . import report as reports
 from .certification import Options
+from .load.command import add_parser as add_load_parser
+from .load.command import run as load
 from .plan import ModelChoice
 from .reportfile import InputError
 from .requirements import CATALOGUE, PROFILES
@@ -96,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("old", metavar="OLD.json")
     compare.add_argument("new", metavar="NEW.json")
     compare.add_argument("--md", metavar="PATH", help="also write the diff as Markdown here")
+    add_load_parser(sub)
     return parser
 
 
@@ -226,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)  # for the certificate, key masked there
     command = {"certify": certify, "serve": serve, "list": list_requirements, "report": merge.run,
                "baseline": lambda a: baseline.write_expectations(a.report, print),
-               "diff": lambda a: diffs.run(a.old, a.new, a.md, print)}[args.command]
+               "diff": lambda a: diffs.run(a.old, a.new, a.md, print), "load": load}[args.command]
     try:
         return command(args)
     except (UsageError, InputError) as exc:

@@ -62,6 +62,8 @@ class Exchange:
     elapsed_s: float = 0.0
     first_event_s: float | None = None
     rate_limited: bool = False  # still rate-limited after the caller's retries: nothing to judge
+    headers_s: float | None = None  # when the status line and headers arrived: time to first byte
+    event_times: list[float] | None = None  # when each event of `events` completed, seconds from the start
     _json: Any = field(default=_UNSET, repr=False)
     _json_error: str | None = field(default=None, repr=False)
 

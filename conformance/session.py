@@ -60,7 +60,7 @@ class ConformanceSession:
     def run(self, plan: Plan) -> list[Outcome]:
         """Run every unit (at most `concurrency` requests in flight), judge it, and return the outcomes in order."""
         self.progress.start(self, len(plan.units))
-        if self.target.kind != "replay" and any(unit.case.perform is not None for unit in plan.units):
+        if any(unit.case.perform is not None for unit in plan.units):
             from .suite.sdk import warm_up
 
             warm_up()

@@ -18,7 +18,7 @@ import contextlib
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Callable, Coroutine, Iterator, TypeVar
+from typing import Callable, ContextManager, Coroutine, Iterator, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -212,14 +212,7 @@ class Caller:
 
     def _send_once(self, request: Request, remaining: float) -> Exchange:
         """One attempt; a kept-alive connection the server had already closed gets one fresh try."""
-        started = time.monotonic()
-        exchange = self.run(self._call(request, remaining))
-        left = remaining - (time.monotonic() - started)
-        if exchange.status is None and (exchange.failure or "").startswith(BROKEN_BEFORE_RESPONSE) and left > 0:
-            self.cost.add(1)
-            exchange = self.run(self._call(request, left))
-        self.cost.add_exchange(exchange)
-        return exchange
+        return _send_once_more_if_broken(lambda timeout: self.run(self._call(request, timeout)), remaining, self.cost)
 
     def close(self) -> None:
         if self._loop.is_closed():
@@ -231,52 +224,151 @@ class Caller:
 
     async def _call(self, request: Request, timeout: float) -> Exchange:
         exchange = Exchange(request=request)
-        headers = self.target.auth_headers(request.auth)
-        if request.content_type:
-            headers["Content-Type"] = request.content_type
-        if request.wants_stream:
-            headers["Accept"] = "text/event-stream"
         started = time.monotonic()
         try:
             async with asyncio.timeout(timeout):
-                await self._receive(request, headers, exchange, started)
-        except TimeoutError:
-            got = f"{len(exchange.body)} bytes" if exchange.status else "no response"
-            exchange.failure = f"deadline of {self.target.timeout_s:g} s exceeded ({got} received so far)"
-        except httpx.ConnectError as exc:
-            exchange.failure = f"could not connect to {self.target.base_url}: {_reason(exc)}"
-        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            got = f"connection broken after {len(exchange.body)} body bytes" if exchange.status else BROKEN_BEFORE_RESPONSE
-            exchange.failure = f"{got}: {_reason(exc)}"
-        except httpx.HTTPError as exc:
-            exchange.failure = f"transport error ({exc.__class__.__name__}): {_reason(exc)}"
+                await self._receive(request, _headers(self.target, request), exchange, started)
+        except (TimeoutError, httpx.HTTPError) as exc:
+            exchange.failure = _failure(exc, exchange, self.target)
         exchange.elapsed_s = time.monotonic() - started
         return exchange
 
     async def _receive(self, request: Request, headers: dict[str, str], exchange: Exchange, started: float) -> None:
         url = self.target.base_url + request.path
         async with self._client.stream(request.method, url, content=request.body_bytes(), headers=headers) as response:
-            exchange.status = response.status_code
-            exchange.headers = {k.lower(): v for k, v in response.headers.items() if k.lower() not in SECRET_HEADERS}
-            parser = SSEParser() if exchange.is_event_stream else None
-            body = bytearray()
-            if parser is not None:
-                exchange.events = []
+            recording = _Recording(exchange, response, started, self.max_body_bytes)
             try:
                 async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if parser is not None:
-                        new = parser.feed(chunk)
-                        if new and exchange.first_event_s is None:
-                            exchange.first_event_s = time.monotonic() - started
-                        exchange.events.extend(new)
-                    if len(body) > self.max_body_bytes:
-                        exchange.failure = f"body exceeded {self.max_body_bytes // (1024 * 1024)} MiB; stopped reading"
+                    if not recording.feed(chunk):
                         break
             finally:
-                exchange.body = bytes(body)
-                if parser is not None:
-                    exchange.trailing = parser.trailing
+                recording.close()
+
+
+class SyncCaller:
+    """The caller's blocking twin, for code that must not run an asyncio loop (Locust's gevent users).
+
+    It sends the same requests with the same headers and records the same
+    exchanges (SSE events, timings, failures) through the same helpers. The
+    overall deadline is `deadline(seconds)`, a context manager that raises
+    TimeoutError when the time is up (under gevent: a gevent.Timeout turned
+    into TimeoutError); without one, the time is checked as each chunk arrives
+    and httpx's own timeouts bound a silent server.
+    """
+
+    def __init__(self, target: Target, max_body_bytes: int = MAX_BODY_BYTES,
+                 deadline: Callable[[float], ContextManager[object]] | None = None) -> None:
+        self.target = target
+        self.max_body_bytes = max_body_bytes
+        self.cost = Cost()
+        self._deadline = deadline or (lambda seconds: contextlib.nullcontext())
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(target.timeout_s, connect=min(10.0, target.timeout_s)),
+            follow_redirects=False,
+            headers={"User-Agent": "crun-conformance"},
+        )
+
+    def call(self, request: Request) -> Exchange:
+        """Send one request; a kept-alive connection the server had already closed gets one fresh retry."""
+        return _send_once_more_if_broken(lambda timeout: self._call(request, timeout), self.target.timeout_s, self.cost)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _call(self, request: Request, timeout: float) -> Exchange:
+        exchange = Exchange(request=request)
+        started = time.monotonic()
+        try:
+            with self._deadline(timeout):
+                self._receive(request, _headers(self.target, request), exchange, started, started + timeout)
+        except (TimeoutError, httpx.HTTPError) as exc:
+            exchange.failure = _failure(exc, exchange, self.target)
+        exchange.elapsed_s = time.monotonic() - started
+        return exchange
+
+    def _receive(self, request: Request, headers: dict[str, str], exchange: Exchange, started: float,
+                 deadline_at: float) -> None:
+        url = self.target.base_url + request.path
+        with self._client.stream(request.method, url, content=request.body_bytes(), headers=headers) as response:
+            recording = _Recording(exchange, response, started, self.max_body_bytes)
+            try:
+                for chunk in response.iter_bytes():
+                    if not recording.feed(chunk):
+                        break
+                    if time.monotonic() > deadline_at:
+                        raise TimeoutError
+            finally:
+                recording.close()
+
+
+def _send_once_more_if_broken(send: Callable[[float], Exchange], timeout: float, cost: Cost) -> Exchange:
+    """One send within `timeout` seconds, and one fresh retry when the connection broke before any response."""
+    started = time.monotonic()
+    exchange = send(timeout)
+    remaining = timeout - (time.monotonic() - started)
+    if exchange.status is None and (exchange.failure or "").startswith(BROKEN_BEFORE_RESPONSE) and remaining > 0:
+        cost.add(1)
+        exchange = send(remaining)
+    cost.add_exchange(exchange)
+    return exchange
+
+
+def _headers(target: Target, request: Request) -> dict[str, str]:
+    headers = target.auth_headers(request.auth)
+    if request.content_type:
+        headers["Content-Type"] = request.content_type
+    if request.wants_stream:
+        headers["Accept"] = "text/event-stream"
+    return headers
+
+
+def _failure(exc: BaseException, exchange: Exchange, target: Target) -> str:
+    """What a failed exchange says about the deadline or transport error that ended it."""
+    if isinstance(exc, TimeoutError):
+        got = f"{len(exchange.body)} bytes" if exchange.status else "no response"
+        return f"deadline of {target.timeout_s:g} s exceeded ({got} received so far)"
+    if isinstance(exc, httpx.ConnectError):
+        return f"could not connect to {target.base_url}: {_reason(exc)}"
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
+        got = f"connection broken after {len(exchange.body)} body bytes" if exchange.status else BROKEN_BEFORE_RESPONSE
+        return f"{got}: {_reason(exc)}"
+    return f"transport error ({exc.__class__.__name__}): {_reason(exc)}"
+
+
+class _Recording:
+    """A response as it arrives, written into the exchange: status, headers, body, SSE events and their times."""
+
+    def __init__(self, exchange: Exchange, response: httpx.Response, started: float, max_body_bytes: int) -> None:
+        self.exchange, self.started, self.max_body_bytes = exchange, started, max_body_bytes
+        exchange.status = response.status_code
+        exchange.headers_s = time.monotonic() - started
+        exchange.headers = {k.lower(): v for k, v in response.headers.items() if k.lower() not in SECRET_HEADERS}
+        self.parser = SSEParser() if exchange.is_event_stream else None
+        self.body = bytearray()
+        if self.parser is not None:
+            exchange.events, exchange.event_times = [], []
+
+    def feed(self, chunk: bytes) -> bool:
+        """Take one chunk; False when the body grew past its cap and reading must stop."""
+        exchange = self.exchange
+        self.body += chunk
+        if self.parser is not None:
+            new = self.parser.feed(chunk)
+            if new:
+                at = time.monotonic() - self.started
+                if exchange.first_event_s is None:
+                    exchange.first_event_s = at
+                exchange.events.extend(new)
+                exchange.event_times.extend([at] * len(new))
+        if len(self.body) > self.max_body_bytes:
+            exchange.failure = f"body exceeded {self.max_body_bytes // (1024 * 1024)} MiB; stopped reading"
+            return False
+        return True
+
+    def close(self) -> None:
+        self.exchange.body = bytes(self.body)
+        if self.parser is not None:
+            self.exchange.trailing = self.parser.trailing
 
 
 def _rate_limit_of(exchange: Exchange) -> float | None:

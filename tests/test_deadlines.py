@@ -2,13 +2,15 @@
 
 import socket
 import socketserver
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
 
 from conformance.exchange import Request
-from conformance.target import Caller, Target
+from conformance.target import Caller, SyncCaller, Target
 
 DEADLINE = 1.0
 
@@ -104,3 +106,36 @@ def test_unreachable_target_is_a_readable_failure():
         caller.close()
     assert x.failure.startswith("could not connect to http://127.0.0.1:")
     assert "secret-key-123" not in x.failure
+
+
+@pytest.mark.parametrize("behaviour, says", [
+    (_silent, "transport error (ReadTimeout)"),
+    (_stalled_stream, "transport error (ReadTimeout)"),
+    (_trickle, "deadline of 1 s exceeded"),
+    (_garbage, "connection broken"),
+    (_reset, "connection broken"),
+    (_huge, "body exceeded 8 MiB"),
+])
+def test_hostile_server_cannot_hang_the_sync_caller_without_a_deadline_hook(serve, behaviour, says):
+    """Without gevent's deadline, a silent server is bounded by httpx's read timeout, a trickle by the clock."""
+    caller = SyncCaller(Target(serve(behaviour), "k" * 16, timeout_s=DEADLINE))
+    try:
+        started = time.monotonic()
+        x = caller.call(Request("POST", "/chat/completions", {"stream": True}))
+        took = time.monotonic() - started
+    finally:
+        caller.close()
+    assert x.failure and says in x.failure, x.failure
+    assert took < 2 * DEADLINE + 2
+    assert "k" * 16 not in x.failure
+
+
+def test_under_gevent_the_sync_caller_keeps_the_overall_deadline(serve):
+    """As load's users run it: Locust's gevent, and the deadline as a gevent.Timeout, in a process of its own."""
+    url = serve(_stalled_stream)
+    script = ("import locust, sys; from conformance.load.user import gevent_deadline; "
+              "from conformance.target import SyncCaller, Target; from conformance.exchange import Request; "
+              f"c = SyncCaller(Target({url!r}, 'k' * 16, timeout_s={DEADLINE}), deadline=gevent_deadline); "
+              "print(c.call(Request('POST', '/chat/completions', {'stream': True})).failure)")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.stdout.startswith(f"deadline of {DEADLINE:g} s exceeded"), out.stdout + out.stderr

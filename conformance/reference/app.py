@@ -16,6 +16,7 @@ from . import chat, completions, messages, models, responses
 from .config import DEFAULT_CONFIG, ReferenceConfig
 from .errors import ApiError, on_api_error, on_http_error, on_server_error
 from .faults import GarbledJson
+from .load_faults import LOAD_FAULTS, Concurrency, CountConcurrency
 from .pacing import Pacing
 
 
@@ -39,4 +40,7 @@ def create_app(config: ReferenceConfig = DEFAULT_CONFIG) -> Starlette:
         app.add_middleware(GarbledJson)
     if config.latency_ms or config.chunk_ms or config.rate_limit_every:
         app.add_middleware(Pacing, config=config)
+    app.state.concurrency = Concurrency()
+    if config.faults & LOAD_FAULTS:
+        app.add_middleware(CountConcurrency, concurrency=app.state.concurrency, faults=config.faults)
     return app

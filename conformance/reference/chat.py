@@ -17,6 +17,7 @@ from starlette.responses import Response
 from . import validation as v
 from .auth import authenticate
 from .errors import invalid
+from .load_faults import usage_dropped
 from .model import (
     Format,
     Output,
@@ -88,7 +89,7 @@ async def create(request: Request) -> Response:
     head = {"id": new_id("chatcmpl-"), "created": now(), "model": info.id}
     if stream:
         forgets = "stream_usage_missing_for_gemini" in faults and info.owned_by == "Google" and include_usage is None
-        streamed_usage = usage if wants_usage(include_usage, faults) and not forgets else None
+        streamed_usage = usage if wants_usage(include_usage, faults) and not forgets and not usage_dropped(request) else None
         return event_stream(stream_events(head, choices, streamed_usage, faults), faults)
     completion = {**envelope(head, "chat.completion"), "choices": [message_choice(c) for c in choices],
                   "usage": usage, "system_fingerprint": None}

@@ -1,8 +1,9 @@
 """SDK: the official openai and anthropic clients, changed only in base URL and key, read what the target sends.
 
 These probes talk through the SDKs themselves, so they are the one part of the
-suite that is not a pure function of a recorded exchange: both SDKs send with
-httpx2, which cassettes cannot replay, and replay runs skip them.
+suite that is not a pure function of a recorded exchange. Both SDKs send with
+httpx2, which vcrpy (9.4 and later) records and replays like httpx: a replay
+runs the SDK against its cassette.
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ from ..exchange import Exchange
 from ..recorder import RecordingTransport
 from ..target import Caller, retry_after
 from .bodies import MAX_OUTPUT_TOKENS, MAX_TOKENS, PROMPT
-from .case import Context, Failed, Skipped, check
+from .case import Context, Failed, check
 
 SDK_PACKAGES = ("openai", "anthropic")
-REPLAY_REASON = "the official SDKs send with httpx2, which cassettes cannot replay; run against a live or reference target"
 
 
 @dataclass
@@ -156,8 +156,6 @@ def probe(operation: str) -> Callable[[Caller, Context], list[Exchange | SdkResu
         return result
 
     def perform(caller: Caller, ctx: Context) -> list[Exchange | SdkResult]:
-        if ctx.replay:
-            return [SdkResult(operation)]
         result = caller.with_retries(lambda remaining: attempt(caller, ctx, remaining), _rate_limit_of)
         return [*result.exchanges, result]
 
@@ -183,8 +181,6 @@ def sdk_frame(error: BaseException) -> str | None:
 
 
 def _value(result: SdkResult, ctx: Context) -> Any:
-    if ctx.replay:
-        raise Skipped(REPLAY_REASON)
     if result.error is not None:
         error = result.error
         message = str(error).splitlines()[0][:240] if str(error) else ""

@@ -1,0 +1,267 @@
+"""The verdict under load, as a report: built from the merged tally and the plan, never from the key.
+
+JSON follows certify's conventions (`target`, `summary`, `cost`, `checks`,
+see the README) and adds what only load has: `run`, `http`, `latency` and
+`timeline`. A check is one requirement on one suite case for one model; it
+failed when any answer violated it, and `answers`/`violated` say how often.
+With a certify report of the same target, a violated check is marked
+`load_only` when certify passed that requirement on that case (and model, when
+the certify report names models): the promise holds one request at a time and
+breaks under load.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .. import requirements
+from ..outcome import OUTCOMES
+from ..requirements import CATALOGUE
+from . import tally as tallies
+from .judge import HTTP_OUTCOMES, SERVER_ERROR
+from .plan import Plan
+
+_ORDER = {r.id: i for i, r in enumerate(CATALOGUE)}
+MARK = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "error": "ERROR"}
+
+
+class CertifyReportError(ValueError):
+    """A --certify-report that cannot be read: said in one line."""
+
+
+def read_certify_report(path: str) -> set[tuple[str, str, str | None]]:
+    """The (requirement, case, model) checks a certify JSON report passed; model None when the report has none."""
+    try:
+        data = json.loads(Path(path).read_text())
+        checks = data["checks"]
+        return {(c["id"], c["case"], c.get("model")) for c in checks if c["outcome"] == "passed"}
+    except OSError as exc:
+        raise CertifyReportError(f"--certify-report {path}: {exc.strerror or exc}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CertifyReportError(f"--certify-report {path}: not a certify JSON report ({exc.__class__.__name__})") from None
+
+
+def build(result: dict, plan: Plan, run: dict, preflight_requests: int = 0,
+          certify_passed: set[tuple[str, str, str | None]] | None = None) -> dict:
+    tally = result["tally"]
+    checks = _checks(tally, plan, certify_passed)
+    counts = {name: sum(1 for c in checks if c["outcome"] == name) for name in OUTCOMES}
+    wall = result.get("wall_s") or 0.0
+    started = tally["first_at"] or result.get("started") or 0.0
+    failing = any(_counts_against(c) for c in checks) or tally["http"].get(SERVER_ERROR, 0) > 0
+    peaks = tally["streams_peak"]
+    return {
+        "target": {"base_url": plan.base_url, "kind": plan.kind, "profile": plan.profile, "models": list(plan.models)},
+        "models": list(plan.models),
+        "summary": counts,
+        "cost": {"requests": tally["requests"] + preflight_requests, "input_tokens": tally["input_tokens"],
+                 "output_tokens": tally["output_tokens"], "retries": 0},
+        "verdict": "failed" if failing else "passed",
+        "run": {**run, "workers": result.get("workers", 0), "stopped_by": result.get("stopped_by"),
+                "started": _iso(result.get("started")), "ended": _iso(result.get("ended")), "wall_s": round(wall, 3),
+                "answers": tally["answers"], "judged": tally["judged"], "throttled": tally["throttled"],
+                "answers_per_s": round(tally["answers"] / wall, 2) if wall else None,
+                "streams_peak": max(peaks.values(), default=0), "streams_mean": _streams_mean(tally, wall),
+                # CPU seconds of the generating process (one process runs); across workers it is not gathered
+                "generator_cpu_s": None if result.get("workers") else round(result.get("cpu_s") or 0.0, 3),
+                # Locust's own request count (each answer is also a Locust request event); a master's lags by
+                # up to one worker report interval, the tally above does not
+                "locust": result.get("locust")},
+        "http": tallies.http_counts(tally),
+        "latency": _latency(tally, wall),
+        "timeline": _timeline(tally, started),
+        "checks": checks,
+    }
+
+
+def _streams_mean(tally: dict, wall: float) -> float | None:
+    """Streams open on average over the run (Little's law: the time all streams took, over the wall time)."""
+    if not wall:
+        return None
+    open_ms = sum(tallies.hist_total(lat["total"]) for name, lat in tally["latency"].items() if name.endswith("-stream"))
+    return round(open_ms / 1000 / wall, 1)
+
+
+def _counts_against(check: dict) -> bool:
+    return check["level"] == "MUST" and check["outcome"] in ("failed", "error")
+
+
+def exit_code(report: dict) -> int:
+    return 1 if report["verdict"] == "failed" else 0
+
+
+def _checks(tally: dict, plan: Plan, certify_passed: set | None) -> list[dict]:
+    out = []
+    for entry in plan.entries():
+        for model in plan.models:
+            for check in entry.checks:
+                got = tally["checks"].get(tallies.check_key(entry.case.id, model, check.requirement))
+                out.append(_check(entry.case, model, check.requirement, plan.profile, got, certify_passed))
+    out.sort(key=lambda c: (_ORDER.get(c["id"], len(_ORDER)), c["case"], c["model"]))
+    return out
+
+
+def _check(case, model: str, rid: str, profile: str, got: dict | None, certify_passed: set | None) -> dict:
+    r = requirements.get(rid)
+    got = got or tallies.new_check()
+    if got["violated"]:
+        outcome = "failed"
+    elif got["errors"]:
+        outcome = "error"
+    elif got["judged"] > got["skipped"]:
+        outcome = "passed"
+    else:
+        outcome = "skipped"
+    actual = got["actual"]
+    if outcome == "skipped":
+        actual = got["skip_reason"] or "no answer judged (none came back, or every one was throttled)"
+    load_only = None
+    if certify_passed is not None and outcome in ("failed", "error"):
+        load_only = any(cid == rid and ccase == case.id and cmodel in (None, model)
+                        for cid, ccase, cmodel in certify_passed)
+    return {"id": rid, "level": r.level(profile) or "-", "endpoint": case.endpoint, "model": model,
+            "statement": r.statement, "source": r.cited(), "case": case.id, "outcome": outcome,
+            "expected": got["expected"] if outcome in ("failed", "error") else "", "actual": actual if outcome != "passed" else "",
+            "violations": got["examples"] if outcome in ("failed", "error") else [],
+            "violations_more": max(0, got["violated"] + got["errors"] - len(got["examples"])),
+            "duration_s": 0.0, "exchange": got["exchange"],
+            "answers": got["judged"], "violated": got["violated"] + got["errors"], "load_only": load_only}
+
+
+def _latency(tally: dict, wall: float) -> dict:
+    overall: dict[str, dict] = {}
+    by_case = {}
+    for name, lat in sorted(tally["latency"].items()):
+        by_case[name] = _latency_of(lat)
+        for kind, hist in lat.items():
+            tallies.hist_merge(overall.setdefault(kind, {}), hist)
+    return {**_latency_of(overall), "output_tokens_per_s_overall": round(tally["output_tokens"] / wall, 1) if wall else None,
+            "by_case": by_case}
+
+
+def _latency_of(lat: dict) -> dict:
+    return {"ttfb_ms": tallies.summary(lat.get("ttfb", {})), "ttft_ms": tallies.summary(lat.get("ttft", {})),
+            "gap_ms": tallies.summary(lat.get("gap", {}), (50, 99)), "total_ms": tallies.summary(lat.get("total", {})),
+            "output_tokens_per_s": tallies.summary(lat.get("tps", {}), (50,))}
+
+
+def _timeline(tally: dict, started: float) -> dict:
+    origin = int(started)
+    series = []
+    for key, second in tally["timeline"].items():
+        at, name = key.split("|", 1)
+        series.append({"t": int(at) - origin, "case": name, "answers": second["answers"],
+                       "violations": second["violations"], "failed_http": second["failed_http"],
+                       "total_ms": tallies.summary(second["total"]), "ttft_ms": tallies.summary(second["ttft"])})
+    series.sort(key=lambda s: (s["t"], s["case"]))
+    streams = sorted(({"t": int(at) - origin, "open_streams": peak} for at, peak in tally["streams_peak"].items()),
+                     key=lambda s: s["t"])
+    return {"bucket_s": 1, "series": series, "streams": streams}
+
+
+def _iso(stamp: float | None) -> str | None:
+    return datetime.fromtimestamp(stamp, UTC).isoformat(timespec="seconds") if stamp else None
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def terminal(report: dict) -> str:
+    run, http, lat = report["run"], report["http"], report["latency"]
+    spread = f" on {run['workers']} workers" if run["workers"] else ""
+    lines = ["", f"load: {run['answers']} answers in {run['wall_s']:.1f} s ({run['answers_per_s'] or 0:.1f}/s) from "
+                 f"{run['users']} users{spread}, stopped by {run['stopped_by']}; {run['judged']} judged, "
+                 f"{run['throttled']} throttled; at most {run['streams_peak']} streams open at once",
+             "HTTP: " + ", ".join(f"{name} {http[name]}" for name in HTTP_OUTCOMES if http[name]) or "HTTP: no answer",
+             f"{'latency (ms)':<24} {'p50':>8} {'p95':>8} {'p99':>8}"]
+    for label, key in (("time to first byte", "ttfb_ms"), ("time to first token", "ttft_ms"), ("whole answer", "total_ms")):
+        s = lat[key]
+        lines.append(f"  {label:<22} {_ms(s['p50']):>8} {_ms(s['p95']):>8} {_ms(s['p99']):>8}")
+    lines.append(f"  {'gap between events':<22} {_ms(lat['gap_ms']['p50']):>8} {'':>8} {_ms(lat['gap_ms']['p99']):>8}")
+    tps = lat["output_tokens_per_s"]["p50"]
+    lines.append(f"output tokens/s: {'-' if tps is None else f'{tps:.0f}'} per answer (median), "
+                 f"{lat['output_tokens_per_s_overall'] or 0:.0f} overall")
+    lines += ["", f"{'requirement':<16} {'level':<6} {'outcome':<7} {'violated':>12}  case / model"]
+    for c in report["checks"]:
+        flag = " load-only" if c["load_only"] else ""
+        lines.append(f"{c['id']:<16} {c['level']:<6} {MARK[c['outcome']]:<7} {c['violated']:>5} of {c['answers']:<5} "
+                     f" {c['case']} / {c['model']}{flag}")
+    bad = [c for c in report["checks"] if c["outcome"] in ("failed", "error")]
+    if bad:
+        lines += ["", "Violations under load (requirement, expected, actual):"]
+        for c in bad:
+            flag = " [load-only: certify passed it]" if c["load_only"] else ""
+            lines += [f"  {c['id']} [{c['level']}] {c['endpoint']} ({c['case']}, {c['model']}){flag}: {c['statement']}",
+                      f"    violated by {c['violated']} of {c['answers']} answers",
+                      f"    expected: {c['expected'] or '-'}", f"    actual:   {c['actual']}"]
+            lines += [f"    example:  {text}" for text in c["violations"][1:]]
+    s, cost = report["summary"], report["cost"]
+    lines += ["", f"{s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped, {s['error']} error",
+              f"cost: {cost['requests']} requests, {cost['input_tokens']} input tokens, {cost['output_tokens']} output tokens"]
+    if report["verdict"] == "failed":
+        reasons = []
+        if any(_counts_against(c) for c in report["checks"]):
+            reasons.append("a MUST requirement was violated")
+        if http[SERVER_ERROR]:
+            reasons.append(f"{http[SERVER_ERROR]} answers were 5xx")
+        lines.append("verdict: FAILED under load: " + " and ".join(reasons))
+    else:
+        lines.append(f"verdict: HELD under load: every MUST of profile {report['target']['profile']} held in "
+                     f"{run['judged']} judged answers")
+    return "\n".join(lines)
+
+
+def markdown(report: dict) -> str:
+    t, run, http, lat = report["target"], report["run"], report["http"], report["latency"]
+    lines = [f"# Conformance under load: {t['base_url']}", "",
+             f"Profile `{t['profile']}`, models {', '.join(f'`{m}`' for m in t['models'])}. "
+             f"**Verdict: {report['verdict']}.**", "",
+             f"{run['answers']} answers in {run['wall_s']:.1f} s from {run['users']} users"
+             + (f" on {run['workers']} workers" if run["workers"] else "")
+             + f", stopped by {run['stopped_by']}; {run['judged']} judged, {run['throttled']} throttled; "
+             f"at most {run['streams_peak']} streams open at once. Mix: `{run['mix']}`.", "",
+             "| HTTP outcome | answers |", "|---|---|"]
+    lines += [f"| {name} | {http[name]} |" for name in HTTP_OUTCOMES]
+    lines += ["", "| latency (ms) | p50 | p95 | p99 |", "|---|---|---|---|"]
+    for label, key in (("time to first byte", "ttfb_ms"), ("time to first token", "ttft_ms"), ("whole answer", "total_ms")):
+        s = lat[key]
+        lines.append(f"| {label} | {_ms(s['p50'])} | {_ms(s['p95'])} | {_ms(s['p99'])} |")
+    lines.append(f"| gap between events | {_ms(lat['gap_ms']['p50'])} | | {_ms(lat['gap_ms']['p99'])} |")
+    lines += ["", "| requirement | level | case | model | outcome | violated / answers | load-only |", "|---|---|---|---|---|---|---|"]
+    for c in report["checks"]:
+        only = {True: "yes", False: "no", None: ""}[c["load_only"]]
+        lines.append(f"| {c['id']} | {c['level']} | {c['case']} | {c['model']} | {MARK[c['outcome']]} | "
+                     f"{c['violated']} / {c['answers']} | {only} |")
+    bad = [c for c in report["checks"] if c["outcome"] in ("failed", "error")]
+    if bad:
+        lines += ["", "## Violations", ""]
+        for c in bad:
+            lines += [f"### {c['id']} ({c['case']}, {c['model']}): {MARK[c['outcome']]}", "", _cell(c["statement"]), "",
+                      f"- violated by {c['violated']} of {c['answers']} answers",
+                      f"- expected: {_cell(c['expected'] or '-')}", f"- actual: {_cell(c['actual'])}"]
+            lines += [f"- example: {_cell(text)}" for text in c["violations"][1:]]
+            if c["exchange"]:
+                lines += ["", "```", c["exchange"], "```"]
+            lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def write(report: dict, json_path: str | None, md_path: str | None, html_path: str | None) -> None:
+    for path, render in ((json_path, lambda: json.dumps(report, indent=2, ensure_ascii=False) + "\n"),
+                         (md_path, lambda: markdown(report)), (html_path, lambda: _html(report))):
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(render())
+
+
+def _html(report: dict) -> str:
+    from .html import render  # plotly is imported only when an HTML report is asked for
+
+    return render(report)

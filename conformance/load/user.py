@@ -1,0 +1,136 @@
+"""The Locust user of a load run: sends a case of the mix through the suite's caller and judges the answer.
+
+Imported only in a load run's own processes (it imports Locust, which
+monkey-patches the process with gevent). Everything a process's users share
+(the plan, their contexts, the tally, the request budget) lives on
+`GENERATOR`, set up once per process before the first user starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import random
+from collections.abc import Callable, Iterator
+
+import gevent
+from locust import User, constant, task
+from locust.exception import StopUser
+
+from ..exchange import mask
+from ..target import SyncCaller, Target
+from . import tally as tallies
+from .judge import THROTTLED, http_outcome, judge, timings
+from .plan import Entry, Plan
+
+
+@contextlib.contextmanager
+def gevent_deadline(seconds: float) -> Iterator[None]:
+    """The caller's overall deadline under gevent: a gevent.Timeout, surfaced as the TimeoutError the caller expects."""
+    timeout = gevent.Timeout(seconds)
+    timeout.start()
+    try:
+        yield
+    except gevent.Timeout as exc:
+        if exc is not timeout:
+            raise
+        raise TimeoutError from None
+    finally:
+        timeout.cancel()
+
+
+class Budget:
+    """At most `limit` cases sent by this process (None: no limit); `on_spent` runs once the last one is judged."""
+
+    def __init__(self, limit: int | None, on_spent: Callable[[], None]) -> None:
+        self.left, self.in_flight, self.on_spent, self.spent = limit, 0, on_spent, False
+
+    def take(self) -> bool:
+        if self.left is not None and self.left <= 0:
+            return False
+        if self.left is not None:
+            self.left -= 1
+        self.in_flight += 1
+        return True
+
+    def done(self) -> None:
+        self.in_flight -= 1
+        if self.left == 0 and self.in_flight == 0 and not self.spent:
+            self.spent = True
+            gevent.spawn(self.on_spent)  # never stop the runner from inside a user's own greenlet
+
+
+class Generator:
+    """One load-generating process: what its users send, to whom, and what they saw."""
+
+    def __init__(self) -> None:
+        self.plan: Plan | None = None
+        self.target: Target | None = None
+        self.entries: list[Entry] = []
+        self.weights: list[int] = []
+        self.contexts: list = []
+        self.models: Iterator = iter(())
+        self.budget = Budget(None, lambda: None)
+        self.tally = tallies.new_tally()
+        self.open_streams = 0
+
+    def set_up(self, plan: Plan, api_key: str, budget: int | None, on_spent: Callable[[], None]) -> None:
+        self.plan = plan
+        self.target = plan.target(api_key)
+        self.entries = plan.entries()
+        self.weights = [entry.weight for entry in self.entries]
+        self.contexts = plan.contexts(self.target)
+        self.models = itertools.cycle(self.contexts)
+        self.budget = Budget(budget, on_spent)
+
+    def take_tally(self) -> dict:
+        """What was seen since the last take (a worker sends it to the master and starts afresh)."""
+        taken, self.tally = self.tally, tallies.new_tally()
+        return taken
+
+
+GENERATOR = Generator()
+
+
+class CaseUser(User):
+    """One simulated client: sends cases of the mix back to back, each judged as its answer comes in."""
+
+    wait_time = constant(0)
+
+    def on_start(self) -> None:
+        self.caller = SyncCaller(GENERATOR.target, deadline=gevent_deadline)
+        self.rng = random.Random()
+
+    def on_stop(self) -> None:
+        self.caller.close()
+
+    @task
+    def send_case(self) -> None:
+        run = GENERATOR
+        if not run.budget.take():
+            raise StopUser()
+        entry = self.rng.choices(run.entries, run.weights)[0]
+        ctx = next(run.models)
+        streaming = entry.name.endswith("-stream")
+        sent_before = self.caller.cost.requests
+        run.open_streams += streaming
+        tallies.note_streams(run.tally, run.open_streams)
+        try:
+            exchanges = entry.case.run(self.caller, ctx)
+        finally:
+            run.open_streams -= streaming
+            run.budget.done()
+        last = exchanges[-1]
+        outcome = http_outcome(last)
+        verdicts = judge(entry.checks, exchanges, ctx) if run.plan.judge and outcome not in THROTTLED else []
+        bad = [v for v in verdicts if v.outcome in ("failed", "error")]
+        evidence = "\n".join(mask(x.summary(), *ctx.never_echoed) for x in exchanges) if bad else ""
+        tallies.record(run.tally, name=entry.name, case=entry.case.id, model=ctx.model,
+                       requests=self.caller.cost.requests - sent_before, outcome=outcome, timing=timings(last),
+                       verdicts=verdicts, exchange=evidence, streaming=streaming)
+        problem = f"{bad[0].requirement}: expected {bad[0].expected}" if bad else None
+        if problem is None and outcome not in ("2xx", *THROTTLED):
+            problem = f"HTTP outcome {outcome}"
+        self.environment.events.request.fire(
+            request_type=last.request.method, name=entry.name, response_time=last.elapsed_s * 1000,
+            response_length=len(last.body), exception=AssertionError(problem) if problem else None, context={})

@@ -1,0 +1,96 @@
+"""Faults that appear only under concurrency: the reference server counts what it is serving and misbehaves past a threshold.
+
+A gateway can keep every promise one request at a time and break them when
+busy. These faults let `crun-conformance load` show it catches that while
+`certify` of the same server passes: the thresholds sit above certify's
+concurrency (at most 8 requests in flight), so only a load run reaches them.
+One ASGI middleware keeps the counts on `app.state.concurrency`; an endpoint
+that misbehaves under load consults them (see `usage_dropped`).
+
+With a load fault on, the middleware also paces stream events a few
+milliseconds apart, as a real model does. The reference server otherwise
+writes a whole stream at once, so streams would hardly ever overlap on
+loopback however many clients there are; pacing breaks no promise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from starlette.requests import Request
+
+from .errors import is_anthropic
+from .wire import json_response
+
+USAGE_DROPPED_AT_OPEN_STREAMS = 12  # load_usage_dropped: chat streams drop usage while this many streams are open
+NO_RETRY_AFTER_AT_IN_FLIGHT = 16  # load_503_no_retry_after: 503 without Retry-After from this many requests in flight
+LOAD_FAULTS = frozenset({"load_usage_dropped", "load_503_no_retry_after"})
+PACE_S = 0.005  # between stream events, with a load fault on
+
+Message = dict[str, Any]
+
+
+@dataclass
+class Concurrency:
+    """What the server is serving right now: requests in flight, and event streams open among them."""
+
+    in_flight: int = 0
+    open_streams: int = 0
+
+
+class CountConcurrency:
+    """ASGI middleware: counts requests in flight and open event streams; answers 503 past the threshold when asked to."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]], concurrency: Concurrency, faults: frozenset[str]) -> None:
+        self.app = app
+        self.concurrency = concurrency
+        self.overloads = "load_503_no_retry_after" in faults
+
+    async def __call__(self, scope: Message, receive: Callable[[], Awaitable[Message]],
+                       send: Callable[[Message], Awaitable[None]]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        counts = self.concurrency
+        counts.in_flight += 1
+        streaming = False
+
+        async def counting_send(message: Message) -> None:
+            nonlocal streaming
+            if message["type"] == "http.response.start" and not streaming:
+                content_type = dict(message.get("headers", [])).get(b"content-type", b"")
+                if content_type.startswith(b"text/event-stream"):
+                    streaming = True
+                    counts.open_streams += 1
+            elif message["type"] == "http.response.body" and streaming:
+                await asyncio.sleep(PACE_S)
+            await send(message)
+
+        try:
+            if self.overloads and counts.in_flight >= NO_RETRY_AFTER_AT_IN_FLIGHT:
+                await overloaded(scope["path"])(scope, receive, send)
+            else:
+                await self.app(scope, receive, counting_send)
+        finally:
+            counts.in_flight -= 1
+            if streaming:
+                counts.open_streams -= 1
+
+
+def overloaded(path: str) -> Any:
+    """`load_503_no_retry_after`: a 503 in the path's error format, without the Retry-After a client needs."""
+    message = "The server is overloaded; try again later."
+    if is_anthropic(path):
+        body: dict = {"type": "error", "error": {"type": "overloaded_error", "message": message}}
+    else:
+        body = {"error": {"message": message, "type": "server_error", "param": None, "code": "overloaded"}}
+    return json_response(body, 503)
+
+
+def usage_dropped(request: Request) -> bool:
+    """`load_usage_dropped`: whether a chat stream starting now leaves out its usage (too many streams open)."""
+    state = request.app.state
+    return ("load_usage_dropped" in state.config.faults
+            and state.concurrency.open_streams >= USAGE_DROPPED_AT_OPEN_STREAMS)

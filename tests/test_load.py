@@ -1,0 +1,249 @@
+"""`crun-conformance load` end to end, on loopback: a healthy server holds, load-only faults are caught, runs are bounded.
+
+Each fault of `reference/load_faults.py` appears only with more requests in
+flight than certify ever sends: certify of the faulty server passes, load of
+the same server fails exactly the requirements the fault breaks, and marks
+them load-only given certify's report. Load runs are a few seconds long;
+32 users keep well above the faults' thresholds (12 open streams, 16 requests
+in flight) on loopback.
+"""
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conformance.cli import main
+from conformance.reference import ReferenceConfig, ReferenceServer
+from conformance.reference.faults import FAULTS
+from conformance.reference.wire import json_response
+from conformance.suite.cases import CASES
+
+KEY = "sk-load-test-0123456789abcdef"
+USERS = "32"
+CHAT_BASIC = {c.requirement for case in CASES if case.id == "chat_basic" for c in case.checks}
+# How to provoke each load-only fault; what it breaks is its own declaration in conformance/reference/faults.py.
+MIXES = {"load_usage_dropped": "chat-stream=1", "load_503_no_retry_after": "chat=1,chat-stream=1"}
+LOAD_FAULTS = {name: (MIXES[name], FAULTS[name].broken) for name, fault in FAULTS.items() if "load" in fault.judged_by}
+
+
+def load(*args: str) -> int:
+    return main(["load", "-q", "--users", USERS, *args])
+
+
+def read(path) -> dict:
+    return json.loads(path.read_text())
+
+
+def failed(report: dict) -> set[str]:
+    return {c["id"] for c in report["checks"] if c["outcome"] in ("failed", "error")}
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory):
+    """For each load-only fault: a reference server with it, certify's exit code, and a directory with certify's report."""
+    with contextlib.ExitStack() as stack:
+        servers = {}
+        for fault in LOAD_FAULTS:
+            out = tmp_path_factory.mktemp(fault)
+            server = stack.enter_context(ReferenceServer(ReferenceConfig(api_key=KEY, faults=frozenset({fault}))))
+            code = main(["certify", "--base-url", server.base_url, "--api-key", KEY, "-q",
+                         "--report-json", str(out / "certify.json")])
+            servers[fault] = (server.base_url, code, out)
+        yield servers
+
+
+@pytest.mark.parametrize("fault", sorted(LOAD_FAULTS))
+def test_certify_passes_the_server_with_a_load_only_fault(fault, faulty):
+    _, code, out = faulty[fault]
+    report = read(out / "certify.json")
+    assert code == 0, f"{fault}: certify failed {failed(report)}"
+    assert failed(report) == set()
+
+
+@pytest.mark.parametrize("fault", sorted(LOAD_FAULTS))
+def test_load_catches_the_fault_and_marks_it_load_only(fault, faulty, capsys):
+    url, _, out = faulty[fault]
+    mix, breaks = LOAD_FAULTS[fault]
+    code = load("--base-url", url, "--api-key", KEY, "--mix", mix, "--duration", "4",
+                "--certify-report", str(out / "certify.json"), "--report-json", str(out / "load.json"),
+                "--report-md", str(out / "load.md"), "--report-html", str(out / "load.html"))
+    report = read(out / "load.json")
+    assert code == 1
+    assert failed(report) == breaks
+    bad = [c for c in report["checks"] if c["outcome"] == "failed"]
+    assert all(c["load_only"] is True and c["violated"] > 0 and c["violations"] and c["exchange"] for c in bad)
+    assert report["verdict"] == "failed" and report["run"]["stopped_by"] == "duration"
+    if fault == "load_503_no_retry_after":
+        assert report["http"]["5xx"] > 0 and report["http"]["503 with Retry-After"] == 0
+    printed = capsys.readouterr().out
+    assert "load-only" in printed and "verdict: FAILED under load" in printed
+    for name in ("load.json", "load.md", "load.html"):
+        assert KEY not in (out / name).read_text(), f"the key reached {name}"
+    assert KEY not in printed
+
+
+def test_master_and_two_workers_find_the_same_load_only_fault(faulty):
+    url, _, out = faulty["load_usage_dropped"]
+    mix, breaks = LOAD_FAULTS["load_usage_dropped"]
+    code = load("--base-url", url, "--api-key", KEY, "--mix", mix, "--duration", "5", "--workers", "2",
+                "--certify-report", str(out / "certify.json"), "--report-json", str(out / "distributed.json"))
+    report = read(out / "distributed.json")
+    assert code == 1
+    assert failed(report) == breaks
+    assert report["run"]["workers"] == 2
+    assert all(c["load_only"] for c in report["checks"] if c["outcome"] == "failed")
+    assert report["run"]["answers"] == sum(report["http"].values()) > 0
+
+
+def test_a_master_and_a_worker_started_apart_split_the_budget_and_report_at_the_master(tmp_path):
+    """The two-machine recipe of the README, on loopback: `--master` here, `--worker` in its own process."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = str(sock.getsockname()[1])
+    with ReferenceServer(ReferenceConfig(api_key=KEY)) as server:
+        worker = subprocess.Popen([sys.executable, "-m", "conformance.cli", "load", "-q", "--worker",
+                                   "--master-host", "127.0.0.1", "--master-port", port],
+                                  env={**os.environ, "CRUN_API_KEY": KEY}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            code = main(["load", "-q", "--master", "--expect-workers", "1", "--master-bind-host", "127.0.0.1",
+                         "--master-port", port, "--base-url", server.base_url, "--api-key", KEY, "--users", "4",
+                         "--duration", "60", "--max-requests", "30", "--report-json", str(tmp_path / "r.json")])
+            worker.wait(timeout=60)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+    report = read(tmp_path / "r.json")
+    assert code == 0 and worker.returncode == 0
+    assert (report["run"]["workers"], report["run"]["stopped_by"], report["run"]["answers"]) == (1, "max-requests", 30)
+
+
+def test_the_embedded_reference_server_holds_under_load(tmp_path):
+    code = main(["load", "-q", "--users", "4", "--duration", "2", "--report-json", str(tmp_path / "r.json"),
+                 "--report-md", str(tmp_path / "r.md"), "--report-html", str(tmp_path / "r.html")])
+    report = read(tmp_path / "r.json")
+    assert code == 0, failed(report)
+    assert report["verdict"] == "passed" and report["target"]["kind"] == "reference"
+    assert {c["outcome"] for c in report["checks"]} == {"passed"}
+    assert {c["case"] for c in report["checks"]} == {"chat_basic", "chat_stream_default_usage", "responses_stream",
+                                                    "messages_stream"}  # the default mix
+    assert report["run"]["judged"] == report["run"]["answers"] == report["http"]["2xx"] > 0
+    latency = report["latency"]
+    assert latency["ttfb_ms"]["p50"] > 0 and latency["ttft_ms"]["p99"] >= latency["ttft_ms"]["p50"] > 0
+    assert latency["gap_ms"]["count"] > 0 and report["timeline"]["series"]
+    html = (tmp_path / "r.html").read_text()
+    assert "<script src" not in html and "Plotly.newPlot" in html and "Latency percentiles" in html
+    assert "| requirement | level |" in (tmp_path / "r.md").read_text()
+
+
+def test_a_run_stops_at_max_requests_first(tmp_path):
+    with ReferenceServer(ReferenceConfig(api_key=KEY)) as server:
+        code = main(["load", "-q", "--users", "8", "--duration", "60", "--max-requests", "25", "--mix", "chat",
+                     "--base-url", server.base_url, "--api-key", KEY, "--model", "gpt-5.4",
+                     "--report-json", str(tmp_path / "r.json")])
+    report = read(tmp_path / "r.json")
+    assert code == 0
+    assert report["run"]["stopped_by"] == "max-requests"
+    assert report["run"]["answers"] == 25
+    assert report["cost"]["requests"] == 25 + 1  # and the one GET /models that checked the target answers
+
+
+class Throttling:
+    """ASGI wrapper: every `every`-th POST is refused with 429, with or without Retry-After."""
+
+    def __init__(self, app, every: int, retry_after: bool) -> None:
+        self.app, self.every, self.retry_after, self.posts = app, every, retry_after, 0
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "POST":
+            self.posts += 1
+            if self.posts % self.every == 0:
+                headers = {"retry-after": "1"} if self.retry_after else None
+                body = {"error": {"message": "Slow down.", "type": "rate_limit_error", "param": None, "code": None}}
+                await json_response(body, 429, headers)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+@contextlib.contextmanager
+def throttled_server(every: int, retry_after: bool):
+    """The reference server behind `Throttling`: load must see every 429, so no request is let through on a retry."""
+    with ReferenceServer(ReferenceConfig(api_key=KEY), wrap=lambda app: Throttling(app, every, retry_after)) as server:
+        yield server.base_url
+
+
+def test_429_with_retry_after_is_reported_not_judged(tmp_path):
+    with throttled_server(every=3, retry_after=True) as url:
+        code = main(["load", "-q", "--users", "2", "--duration", "60", "--max-requests", "30", "--mix", "chat",
+                     "--base-url", url, "--api-key", KEY, "--model", "gpt-5.4", "--report-json", str(tmp_path / "r.json")])
+    report = read(tmp_path / "r.json")
+    assert code == 0, failed(report)
+    assert (report["http"]["2xx"], report["http"]["429 with Retry-After"]) == (20, 10)
+    assert (report["run"]["judged"], report["run"]["throttled"]) == (20, 10)
+    assert {c["answers"] for c in report["checks"]} == {20}
+
+
+def test_429_without_retry_after_is_judged_and_fails(tmp_path):
+    with throttled_server(every=3, retry_after=False) as url:
+        code = main(["load", "-q", "--users", "2", "--duration", "60", "--max-requests", "30", "--mix", "chat",
+                     "--base-url", url, "--api-key", KEY, "--model", "gpt-5.4", "--report-json", str(tmp_path / "r.json")])
+    report = read(tmp_path / "r.json")
+    assert code == 1
+    assert report["http"]["429 without Retry-After"] == 10 and report["run"]["judged"] == 30
+    assert failed(report) == CHAT_BASIC - {"AUTH-005", "MODELS-003"}  # a 429 holds no key, and no model to read
+    assert {c["violated"] for c in report["checks"] if c["outcome"] == "failed"} == {10}
+
+
+def test_a_target_that_throttles_everything_cannot_be_judged(tmp_path, capsys):
+    with throttled_server(every=1, retry_after=True) as url:
+        code = main(["load", "-q", "--users", "2", "--duration", "60", "--max-requests", "10", "--mix", "chat",
+                     "--base-url", url, "--api-key", KEY, "--model", "gpt-5.4"])
+    assert code == 2
+    assert "every answer was throttled" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--mix", "chat=1,chatt=2"], "--mix: unknown case 'chatt'"),
+    (["--mix", "chat=x"], "--mix: the weight of 'chat' must be a whole number"),
+    (["--base-url", "http://127.0.0.1:9/v1", "--api-key", KEY], "http://127.0.0.1:9/v1 is unreachable"),
+    (["--base-url", "not a url", "--api-key", KEY], "base URL must be an http(s) URL"),
+    (["--base-url", "http://127.0.0.1:9/v1"], "--base-url needs --api-key or CRUN_API_KEY"),
+    (["--users", "0"], "--users must be at least 1"),
+    (["--master"], "--master needs --expect-workers K"),
+    (["--workers", "2", "--worker"], "exclude each other"),
+    (["--certify-report", "/nonexistent/certify.json"], "--certify-report /nonexistent/certify.json"),
+])
+def test_bad_input_exits_2_with_one_line(args, says, capsys, monkeypatch):
+    monkeypatch.delenv("CRUN_API_KEY", raising=False)
+    assert main(["load", "-q", "--duration", "1", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("crun-conformance: ") and says in err, err
+    assert err.count("\n") == 1 and "Traceback" not in err and KEY not in err
+
+
+def test_ctrl_c_writes_the_report_of_what_was_done(tmp_path):
+    """Ctrl-C on a terminal interrupts the whole process group: the run stops, reports, and exits 130."""
+    proc = subprocess.Popen([sys.executable, "-m", "conformance.cli", "load", "--users", "4", "--duration", "120",
+                             "--report-json", str(tmp_path / "r.json")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        progress = ""
+        while not progress.startswith("load: "):  # Locust is running once it reports progress
+            progress = proc.stderr.readline()
+            assert progress or proc.poll() is None, "the run ended before it was interrupted"
+        os.killpg(proc.pid, signal.SIGINT)
+        started = time.monotonic()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    report = read(tmp_path / "r.json")
+    assert report["run"]["stopped_by"] == "interrupted" and report["run"]["answers"] > 0
+    assert "stopped by interrupted" in out and time.monotonic() - started < 60
