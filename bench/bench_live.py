@@ -77,6 +77,15 @@ def slowest_case(report: dict) -> float:
     return max(c["duration_s"] for c in report["checks"])
 
 
+def _first_request(listener: socket.socket, arrived: list[float]) -> None:
+    """Accept one connection, note when its first byte came, and refuse it (the run then ends at once)."""
+    conn, _ = listener.accept()
+    conn.recv(1)
+    arrived.append(time.perf_counter())
+    conn.sendall(b"HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}")
+    conn.close()
+
+
 def time_to_first_request(runs: int) -> float:
     """From launching `certify` to the first byte of its first request arriving at a listening socket."""
     firsts = []
@@ -84,15 +93,7 @@ def time_to_first_request(runs: int) -> float:
         listener = socket.create_server(("127.0.0.1", 0))
         port = listener.getsockname()[1]
         arrived: list[float] = []
-
-        def accept() -> None:
-            conn, _ = listener.accept()
-            conn.recv(1)
-            arrived.append(time.perf_counter())
-            conn.sendall(b"HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}")
-            conn.close()
-
-        thread = threading.Thread(target=accept, daemon=True)
+        thread = threading.Thread(target=_first_request, args=(listener, arrived), daemon=True)
         thread.start()
         started = time.perf_counter()
         subprocess.run([sys.executable, "-m", "conformance.cli", "certify", "-q", "--base-url",
