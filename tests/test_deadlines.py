@@ -83,16 +83,20 @@ def serve():
     (_huge, "body exceeded 8 MiB"),
 ])
 def test_hostile_server_ends_within_the_deadline(serve, behaviour, says):
-    caller = Caller(Target(serve(behaviour), "k" * 16, timeout_s=DEADLINE))
-    try:
-        started = time.monotonic()
-        x = caller.call(Request("POST", "/chat/completions", {"stream": True}))
-        took = time.monotonic() - started
-    finally:
-        caller.close()
+    x, took = call_hostile(Caller(Target(serve(behaviour), "k" * 16, timeout_s=DEADLINE)))
     assert x.failure and says in x.failure, x.failure
     assert took < DEADLINE + 2
     assert "k" * 16 not in x.failure
+
+
+def call_hostile(caller):
+    """One streamed request through a caller (async or sync), and how long it took to give up."""
+    try:
+        started = time.monotonic()
+        x = caller.call(Request("POST", "/chat/completions", {"stream": True}))
+        return x, time.monotonic() - started
+    finally:
+        caller.close()
 
 
 def test_unreachable_target_is_a_readable_failure():
@@ -118,13 +122,7 @@ def test_unreachable_target_is_a_readable_failure():
 ])
 def test_hostile_server_cannot_hang_the_sync_caller_without_a_deadline_hook(serve, behaviour, says):
     """Without gevent's deadline, a silent server is bounded by httpx's read timeout, a trickle by the clock."""
-    caller = SyncCaller(Target(serve(behaviour), "k" * 16, timeout_s=DEADLINE))
-    try:
-        started = time.monotonic()
-        x = caller.call(Request("POST", "/chat/completions", {"stream": True}))
-        took = time.monotonic() - started
-    finally:
-        caller.close()
+    x, took = call_hostile(SyncCaller(Target(serve(behaviour), "k" * 16, timeout_s=DEADLINE)))
     assert x.failure and says in x.failure, x.failure
     assert took < 2 * DEADLINE + 2
     assert "k" * 16 not in x.failure

@@ -235,8 +235,8 @@ def test_the_tokens_of_fuzzed_answers_are_counted(reference_run):
     _, result, _ = reference_run
     assert result.input_tokens > 0 and result.output_tokens > 0
     assert result.output_tokens < result.requests * shaping.OUTPUT_TOKEN_CAP * 8  # capped outputs, a few choices at most
-    # The reference reports usage on every answer unless a stream turns it off (include_usage: false), which no
-    # case of this seeded run does.
+    # The reference reports usage on every answer unless a stream turns it off (include_usage: false), and an
+    # answer that was asked to carry none is no unknown usage.
     assert result.responses_without_usage == 0
 
 

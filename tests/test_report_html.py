@@ -3,7 +3,7 @@
 The browser tests render reports of real certify runs against the reference server (one with two
 faults, one clean), merged into one matrix. They drive Debian's `chromium` through Playwright's
 Python package (never a downloaded browser); without either, they are skipped with that reason.
-Set CRUN_UPDATE_SCREENSHOT=1 to refresh docs/report-screenshot.png, the README's picture.
+Set CRUN_UPDATE_SCREENSHOT=1 to refresh examples/report-screenshot.png, the README's picture.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from conformance.reference import ReferenceConfig, ReferenceServer
 
 KEY = "sk-html-report-test-0123456789"
 FAULTS = frozenset({"chat_no_done", "responses_no_output_text"})
-SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "report-screenshot.png"
+SCREENSHOT = Path(__file__).resolve().parent.parent / "examples" / "report-screenshot.png"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
 

@@ -82,7 +82,8 @@ class Spend:
     output_tokens: int = 0
     without_usage: int = 0
 
-    def count(self, label: str, response: Response | None) -> None:
+    def count(self, label: str, sent: Any, response: Response | None) -> None:
+        """Add what one answer reported; `sent` is the request body, whose explicit opt-out makes no usage right."""
         if response is None or label not in GENERATING or not 200 <= response.status_code < 300:
             return
         body = response.content or b""
@@ -93,8 +94,11 @@ class Spend:
                 usage = reported_usage(json.loads(body))
             except ValueError:
                 usage = None
-        if usage is None:
+        options = sent.get("stream_options") if isinstance(sent, dict) else None
+        if usage is None and not (isinstance(options, dict) and options.get("include_usage") is False):
             self.without_usage += 1
+        elif usage is None:
+            return
         else:
             self.input_tokens += usage[0]
             self.output_tokens += usage[1]
@@ -147,7 +151,7 @@ class FuzzRun:
     def send(self, case: Case) -> Response:
         self.requests += 1
         response = send(case, self.session)
-        self.spend.count(case.operation.label, response)
+        self.spend.count(case.operation.label, case.body, response)
         return response
 
     def judge(self, case: Case, response: Response, requirement: str, verdict: Verdict) -> None:
@@ -155,7 +159,7 @@ class FuzzRun:
         verdict.judged += 1
         self.requests += judgement.probes  # probes the check sent (ignored_auth)
         for probe in judgement.probe_answers:
-            self.spend.count(case.operation.label, probe)
+            self.spend.count(case.operation.label, case.body, probe)
         for failed in judgement.failed:
             verdict.add(self.finding(failed))
         if judgement.crash is not None:

@@ -107,6 +107,23 @@ def json_events(x: Exchange, allow_done: bool = False) -> list[tuple[Event, dict
     return out
 
 
+def events_conform(x: Exchange, schema: str, skip_done: bool = False) -> None:
+    """Every event is a JSON object valid against a stream-event schema; fails naming every distinct problem.
+
+    `skip_done` passes over a `[DONE]` that another requirement judges on its own.
+    """
+    found = Violations(f"every event a JSON object valid against {schema}")
+    for index, event in enumerate(event_stream(x)):
+        if skip_done and event.is_done:
+            continue
+        data = event.json()
+        if isinstance(data, dict):
+            conforms(data, schema, f"event {index}", into=found)
+        else:
+            found.add(not_an_object(event), f"event {index}")
+    found.settle()
+
+
 def not_an_object(event: Event) -> str:
     """Why an event's data is not a JSON object, in a way that groups alike events (a stray [DONE] says so)."""
     if event.is_done:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..exchange import Exchange
 from .case import Context, Failed, Violations, check
-from .expect import conforms, event_objects, event_stream, not_an_object, show
+from .expect import event_objects, event_stream, events_conform, show
 from .messages import STOP_REASONS
 
 
@@ -15,16 +15,7 @@ def messages_stream_content_type(x: Exchange, ctx: Context) -> None:
 
 @check("MSG-STREAM-002")
 def messages_events_valid(x: Exchange, ctx: Context) -> None:
-    found = Violations("every event a JSON object valid against MessageStreamEvent")
-    for index, event in enumerate(event_stream(x)):
-        if event.is_done:
-            continue  # MSG-STREAM-006 judges a stray [DONE]
-        data = event.json()
-        if isinstance(data, dict):
-            conforms(data, "MessageStreamEvent", f"event {index}", into=found)
-        else:
-            found.add(not_an_object(event), f"event {index}")
-    found.settle()
+    events_conform(x, "MessageStreamEvent", skip_done=True)  # MSG-STREAM-006 judges a stray [DONE]
 
 
 # The grammar as transitions: from each state, the event types allowed next.

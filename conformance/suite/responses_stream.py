@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..exchange import Exchange
 from .case import Context, Failed, Violations, check
-from .expect import conforms, event_objects, event_stream, not_an_object, show
+from .expect import event_objects, event_stream, events_conform, show
 from .responses import cut_problems, response_text
 
 TERMINAL = ("response.completed", "response.incomplete", "response.failed")
@@ -17,14 +17,7 @@ def responses_stream_content_type(x: Exchange, ctx: Context) -> None:
 
 @check("RESP-STREAM-002")
 def responses_events_valid(x: Exchange, ctx: Context) -> None:
-    found = Violations("every event a JSON object valid against ResponseStreamEvent")
-    for index, event in enumerate(event_stream(x)):
-        data = event.json()
-        if isinstance(data, dict):
-            conforms(data, "ResponseStreamEvent", f"event {index}", into=found)
-        else:
-            found.add(not_an_object(event), f"event {index}")
-    found.settle()
+    events_conform(x, "ResponseStreamEvent")
 
 
 @check("RESP-STREAM-003")
