@@ -13,7 +13,7 @@ import contextlib
 import threading
 import time
 import traceback
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Any, Callable, ContextManager
 
 from . import requirements
@@ -71,7 +71,7 @@ class ConformanceSession:
             futures = {pool.submit(self._exchanges, plan, plan.units[index]): index for index in longest_first}
             pending = set(futures)
             while pending:
-                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     index = futures[future]
                     made[index] = future.result()  # a TargetError (every request rate-limited) stops the run here
