@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 
 import pytest
 
@@ -101,3 +102,38 @@ def test_progress_says_cases_in_flight_retries_time_and_failures(interactive):
     line = progress.line()
     for word in ("cases 0/0", "in flight", "retries", "failures so far"):
         assert word in line
+
+
+def test_each_case_is_judged_and_reported_as_soon_as_it_finishes():
+    """Progress counts cases while the run goes on, not all at the end."""
+    from conformance.exchange import Request
+    from conformance.plan import build
+    from conformance.session import ConformanceSession, Progress
+    from conformance.suite.auth import bearer_accepted
+    from conformance.suite.case import Case
+    from conformance.target import Target
+
+    def slow(ctx, earlier):
+        time.sleep(1.0)
+        return Request("GET", "/models")
+
+    class Recorder(Progress):
+        def __init__(self) -> None:
+            self.done_at: dict[str, float] = {}
+
+        def done(self, unit, outcomes) -> None:
+            self.done_at[unit.case.id] = time.monotonic()
+
+    cases = [Case("slow", "GET /models", (bearer_accepted,), steps=(slow,), per_model=False),
+             Case("fast", "GET /models", (bearer_accepted,), steps=(lambda ctx, e: Request("GET", "/models"),),
+                  per_model=False)]
+    progress = Recorder()
+    with ReferenceServer(ReferenceConfig(api_key=KEY)) as server:
+        target = Target(server.base_url, KEY, "reference")
+        session = ConformanceSession(target, concurrency=2, progress=progress)
+        try:
+            outcomes = session.run(build(target, [(c, c.checks) for c in cases], ["gpt-5.4"], ["gpt-5.4"], False))
+        finally:
+            session.close()
+    assert [o.outcome for o in outcomes] == ["passed", "passed"]
+    assert progress.done_at["slow"] - progress.done_at["fast"] > 0.5
