@@ -72,7 +72,8 @@ class Pacing:
                     self.refused.add(fingerprint)
                     await self._rate_limited(scope["path"], send)
                     return
-        await self.app(scope, receive, self._paced(send) if self.latency_s or self.chunk_s else send)
+        generating = scope["method"] == "POST"  # GET /models lists, it calls no model
+        await self.app(scope, receive, self._paced(send) if generating and (self.latency_s or self.chunk_s) else send)
 
     def _paced(self, send: Callable[[Message], Awaitable[None]]) -> Callable[[Message], Awaitable[None]]:
         """A generated (2xx) answer waits `latency_s` before its first byte; a refusal comes at once, as a gateway
