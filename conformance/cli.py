@@ -7,6 +7,7 @@ with --strict); 2 a usage error or a target that cannot be certified at all.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import sys
@@ -122,12 +123,15 @@ def _models(args: argparse.Namespace) -> ModelChoice:
 
 def _options(args: argparse.Namespace) -> Options:
     """The certification the arguments ask for; every mistake is a one-line usage error before any request."""
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds")
+    if not math.isfinite(args.timeout) or args.timeout <= 0:
+        raise UsageError("--timeout must be a positive, finite number of seconds")
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
     if args.max_requests is not None and args.max_requests < 1:
         raise UsageError("--max-requests must be at least 1")
+    if args.max_requests is not None and args.fuzz:
+        raise UsageError("--max-requests cannot bound --fuzz, whose requests depend on what schemathesis generates; "
+                         "certify and fuzz in separate runs")
     if args.fuzz_examples is not None and args.fuzz_examples < 1:
         raise UsageError("--fuzz-examples must be at least 1")
     if args.record and args.replay:

@@ -82,7 +82,7 @@ class Exchange:
                 self._json = json.loads(self.body) if self.body else None
                 if not self.body:
                     self._json_error = "empty body"
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # a hostile body nests deeper than Python parses
                 self._json = None
                 self._json_error = f"not JSON ({exc})"
         return self._json

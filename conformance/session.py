@@ -24,7 +24,7 @@ from .plan import Plan, Unit
 from .requirements import CATALOGUE, COMPLETIONS, MESSAGES
 from .suite.case import MAX_VIOLATIONS, Check, Failed, Skipped, Unsupported
 from .suite.expect import error_for
-from .target import Caller, Target
+from .target import Caller, Target, TargetError
 
 CassetteFor = Callable[[str], ContextManager[Any]]
 DEFAULT_CONCURRENCY = 8
@@ -90,7 +90,9 @@ class ConformanceSession:
         try:
             with self.cassette_for(plan.cassette(unit)):
                 exchanges = unit.case.run(self.caller, plan.context(unit))
-        except ReplayMismatch as exc:
+        except TargetError:
+            raise
+        except Exception as exc:  # a replay miss, or a case that broke on what the server sent: its checks say so
             return [exc], time.monotonic() - started
         return exchanges, time.monotonic() - started
 
@@ -109,7 +111,7 @@ class ConformanceSession:
                           outcome="passed", model=unit.model, source=requirement.cited())
         started = time.monotonic()
         try:
-            if made and isinstance(made[0], ReplayMismatch):
+            if made and isinstance(made[0], Exception):
                 raise made[0]
             if not made:
                 raise Failed("a request to be made", "the case made no request")
@@ -133,14 +135,15 @@ class ConformanceSession:
         outcome.duration_s = round(spent + time.monotonic() - started, 4)
         if outcome.outcome in ("failed", "error"):
             outcome.exchange = "\n".join(x.summary() for x in _exchanges_of(made))
-        secrets = ctx.never_echoed
+        secrets = ctx.secrets
         outcome.expected, outcome.actual, outcome.exchange = (
             mask(text, *secrets) for text in (outcome.expected, outcome.actual, outcome.exchange))
         outcome.violations = [mask(text, *secrets) for text in outcome.violations]
         return outcome
 
     def _declined_models_not_supported(self, plan: Plan, made: dict[int, tuple[list[Any], float]]) -> None:
-        """In a matrix, a model an endpoint declines with a proper 4xx error is "not supported" there, not failed."""
+        """In a matrix, a model an endpoint declines with a proper 4xx error is "not supported" there, not failed:
+        what failed on that endpoint for that model is reported so; what held stays passed."""
         declined: dict[tuple[str, str], str] = {}
         for index, unit in enumerate(plan.units):
             if unit.model is None or BASIC_CASES.get(unit.case.endpoint) != unit.case.id:
@@ -151,7 +154,7 @@ class ConformanceSession:
                 declined[(unit.case.endpoint, unit.model)] = reason
         for outcome in self.outcomes:
             reason = declined.get((outcome.endpoint, outcome.model or ""))
-            if reason and outcome.model is not None:
+            if reason and outcome.model is not None and outcome.outcome in ("failed", "error"):
                 outcome.outcome, outcome.expected, outcome.violations = "skipped", "", []
                 outcome.actual, outcome.exchange = f"not supported: the model is declined here ({reason})", ""
 
@@ -162,19 +165,29 @@ class ConformanceSession:
 class _RateLimited(Exception):
     """The case's request stayed rate-limited after every retry: the check could not be judged."""
 
-    def __init__(self, exchange: Exchange) -> None:
-        super().__init__(f"rate-limited: HTTP {exchange.status} after the caller's retries; nothing to judge")
+    def __init__(self, limited: Any) -> None:
+        response = getattr(getattr(limited, "error", None), "response", None)  # an SDK call's error keeps it
+        status = getattr(limited, "status", None) or getattr(response, "status_code", None)
+        super().__init__(f"rate-limited: HTTP {status} after the caller's retries; nothing to judge")
 
 
 def _declined(x: Exchange) -> str | None:
-    """The error message of a proper 4xx refusal in the endpoint's error format (401 and 429 are not refusals)."""
+    """The message of a proper 4xx refusal of the model itself, in the endpoint's error format.
+
+    Only a refusal about the model counts (OpenAI's `param: "model"` or a `code` naming the model, or a message
+    naming the model asked for): a 4xx about anything else is a finding, never "not supported".
+    """
     if x.status is None or not 400 <= x.status < 500 or x.status in (401, 429):
         return None
     try:
         error = error_for(x.request.path)(x)
     except Failed:
         return None
-    return f"HTTP {x.status}: {str(error.get('message', ''))[:160]}"
+    asked = x.request.json_body.get("model") if isinstance(x.request.json_body, dict) else None
+    message = str(error.get("message", ""))
+    about_model = (error.get("param") == "model" or "model" in str(error.get("code") or "")
+                   or bool(asked) and str(asked) in message)
+    return f"HTTP {x.status}: {message[:160]}" if about_model else None
 
 
 def _exchanges_of(made: list[Any]) -> list[Exchange]:

@@ -35,7 +35,7 @@ class Event:
         if self._json is _UNSET:
             try:
                 self._json = json.loads(self.data)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # a hostile event nests deeper than Python parses
                 self._json = None
                 self._json_error = f"{exc.__class__.__name__}: {exc}"
         return self._json

@@ -135,6 +135,7 @@ class Caller:
         self.in_flight = 0
         self._answered = 0
         self._limited_in_a_row = 0
+        self._retried = 0
         self._state = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="conformance-caller", daemon=True)
@@ -156,31 +157,32 @@ class Caller:
         return self.with_retries(lambda remaining: self._send_once(request, remaining), _rate_limit_of)
 
     def with_retries(self, send: Callable[[float], T], rate_limit_of: Callable[[T], float | None]) -> T:
-        """Run `send(seconds left)` in a slot, retrying while `rate_limit_of(result)` says wait, within the deadline.
+        """Run `send(timeout)` in a slot, retrying while `rate_limit_of(result)` says wait.
 
+        Each attempt has the whole deadline from the moment it is sent (waiting for a slot or for Retry-After is
+        not the server's time); the waits together never pass one deadline, and there are at most MAX_RETRIES.
+        A result still rate-limited after that is marked `rate_limited`: its checks are errors, not verdicts.
         Shared by every path that sends (cases, SDK calls): the policy lives here once.
         """
-        deadline: float | None = None  # runs from the first send: waiting for a slot is not the server's time
+        waited = 0.0
         attempt = 0
         while True:
             if self.gave_up:
                 raise TargetError(self.gave_up)
             with self.limiter.slot(), self._counting():
-                if deadline is None:
-                    deadline = time.monotonic() + self.target.timeout_s
-                result = send(max(0.001, deadline - time.monotonic()))
+                result = send(self.target.timeout_s)
             wait = rate_limit_of(result)
             if wait is None:
                 self._note(limited=False)
                 self.limiter.answered()
                 return result
             self.limiter.throttled()
-            if attempt >= MAX_RETRIES or time.monotonic() + wait >= deadline:
-                self._note(limited=True)
-                if isinstance(result, Exchange):
-                    result.rate_limited = True
+            if attempt >= MAX_RETRIES or waited + wait > self.target.timeout_s:
+                self._note(limited=True, retried=attempt)
+                _mark_rate_limited(result)
                 return result
             attempt += 1
+            waited += wait
             self.cost.add(0, retries=1)
             time.sleep(wait)
 
@@ -188,14 +190,17 @@ class Caller:
     def gave_up(self) -> str | None:
         """Why the run stops sending, when every request so far stayed rate-limited."""
         if self._answered == 0 and self._limited_in_a_row >= GIVE_UP_AFTER:
-            return (f"{self.target.base_url} rate-limited every request ({self._limited_in_a_row} in a row, each "
-                    f"retried {MAX_RETRIES} times): lower --concurrency or try later")
+            how = (f"each retried up to {MAX_RETRIES} times" if self._retried else
+                   "each asking a Retry-After longer than the deadline allows")
+            return (f"{self.target.base_url} rate-limited every request ({self._limited_in_a_row} in a row, {how}): "
+                    "lower --concurrency, raise --timeout or try later")
         return None
 
-    def _note(self, limited: bool) -> None:
+    def _note(self, limited: bool, retried: int = 0) -> None:
         with self._state:
             if limited:
                 self._limited_in_a_row += 1
+                self._retried += retried
             else:
                 self._answered += 1
                 self._limited_in_a_row = 0
@@ -369,6 +374,12 @@ class _Recording:
         self.exchange.body = bytes(self.body)
         if self.parser is not None:
             self.exchange.trailing = self.parser.trailing
+
+
+def _mark_rate_limited(result: object) -> None:
+    """Mark what stayed rate-limited (an exchange, or an SDK result) so the session judges nothing on it."""
+    if hasattr(result, "rate_limited"):
+        result.rate_limited = True  # type: ignore[attr-defined]
 
 
 def _rate_limit_of(exchange: Exchange) -> float | None:

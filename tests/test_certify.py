@@ -118,3 +118,25 @@ def test_a_wrong_key_is_a_usage_error_not_a_failed_certification(server, capsys)
     assert main(["certify", "-q", "--base-url", server.base_url, "--api-key", "sk-wrong-0000000000"]) == 2
     err = capsys.readouterr().err
     assert "refused the API key" in err and "sk-wrong-0000000000" not in err
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--timeout", "nan"], "--timeout must be a positive, finite"),
+    (["--timeout", "inf"], "--timeout must be a positive, finite"),
+    (["--fuzz", "--max-requests", "80"], "--max-requests cannot bound --fuzz"),
+])
+def test_more_bad_input_exits_2_before_any_request(argv, says, capsys):
+    assert main(["certify", "-q", *argv]) == 2
+    err = capsys.readouterr().err
+    assert says in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_short_key_is_masked_everywhere_and_its_echo_is_caught(tmp_path):
+    short = "sk-abc1"
+    with ReferenceServer(ReferenceConfig(api_key=short, faults=frozenset({"key_in_body"}))) as srv:
+        code = main(["certify", "-q", "--base-url", srv.base_url, "--api-key", short, "-k", "MODELS or AUTH-005",
+                     "--report-json", str(tmp_path / "r.json"), "--report-md", str(tmp_path / "r.md")])
+    text = (tmp_path / "r.json").read_text() + (tmp_path / "r.md").read_text()
+    assert code == 1 and short not in text
+    assert {c["outcome"] for c in json.loads((tmp_path / "r.json").read_text())["checks"] if c["id"] == "AUTH-005"} \
+        >= {"failed"}

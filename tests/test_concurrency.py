@@ -137,3 +137,53 @@ def test_each_case_is_judged_and_reported_as_soon_as_it_finishes():
             session.close()
     assert [o.outcome for o in outcomes] == ["passed", "passed"]
     assert progress.done_at["slow"] - progress.done_at["fast"] > 0.5
+
+
+def _posts_answered_with(status: int, headers: dict[str, str], body: bytes):
+    """An ASGI wrapper that answers every POST itself (GET /models still reaches the reference)."""
+    def wrap(app):
+        async def wrapped(scope, receive, send):
+            if scope["type"] != "http" or scope["method"] != "POST":
+                return await app(scope, receive, send)
+            await send({"type": "http.response.start", "status": status,
+                        "headers": [(k.encode(), v.encode()) for k, v in headers.items()]})
+            await send({"type": "http.response.body", "body": body})
+        return wrapped
+    return wrap
+
+
+ERROR_429 = b'{"error":{"message":"slow down","type":"rate_limit_error","param":null,"code":null}}'
+
+
+def test_retries_and_queueing_do_not_eat_the_next_attempts_deadline(tmp_path):
+    """A slow, rate-limiting but healthy server: every retried request still gets a whole deadline to answer."""
+    with ReferenceServer(ReferenceConfig(api_key=KEY, latency_ms=1200, rate_limit_every=3)) as server:
+        code, report = certify(server.base_url, tmp_path, "--timeout", "3", "--concurrency", "4", "-k",
+                               "CHAT-001 or CHAT-002 or RESP-001 or MSG-001 or COMP-001 or CHAT-003")
+    assert code == 0, [(c["id"], c["actual"]) for c in report["checks"] if c["outcome"] != "passed"]
+    assert report["cost"]["retries"] > 0
+
+
+def test_a_retry_after_beyond_the_deadline_is_not_waited_and_the_run_says_so(tmp_path, capsys):
+    wrap = _posts_answered_with(429, {"content-type": "application/json", "retry-after": "25"}, ERROR_429)
+    with ReferenceServer(ReferenceConfig(api_key=KEY), wrap=wrap) as server:
+        code, _ = certify(server.base_url, tmp_path, "--timeout", "2", "--concurrency", "1")
+    err = capsys.readouterr().err
+    assert code == 2 and "Retry-After longer than the deadline" in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_sdk_call_that_stays_rate_limited_is_an_error_not_a_verdict(tmp_path):
+    wrap = _posts_answered_with(429, {"content-type": "application/json", "retry-after": "0"}, ERROR_429)
+    with ReferenceServer(ReferenceConfig(api_key=KEY), wrap=wrap) as server:
+        _, report = certify(server.base_url, tmp_path, "-k", "SDK-001 or CHAT-001")
+    outcomes = {c["id"]: (c["outcome"], c["actual"]) for c in report["checks"]}
+    for rid in ("SDK-001", "CHAT-001"):
+        assert outcomes[rid][0] == "error" and outcomes[rid][1].startswith("rate-limited"), outcomes[rid]
+
+
+def test_a_body_nested_deeper_than_python_parses_is_a_failed_check_not_a_crash(tmp_path, capsys):
+    wrap = _posts_answered_with(200, {"content-type": "application/json"}, b"[" * 200_000)
+    with ReferenceServer(ReferenceConfig(api_key=KEY), wrap=wrap) as server:
+        code, report = certify(server.base_url, tmp_path, "-k", "CHAT-001")
+    assert code == 1 and "Traceback" not in capsys.readouterr().err
+    assert {c["outcome"] for c in report["checks"] if c["id"] == "CHAT-001"} <= {"failed", "error"}

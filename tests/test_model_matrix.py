@@ -56,3 +56,29 @@ def test_a_one_model_report_has_the_matrix_shape(tmp_path):
     assert code == 0 and report["models"] == ["gpt-5.4"]
     assert {c["model"] for c in report["checks"]} == {"gpt-5.4", None}
     assert report["summary_by_model"]["gpt-5.4"]["verdict"] == "certified"
+
+
+def test_a_refusal_about_something_else_than_the_model_is_a_failure_even_in_a_matrix(tmp_path):
+    """Only a model the endpoint declines is 'not supported'; a 400 about max_tokens for one model is a finding."""
+    def wrap(app):
+        async def wrapped(scope, receive, send):
+            if scope["type"] == "http" and scope["path"].endswith("/chat/completions"):
+                message = await receive()
+                if b"claude" in message.get("body", b""):
+                    body = (b'{"error":{"message":"max_tokens is not supported","type":"invalid_request_error",'
+                            b'"param":"max_tokens","code":"unsupported_parameter"}}')
+                    await send({"type": "http.response.start", "status": 400,
+                                "headers": [(b"content-type", b"application/json")]})
+                    await send({"type": "http.response.body", "body": body})
+                    return
+
+                async def replay():
+                    return message
+                return await app(scope, replay, send)
+            return await app(scope, receive, send)
+        return wrapped
+
+    with ReferenceServer(ReferenceConfig(api_key=KEY), wrap=wrap) as server:
+        code, report, _ = certify(server.base_url, tmp_path, "--models", "gpt-5.4,claude-sonnet-4-5", "-k", "CHAT-001")
+    outcomes = {c["model"]: c["outcome"] for c in report["checks"] if c["id"] == "CHAT-001"}
+    assert outcomes == {"gpt-5.4": "passed", "claude-sonnet-4-5": "failed"} and code == 1

@@ -51,7 +51,7 @@ def http_outcome(x: Exchange) -> str:
 
 def judge(checks: tuple[Check, ...], exchanges: list[Exchange], ctx: Context) -> list[Verdict]:
     """Every check over the case's exchanges, with what it found masked of any key."""
-    secrets = ctx.never_echoed
+    secrets = ctx.secrets
     out = []
     for check in checks:
         try:

@@ -124,7 +124,7 @@ class CaseUser(User):
         outcome = http_outcome(last)
         verdicts = judge(entry.checks, exchanges, ctx) if run.plan.judge and outcome not in THROTTLED else []
         bad = [v for v in verdicts if v.outcome in ("failed", "error")]
-        evidence = "\n".join(mask(x.summary(), *ctx.never_echoed) for x in exchanges) if bad else ""
+        evidence = "\n".join(mask(x.summary(), *ctx.secrets) for x in exchanges) if bad else ""
         tallies.record(run.tally, name=entry.name, case=entry.case.id, model=ctx.model,
                        requests=self.caller.cost.requests - sent_before, outcome=outcome, timing=timings(last),
                        verdicts=verdicts, exchange=evidence, streaming=streaming)

@@ -15,7 +15,7 @@ from typing import Any
 
 import jsonschema
 
-from ..exchange import Exchange
+from ..exchange import Exchange, Request
 from .case import Context, Failed, Unsupported, check
 from .expect import error_for, json_object, show
 from .responses import response_text
@@ -152,7 +152,7 @@ def _words(text: str) -> list[str]:
 def stored_follow_up(xs: list[Exchange], ctx: Context) -> None:
     first = supported(xs[0])
     if len(xs) < 2:
-        raise Failed("a follow-up request", "the first request did not complete")
+        raise Failed("a stored response id to follow up", f"id {show(first.get('id'))}: nothing to continue from")
     body = supported(xs[1])
     if body.get("previous_response_id") not in (None, first.get("id")):
         raise Failed(f"previous_response_id {first.get('id')}", show(body.get("previous_response_id")))
@@ -165,10 +165,14 @@ def stored_follow_up(xs: list[Exchange], ctx: Context) -> None:
                      show(response_text(body), 160) or show(body.get("output")))
 
 
-def stored_follow_up_body(ctx: Context, earlier: list[Exchange]) -> dict:
-    """The second step of CAP-009: continue from the response the first step stored, asking for what only it knows."""
-    first = earlier[0].json() if earlier else None
+def stored_follow_up_body(ctx: Context, earlier: list[Exchange]) -> dict | None:
+    """The second step of CAP-009: continue from the response the first step stored, asking for what only it knows.
+
+    Nothing is sent when the first step stored nothing (no 2xx with an id): a billed request would prove nothing."""
+    first = earlier[0].json() if earlier and earlier[0].status is not None and 200 <= earlier[0].status < 300 else None
     previous = first.get("id") if isinstance(first, dict) else None
+    if not isinstance(previous, str):
+        return None
     return {"model": ctx.model, "input": FOLLOW_UP, "previous_response_id": previous, "store": True,
             "max_output_tokens": 32}
 
@@ -188,3 +192,8 @@ def chat_image_input(x: Exchange, ctx: Context) -> None:
 @check("CAP-011")
 def file_url_input(x: Exchange, ctx: Context) -> None:
     _answers_with_text(x, "file")
+
+
+def stored_follow_up_request(ctx: Context, earlier: list[Exchange]) -> Request | None:
+    body = stored_follow_up_body(ctx, earlier)
+    return None if body is None else Request("POST", "/responses", body)

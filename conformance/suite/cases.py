@@ -7,7 +7,6 @@ which keeps a live certification to a few dozen billed calls.
 
 from __future__ import annotations
 
-from ..exchange import Request
 from ..requirements import ALL, CHAT, COMPLETIONS, MESSAGES, MODELS, RESPONSES
 from . import auth, bodies, chat, errors, models, params, sdk, usage
 from . import capabilities as cap
@@ -122,7 +121,7 @@ CAPABILITY_CASES = [
                                                        "file_data": cap.HELLO_PDF})})),
     Case("cap_stored_follow_up", RESPONSES, checks=(cap.stored_follow_up,),
          steps=(send("POST", "/responses", lambda ctx: bodies.response(ctx, store=True)),
-                lambda ctx, earlier: Request("POST", "/responses", cap.stored_follow_up_body(ctx, earlier)))),
+                cap.stored_follow_up_request)),
 ]
 
 def _bad_message(name: str, body=None, raw: bytes | None = None) -> Case:

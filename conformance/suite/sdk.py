@@ -33,6 +33,7 @@ class SdkResult:
     value: Any = None
     error: BaseException | None = None
     exchanges: list[Exchange] = field(default_factory=list)
+    rate_limited: bool = False  # still rate-limited after the caller's retries: nothing to judge
 
 
 def warm_up() -> threading.Thread:
