@@ -447,11 +447,11 @@ def markdown(matrix: Matrix) -> str:
     """The same matrix as a Markdown table, then the verdicts and the details of every failure and skip."""
     lines = ["# Conformance matrix", ""]
     for target in matrix.targets:
-        where = f"`{target.base_url}`" if target.base_url else "unknown target"
+        location = f"`{target.base_url}`" if target.base_url else "unknown target"
         label = f"**{_md(target.label)}**: " if len(matrix.targets) > 1 else ""
         facts = ", ".join(x for x in (target.kind and f"{target.kind} target", target.profile and f"profile `{target.profile}`",
                                        "strict" if target.strict else "") if x)
-        lines.append(f"- {label}{where}" + (f" ({facts})" if facts else "") + f". {summary_text(target)}.")
+        lines.append(f"- {label}{location}" + (f" ({facts})" if facts else "") + f". {summary_text(target)}.")
     names, keyed = headers(matrix, 10_000, longest=24)
     lines.append("")
     if keyed:

@@ -219,3 +219,10 @@ def test_markdown_has_the_same_matrix_and_escapes_server_text():
     assert "<script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt; a\\|b" in text
     assert "\n````\nPOST /chat/completions -> 500\n```\nbody\n````\n" in text
     assert "- **m2**: FAILED: CHAT-001" in text
+
+
+def test_markdown_lists_skipped_and_not_supported_checks_with_where_they_were_judged():
+    m = matrices.build([report([check("CHAT-001"), check("CAP-001", "skipped", actual="not supported: 400"),
+                                check("SDK-001", "skipped", actual="no SDK here")])])
+    text = matrices.markdown(m)
+    assert "not supported: 400" in text and "no SDK here" in text
