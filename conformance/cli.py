@@ -23,7 +23,7 @@ from .certification import Options
 from .load.command import add_parser as add_load_parser
 from .load.command import run as load
 from .plan import ModelChoice
-from .reportfile import InputError
+from .reportfile import InputError, check_writable
 from .requirements import CATALOGUE, PROFILES
 from .session import DEFAULT_CONCURRENCY
 from .target import Target, TargetError
@@ -162,6 +162,7 @@ def certify(args: argparse.Namespace) -> int:
 
     options = _options(args)
     gate_on = baseline.load(args.baseline) if args.baseline else None  # bad input exits 2 before any request
+    check_writable(args.report_json, args.report_md, args.report_html, args.junit_xml)
     started = datetime.now(UTC)
     # A provider's notice that a model is deprecated is not a finding about the server under test.
     warnings.filterwarnings("ignore", message="The model .* is deprecated", category=DeprecationWarning)
@@ -187,9 +188,9 @@ def certify(args: argparse.Namespace) -> int:
     built = certificate.attach(built, started=started, command=["crun-conformance", *args.argv], strict=args.strict,
                                secrets=(options.api_key,))
     reports.write(built, outcomes, args.report_json, args.report_md, args.junit_xml, args.report_html)
-    print(reports.terminal(built))
+    say(reports.terminal(built))
     if gate_on is not None:
-        return baseline.gate(built, gate_on, args.strict_baseline, print, strict=args.strict)
+        return baseline.gate(built, gate_on, args.strict_baseline, say, strict=args.strict)
     return reports.verdict(outcomes, args.strict)
 
 
@@ -228,12 +229,20 @@ def list_requirements(args: argparse.Namespace) -> int:
     return 0
 
 
+def say(*lines: object) -> None:
+    """Print a result; a reader that went away (`| head`) loses the rest, the exit code keeps the verdict."""
+    try:
+        print(*lines)
+    except BrokenPipeError:
+        sys.stdout = open(os.devnull, "w")  # every later print goes nowhere, quietly
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # for the certificate, key masked there
     command = {"certify": certify, "serve": serve, "list": list_requirements, "report": merge.run,
-               "baseline": lambda a: baseline.write_expectations(a.report, print),
-               "diff": lambda a: diffs.run(a.old, a.new, a.md, print), "load": load}[args.command]
+               "baseline": lambda a: baseline.write_expectations(a.report, say),
+               "diff": lambda a: diffs.run(a.old, a.new, a.md, say), "load": load}[args.command]
     try:
         return command(args)
     except (UsageError, InputError) as exc:

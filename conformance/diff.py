@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .reportfile import FAILING, Key, describe, duration_s, key, load_report, verdict
+from .reportfile import FAILING, Key, check_writable, describe, duration_s, key, load_report, verdict
 from .requirements import BY_ID
 
 # Requirement ids renamed between tool versions, old id -> new id. The one place renames are recorded: diffs and
@@ -187,6 +187,7 @@ def _models(report: dict) -> list[str]:
 
 def run(old_path: str, new_path: str, md_path: str | None = None, emit: Callable[[str], Any] = print) -> int:
     """`crun-conformance diff OLD.json NEW.json [--md PATH]`: emit the diff; exit 1 when anything regressed."""
+    check_writable(md_path)
     result = diff(load_report(old_path, "OLD"), load_report(new_path, "NEW"), old_path, new_path)
     emit(result.text())
     if md_path:

@@ -6,11 +6,19 @@ violation, the exchange); a skip names its reason; an error says the check could
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 
 from .outcome import Outcome
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _text(value: str) -> str:
+    """What a server sent, made writable in XML 1.0: control characters become U+FFFD."""
+    return _NOT_XML.sub("\ufffd", value)
 
 
 def render(outcomes: list[Outcome], name: str = "crun-conformance") -> bytes:
@@ -25,11 +33,11 @@ def render(outcomes: list[Outcome], name: str = "crun-conformance") -> bytes:
             text = [f"{o.id} [{o.level}] {o.statement}", f"expected: {o.expected}", f"actual: {o.actual}",
                     *(f"violation: {v}" for v in o.violations),
                     *([f"... and {o.violations_more} more"] if o.violations_more else []), o.exchange]
-            ET.SubElement(case, "failure", message=f"{o.id}: expected {o.expected}").text = "\n".join(text)
+            ET.SubElement(case, "failure", message=_text(f"{o.id}: expected {o.expected}")).text = _text("\n".join(text))
         elif o.outcome == "error":
-            ET.SubElement(case, "error", message=f"{o.id}: the check could not run").text = o.actual
+            ET.SubElement(case, "error", message=f"{o.id}: the check could not run").text = _text(o.actual)
         elif o.outcome == "skipped":
-            ET.SubElement(case, "skipped", message=o.actual)
+            ET.SubElement(case, "skipped", message=_text(o.actual))
     root = ET.Element("testsuites")
     root.append(suite)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)

@@ -8,6 +8,7 @@ the code that compares reports has one shape to handle.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -75,3 +76,17 @@ def duration_s(report: dict) -> float:
     if isinstance(certificate.get("duration_s"), (int, float)):
         return float(certificate["duration_s"])
     return round(sum(float(c.get("duration_s") or 0) for c in report["checks"]), 3)
+
+
+def check_writable(*paths: str | None) -> None:
+    """Refuse, before anything is sent, a report path that cannot be written: a run must not be paid for in vain."""
+    for path in filter(None, paths):
+        target = Path(path)
+        if target.is_dir():
+            raise InputError(f"cannot write a report to {path}: it is a directory")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot write a report to {path}: {exc.strerror or exc}") from None
+        if not os.access(target.parent, os.W_OK) or target.exists() and not os.access(target, os.W_OK):
+            raise InputError(f"cannot write a report to {path}: permission denied")

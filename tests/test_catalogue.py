@@ -44,3 +44,9 @@ def test_a_live_run_stays_within_its_request_budget():
     sent = [[s for s in case.steps if not getattr(s, "only_when_refused", False)] for case in CASES]
     requests = sum(max(1, len(steps)) for steps in sent) + 1  # +1: model discovery; follow-ups only when refused
     assert requests <= 90
+
+
+def test_a_case_checks_each_requirement_once():
+    """(requirement, endpoint, model, case) is a check's identity in reports, baselines, diffs and JUnit."""
+    seen = [(check.requirement, case.id) for case in CASES for check in case.checks]
+    assert sorted({key for key in seen if seen.count(key) > 1}) == []

@@ -243,3 +243,10 @@ def test_the_html_report_draws_its_plots_offline_in_a_real_browser(tmp_path):
     assert '<svg class="main-svg"' not in page.read_text()  # drawn by plotly.js in the browser, not shipped drawn
     assert dom.count('<svg class="main-svg"') >= 2, "plotly did not draw both figures"
     assert "Verdict: failed" in dom and "AUTH-001" in dom
+
+
+def test_messages_answers_are_filed_under_the_messages_model():
+    plan = Plan("http://gw.test/v1", "live", "crun", 5.0, ("gpt-5.4", "gemini-3.1-pro-preview"), "claude-sonnet-4-5",
+                    (("messages-stream", 1), ("chat", 1)))
+    by_name = {entry.name: plan.models_of(entry) for entry in plan.entries()}
+    assert by_name == {"messages-stream": ("claude-sonnet-4-5",), "chat": ("gpt-5.4", "gemini-3.1-pro-preview")}

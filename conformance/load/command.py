@@ -95,6 +95,12 @@ def _validate(args: argparse.Namespace) -> None:
         raise LoadError(f"--master-port must be 1-65535, got {args.master_port}")
     if args.model and args.models:
         raise LoadError("--model and --models exclude each other")
+    from ..reportfile import InputError, check_writable
+
+    try:
+        check_writable(args.report_json, args.report_md, args.report_html)
+    except InputError as exc:
+        raise LoadError(str(exc)) from None
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from .. import requirements
+from ..requirements import MESSAGES
 from ..suite.case import Case, Check, Context
 from ..target import Target
 from .mix import case_of
@@ -49,6 +50,12 @@ class Plan:
     def contexts(self, target: Target) -> list[Context]:
         """One context per model; /messages uses --messages-model when given, else the model itself."""
         return [Context(target, model, self.messages_model or model) for model in self.models]
+
+    def models_of(self, entry: Entry) -> tuple[str, ...]:
+        """The models an entry's answers come from: /messages answers come from the messages model."""
+        if entry.case.endpoint != MESSAGES:
+            return self.models
+        return tuple(dict.fromkeys(self.messages_model or model for model in self.models))
 
     def entries(self) -> list[Entry]:
         out = []

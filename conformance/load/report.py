@@ -95,7 +95,7 @@ def exit_code(report: dict) -> int:
 def _checks(tally: dict, plan: Plan, certify_passed: set | None) -> list[dict]:
     out = []
     for entry in plan.entries():
-        for model in plan.models:
+        for model in plan.models_of(entry):
             for check in entry.checks:
                 got = tally["checks"].get(tallies.check_key(entry.case.id, model, check.requirement))
                 out.append(_check(entry.case, model, check.requirement, plan.profile, got, certify_passed))

@@ -18,6 +18,7 @@ from locust import User, constant, task
 from locust.exception import StopUser
 
 from ..exchange import mask
+from ..requirements import MESSAGES
 from ..target import SyncCaller, Target
 from . import tally as tallies
 from .judge import THROTTLED, http_outcome, judge, timings
@@ -125,7 +126,8 @@ class CaseUser(User):
         verdicts = judge(entry.checks, exchanges, ctx) if run.plan.judge and outcome not in THROTTLED else []
         bad = [v for v in verdicts if v.outcome in ("failed", "error")]
         evidence = "\n".join(mask(x.summary(), *ctx.secrets) for x in exchanges) if bad else ""
-        tallies.record(run.tally, name=entry.name, case=entry.case.id, model=ctx.model,
+        answered_by = ctx.messages_model if entry.case.endpoint == MESSAGES else ctx.model
+        tallies.record(run.tally, name=entry.name, case=entry.case.id, model=answered_by,
                        requests=self.caller.cost.requests - sent_before, outcome=outcome, timing=timings(last),
                        verdicts=verdicts, exchange=evidence, streaming=streaming)
         problem = f"{bad[0].requirement}: expected {bad[0].expected}" if bad else None

@@ -81,8 +81,8 @@ def max_completion_tokens_cuts(x: Exchange, ctx: Context) -> None:
     cut_at_one_token(x, "max_completion_tokens")
 
 
-@check("CHAT-009", whole=True)
 def huge_max_completion_tokens_capped(xs: list[Exchange], ctx: Context) -> None:
+    """CHAT-009 past acceptance: the huge max_completion_tokens was capped, the answer ending as a cap or a stop."""
     v = Violations(f'max_completion_tokens {HUGE_LIMIT} capped: finish_reason "stop" or "length", '
                    f"completion_tokens from 1 to {HUGE_LIMIT}")
     for x in answers(xs, HUGE_COMPLETION):
@@ -126,8 +126,8 @@ def logprobs_returned(xs: list[Exchange], ctx: Context) -> None:
     v.settle()
 
 
-@check("RESP-011", whole=True)
 def huge_max_output_tokens_capped(xs: list[Exchange], ctx: Context) -> None:
+    """RESP-011 past acceptance: the huge max_output_tokens was capped, the response completed or incomplete."""
     v = Violations(f'max_output_tokens {HUGE_LIMIT} capped: status "completed" or "incomplete"')
     for x in answers(xs, HUGE_OUTPUT):
         state = success_body(x, "Response").get("status")

@@ -80,12 +80,19 @@ class Probe:
         sent = xs[1:] if len(self.options) > 1 else xs[:1]
         return {option.name: x for option, x in zip(self.options, sent, strict=False)}
 
-    def accepted(self, requirement: str, *, primary: bool = False) -> Check:
+    def accepted(self, requirement: str, *, primary: bool = False,
+                 honoured: Callable[[list[Exchange], Context], None] | None = None) -> Check:
         """The options of `requirement` are accepted: together, or else each alone. The primary requirement also
-        answers for a refusal that no single option explains (accepted alone, refused together)."""
+        answers for a refusal that no single option explains (accepted alone, refused together). `honoured`, when
+        given, then judges what the accepted answers did with the options: one check per requirement and case."""
         mine = [o for o in self.options if o.requirement == requirement]
 
         def fn(xs: list[Exchange], ctx: Context) -> None:
+            taken(xs)
+            if honoured is not None:
+                honoured(xs, ctx)
+
+        def taken(xs: list[Exchange]) -> None:
             first = xs[0]
             if accepted(first):
                 return
