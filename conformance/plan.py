@@ -166,13 +166,18 @@ class ModelChoice:
 
         if self.matrix:
             assert self.models is not None
-            models = catalogue() if self.models == ("all",) else list(dict.fromkeys(self.models))
+            listed = catalogue()  # also for a given list: a model the gateway does not list is a typo, not a column
+            models = listed if self.models == ("all",) else list(dict.fromkeys(self.models))
+            unknown = [m for m in [*models, *(self.messages_models or ())] if m not in listed]
+            if unknown:
+                raise TargetError(f"GET /models does not list {', '.join(sorted(set(unknown)))}: check --models and "
+                                  "--messages-models")
             if self.models_match:
                 pattern = re.compile(self.models_match)
                 models = [m for m in models if pattern.search(m)]
             if not models:
                 raise TargetError("no model left to test: --models/--models-match selected none")
-            messages = list(self.messages_models) if self.messages_models else models
+            messages = list(dict.fromkeys(self.messages_models)) if self.messages_models else models
             return models, messages
         if self.model:
             return [self.model], [self.messages_model or self.model]

@@ -73,7 +73,8 @@ def test_the_workflow_certifies_with_the_key_from_a_secret_and_gates_on_the_comm
     assert args.baseline == "conformance-baseline.yaml"
     assert workflow()["env"]["CRUN_BASE_URL"].startswith("https://")
     install = next(s for s in workflow()["jobs"]["certify"]["steps"] if "pip install" in s.get("run", ""))
-    assert "crun-conformance" in install["run"]
+    assert install["run"].endswith('"$CRUN_CONFORMANCE"')
+    assert workflow()["env"]["CRUN_CONFORMANCE"].startswith("crun-conformance @ ")  # a pinned requirement, by name
 
 
 def test_the_workflow_uploads_the_json_html_and_junit_reports_even_when_the_gate_fails():

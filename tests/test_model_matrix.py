@@ -82,3 +82,13 @@ def test_a_refusal_about_something_else_than_the_model_is_a_failure_even_in_a_ma
         code, report, _ = certify(server.base_url, tmp_path, "--models", "gpt-5.4,claude-sonnet-4-5", "-k", "CHAT-001")
     outcomes = {c["model"]: c["outcome"] for c in report["checks"] if c["id"] == "CHAT-001"}
     assert outcomes == {"gpt-5.4": "passed", "claude-sonnet-4-5": "failed"} and code == 1
+
+
+def test_a_model_the_gateway_does_not_list_is_refused_before_any_case_runs(tmp_path, capsys):
+    with ReferenceServer(ReferenceConfig(api_key=KEY)) as server:
+        code, report, _ = certify(server.base_url, tmp_path, "--models", "gpt-5.4,nosuch", "-k", "CHAT-001")
+        code_messages, _, _ = certify(server.base_url, tmp_path, "--models", "gpt-5.4", "--messages-models", "typo-3",
+                                      "-k", "MSG-001")
+    err = capsys.readouterr().err
+    assert code == code_messages == 2 and report is None
+    assert "does not list nosuch" in err and "does not list typo-3" in err
