@@ -8,12 +8,12 @@ report) is one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from . import matrix as matrices
 from . import report_html
+from .reportfile import InputError, load_report
 
 EXIT_OK, EXIT_UNUSABLE = 0, 2
 
@@ -32,19 +32,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def load(path: str) -> dict:
-    """One report file, checked for the shape the matrix reads."""
+    """One report file, read like every report (reportfile) and checked for the shape the matrix reads."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BadReport(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadReport(f"{path}: cannot read it ({exc.__class__.__name__})") from None
-    try:
-        report = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadReport(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
-    try:
+        report = load_report(path)
         matrices.validate(report)
+    except InputError as exc:
+        raise BadReport(str(exc)) from None
     except matrices.NotAReport as exc:
         raise BadReport(f"{path}: {exc}") from None
     return report

@@ -38,13 +38,29 @@ def parse_report(text: str, where: str) -> dict:
         raise InputError(f"{where}:{exc.lineno}: not JSON ({exc.msg})") from None
     if not isinstance(data, dict) or not isinstance(data.get("checks"), list):
         raise InputError(f"{where}:1: not a crun-conformance report (no \"checks\" list)")
+    for name in ("cost", "certificate", "summary", "summary_by_model", "target"):
+        if name in data and not isinstance(data[name], dict):
+            raise InputError(f"{where}: \"{name}\" is not an object")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (data.get("cost") or {}).values()):
+        raise InputError(f"{where}: \"cost\" holds a value that is not a number")
     checks = []
     for index, check in enumerate(data["checks"]):
         if not isinstance(check, dict) or not isinstance(check.get("id"), str) or check.get("outcome") not in (
                 "passed", "failed", "skipped", "error"):
             raise InputError(f"{where}: check #{index + 1} has no id or no valid outcome")
+        wrong = [name for name, kinds in _CHECK_FIELDS.items() if name in check and not isinstance(check[name], kinds)]
+        if wrong:
+            raise InputError(f"{where}: check #{index + 1} ({check['id']}) has a malformed {', '.join(wrong)}")
         checks.append({"model": None, "violations": [], "endpoint": None, "case": None, "level": "-", **check})
     return {**data, "checks": checks}
+
+
+# What each field of a check must be when present (a report from another tool version may lack some).
+_CHECK_FIELDS: dict[str, tuple[type, ...]] = {
+    "endpoint": (str, type(None)), "model": (str, type(None)), "case": (str, type(None)), "level": (str,),
+    "statement": (str,), "source": (str,), "expected": (str,), "actual": (str,), "exchange": (str,),
+    "violations": (list,), "violations_more": (int,), "duration_s": (int, float),
+}
 
 
 def load_report(path: str | Path, what: str = "report") -> dict:

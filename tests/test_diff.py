@@ -140,3 +140,17 @@ def test_bad_reports_exit_2_in_one_line(content, message, tmp_path, capsys):
     assert main(["diff", str(good), str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err and "bad.json" in err
+
+
+@pytest.mark.parametrize("change", [
+    {"cost": {"requests": "x"}}, {"certificate": "x"},
+    {"checks": [{"id": "CHAT-001", "outcome": "passed", "endpoint": ["a"]}]},
+    {"checks": [{"id": "CHAT-001", "outcome": "failed", "violations_more": "x"}]},
+])
+def test_a_report_with_malformed_fields_is_refused_in_one_line(change, tmp_path, capsys):
+    good = {"target": {}, "summary": {}, "cost": {"requests": 1}, "checks": [{"id": "CHAT-001", "outcome": "passed"}]}
+    (tmp_path / "good.json").write_text(json.dumps(good))
+    (tmp_path / "bad.json").write_text(json.dumps({**good, **change}))
+    assert main(["diff", str(tmp_path / "good.json"), str(tmp_path / "bad.json")]) == 2
+    err = capsys.readouterr().err
+    assert "bad.json" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err

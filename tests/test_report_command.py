@@ -44,9 +44,9 @@ def test_merges_reports_into_one_matrix_and_writes_html_and_markdown(files, tmp_
 @pytest.mark.parametrize(("content", "message"), [
     (None, "no such file"),
     ("{not json", "not JSON"),
-    ("[1, 2]", "not a conformance report (no list of checks)"),
-    ('{"checks": [{"id": "CHAT-001", "outcome": "perhaps"}]}', "check 0 has no id or no known outcome"),
-    (b"\xff\xfe\x00bad", "cannot read it"),
+    ("[1, 2]", "not a crun-conformance report"),
+    ('{"checks": [{"id": "CHAT-001", "outcome": "perhaps"}]}', "check #1 has no id or no valid outcome"),
+    (b"\xff\xfe\x00bad", "cannot be read"),
 ])
 def test_a_bad_report_file_is_one_line_and_exit_2(files, tmp_path, capsys, content, message):
     bad = tmp_path / "bad.json"
@@ -57,7 +57,7 @@ def test_a_bad_report_file_is_one_line_and_exit_2(files, tmp_path, capsys, conte
     code = main(["report", str(files[0]), str(bad)])
     err = capsys.readouterr().err
     assert code == 2
-    assert err.count("\n") == 1 and err.startswith(f"crun-conformance: {bad}: ") and message in err
+    assert err.count("\n") == 1 and err.startswith("crun-conformance: ") and str(bad) in err and message in err
     assert "Traceback" not in err
 
 
