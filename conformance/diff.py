@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .matrix import md_text
 from .reportfile import FAILING, Key, check_writable, describe, duration_s, key, load_report, verdict
 from .requirements import BY_ID
 
@@ -108,16 +109,13 @@ class DiffResult:
         lines = [f"# Conformance diff: `{self.old_name}` -> `{self.new_name}`", ""]
         lines += [f"- {line}" for line in self.summary()]
         for title, body in self.sections():
-            lines += ["", f"## {title}", ""] + [f"- {_md(line)}" for line in body]
+            lines += ["", f"## {title}", ""] + [f"- {md_text(line)}" for line in body]
         return "\n".join(lines) + "\n"
 
 
 def _capped(lines: list[str]) -> list[str]:
     return lines[:SHOWN] + ([f"... and {len(lines) - SHOWN} more"] if len(lines) > SHOWN else [])
 
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;")
 
 
 def _renamed(check: dict) -> dict:

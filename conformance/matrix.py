@@ -432,7 +432,7 @@ def _clip(text: str, room: int) -> str:
     return text if len(text) <= room else text[: room - 1] + "…"
 
 
-def _md(text: str) -> str:
+def md_text(text: str) -> str:
     """Text safe in a Markdown table cell or list item: no table breaks, no raw HTML from a server."""
     return (_one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace("|", "\\|"))
@@ -448,31 +448,31 @@ def markdown(matrix: Matrix) -> str:
     lines = ["# Conformance matrix", ""]
     for target in matrix.targets:
         location = f"`{target.base_url}`" if target.base_url else "unknown target"
-        label = f"**{_md(target.label)}**: " if len(matrix.targets) > 1 else ""
+        label = f"**{md_text(target.label)}**: " if len(matrix.targets) > 1 else ""
         facts = ", ".join(x for x in (target.kind and f"{target.kind} target", target.profile and f"profile `{target.profile}`",
                                        "strict" if target.strict else "") if x)
         lines.append(f"- {label}{location}" + (f" ({facts})" if facts else "") + f". {summary_text(target)}.")
     names, keyed = headers(matrix, 10_000, longest=24)
     lines.append("")
     if keyed:
-        lines += [f"- **{n}**: {_md(c.label)}" for n, c in zip(names, matrix.columns, strict=True)] + [""]
-    lines += ["| requirement | level | " + " | ".join(_md(n) for n in names) + " | statement |",
+        lines += [f"- **{n}**: {md_text(c.label)}" for n, c in zip(names, matrix.columns, strict=True)] + [""]
+    lines += ["| requirement | level | " + " | ".join(md_text(n) for n in names) + " | statement |",
               "|---|---|" + "---|" * len(names) + "---|"]
     for a in matrix.areas:
         lines.append(f"| **{a.name}** | |" + " |" * len(names) + " |")
         for row in a.rows:
             marks = [f"**{m}**" if m in (SHORT["fail"], SHORT["error"]) else m for m in _marks(row, len(names))]
-            lines.append(f"| {row.id} | {row.level} | " + " | ".join(marks) + f" | {_md(row.statement)} |")
+            lines.append(f"| {row.id} | {row.level} | " + " | ".join(marks) + f" | {md_text(row.statement)} |")
     lines += ["", "Legend: " + "; ".join(f"`{SHORT[m]}` {m}" for m in MARKS) + ".", "", "## Verdict per column", ""]
-    lines += [f"- **{_md(n)}**" + (f" ({_md(c.label)})" if keyed else "") + f": {_verdict_text(c)}"
+    lines += [f"- **{md_text(n)}**" + (f" ({md_text(c.label)})" if keyed else "") + f": {_verdict_text(c)}"
               for n, c in zip(names, matrix.columns, strict=True)]
     for group in matrix.failures:
-        lines += ["", f"## Failures: {_md(group.title)}", ""]
+        lines += ["", f"## Failures: {md_text(group.title)}", ""]
         for c in group.checks:
-            lines += [f"### {c.id} [{c.level}] {_md(c.endpoint)} ({_md(c.case)}): {c.outcome}", "",
-                      f"- requirement: {_md(c.statement)}", f"- source: {_md(c.source)}",
-                      f"- expected: {_md(c.expected) or '-'}", f"- actual: {_md(c.actual)}"]
-            lines += [f"- violation: {_md(v)}" for v in c.violations]
+            lines += [f"### {c.id} [{c.level}] {md_text(c.endpoint)} ({md_text(c.case)}): {c.outcome}", "",
+                      f"- requirement: {md_text(c.statement)}", f"- source: {md_text(c.source)}",
+                      f"- expected: {md_text(c.expected) or '-'}", f"- actual: {md_text(c.actual)}"]
+            lines += [f"- violation: {md_text(v)}" for v in c.violations]
             if c.violations_more:
                 lines.append(f"- and {c.violations_more} more violations")
             if c.exchange:
@@ -482,7 +482,7 @@ def markdown(matrix: Matrix) -> str:
     skipped = [c for row in matrix.rows for c in _distinct(row) if c.outcome == "skipped"]
     if skipped:
         lines += ["", "## Skipped and not supported", ""]
-        lines += [f"- {c.id} {_md(c.endpoint)} ({_md(c.case)}), {_md(where(matrix, c))}: {_md(c.actual)}" for c in skipped]
+        lines += [f"- {c.id} {md_text(c.endpoint)} ({md_text(c.case)}), {md_text(where(matrix, c))}: {md_text(c.actual)}" for c in skipped]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
-from .exchange import Request
+from .exchange import Exchange, Request
 from .requirements import MESSAGES, get
 from .suite.case import Case, Check, Context
 from .target import Caller, Target, TargetError
@@ -127,8 +127,9 @@ def keyword_filter(expression: str) -> Callable[[str], bool]:
     return matches
 
 
-def discover_models(caller: Caller) -> list[str]:
-    """The model ids `GET /models` lists, in its order; the target is unusable when it lists none."""
+def models_answer(caller: Caller) -> Exchange:
+    """`GET /models` as the first request of a run: the target is unusable when it is unreachable, keeps
+    rate-limiting it, or refuses the key."""
     x = caller.call(Request("GET", "/models"))
     where = caller.target.base_url
     if x.failure:
@@ -137,6 +138,12 @@ def discover_models(caller: Caller) -> list[str]:
         raise TargetError(f"{where} rate-limited GET /models past {caller.cost.retries} retries; try later")
     if x.status in (401, 403):
         raise TargetError(f"{where} refused the API key (HTTP {x.status} on GET /models)")
+    return x
+
+
+def discover_models(caller: Caller) -> list[str]:
+    """The model ids `GET /models` lists, in its order; the target is unusable when it lists none."""
+    x = models_answer(caller)
     body = x.json()
     data = body.get("data") if isinstance(body, dict) else None
     ids = [m.get("id") for m in data or [] if isinstance(m, dict) and isinstance(m.get("id"), str)]

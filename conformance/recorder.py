@@ -20,6 +20,7 @@ import httpx2
 
 from .exchange import MASK, SECRET_HEADERS, Exchange, Request
 from .sse import parse
+from .target import reason
 
 
 @dataclass
@@ -48,7 +49,7 @@ class _RecordedStream(httpx2.SyncByteStream):
                     self._recording.body += chunk
                 yield chunk
         except Exception as exc:
-            self._recording.failure = f"connection broken after {len(self._recording.body)} body bytes: {_reason(exc)}"
+            self._recording.failure = f"connection broken after {len(self._recording.body)} body bytes: {reason(exc)}"
             raise
 
     def close(self) -> None:
@@ -73,7 +74,7 @@ class RecordingTransport(httpx2.BaseTransport):
         try:
             response = self._inner.handle_request(request)
         except Exception as exc:
-            recording.failure = f"transport error ({type(exc).__name__}): {_reason(exc)}"
+            recording.failure = f"transport error ({type(exc).__name__}): {reason(exc)}"
             raise
         recording.status = response.status_code
         recording.headers = {k.lower(): v for k, v in response.headers.items() if k.lower() not in SECRET_HEADERS}
@@ -116,7 +117,3 @@ class RecordingTransport(httpx2.BaseTransport):
             exchange.events, exchange.trailing = parse(body)
         return exchange
 
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0][:200]

@@ -333,11 +333,11 @@ def _failure(exc: BaseException, exchange: Exchange, target: Target) -> str:
         got = f"{len(exchange.body)} bytes" if exchange.status else "no response"
         return f"deadline of {target.timeout_s:g} s exceeded ({got} received so far)"
     if isinstance(exc, httpx.ConnectError):
-        return f"could not connect to {target.base_url}: {_reason(exc)}"
+        return f"could not connect to {target.base_url}: {reason(exc)}"
     if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
         got = f"connection broken after {len(exchange.body)} body bytes" if exchange.status else BROKEN_BEFORE_RESPONSE
-        return f"{got}: {_reason(exc)}"
-    return f"transport error ({exc.__class__.__name__}): {_reason(exc)}"
+        return f"{got}: {reason(exc)}"
+    return f"transport error ({exc.__class__.__name__}): {reason(exc)}"
 
 
 class _Recording:
@@ -386,6 +386,7 @@ def _rate_limit_of(exchange: Exchange) -> float | None:
     return retry_after(exchange.status, exchange.headers)
 
 
-def _reason(exc: BaseException) -> str:
+def reason(exc: BaseException) -> str:
+    """An exception in one short line: its message (its class when it has none), first line, 200 characters."""
     text = str(exc) or ("connection reset by peer" if isinstance(exc, httpx.ReadError) else exc.__class__.__name__)
     return text.splitlines()[0][:200]

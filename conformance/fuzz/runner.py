@@ -29,7 +29,7 @@ from ..exchange import mask
 from ..outcome import Outcome
 from ..plan import ModelChoice
 from ..sse import parse
-from ..target import Caller, Target
+from ..target import Caller, Target, reason
 from . import CHECK_NAMES, EXPECTED, FUZZ_REQUIREMENTS, FuzzResult, default_examples
 from .config import load_schema
 from .findings import Finding, Verdict, error_gist, report
@@ -276,5 +276,4 @@ def _answer(response: Response, limit: int = 600) -> str:
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc) or exc.__class__.__name__
-    return f"{exc.__class__.__name__}: {text.splitlines()[0][:200]}"
+    return f"{exc.__class__.__name__}: {reason(exc)}"

@@ -172,8 +172,7 @@ def _load(args: argparse.Namespace, key: str, mix: tuple, certify_passed: set | 
 
 def _models(args: argparse.Namespace, base_url: str, key: str, kind: str) -> tuple[tuple[str, ...], str | None, int]:
     """The models to load, the /messages model found (like certify: a listed Claude model), and the requests spent."""
-    from ..exchange import Request
-    from ..plan import discover_models, likely_messages_model
+    from ..plan import discover_models, likely_messages_model, models_answer
     from ..target import Caller, Target, TargetError
 
     try:
@@ -186,11 +185,7 @@ def _models(args: argparse.Namespace, base_url: str, key: str, kind: str) -> tup
         if not given:
             listed = discover_models(caller)
             return (listed[0],), likely_messages_model(listed), caller.cost.requests
-        x = caller.call(Request("GET", "/models"))
-        if x.failure:
-            raise TargetError(f"{base_url} is unreachable: {x.failure}")
-        if x.status in (401, 403):
-            raise TargetError(f"{base_url} refused the API key (HTTP {x.status} on GET /models)")
+        models_answer(caller)  # reachable, and the key accepted, before any load is sent
         return tuple(dict.fromkeys(given)), None, caller.cost.requests
     except TargetError as exc:
         raise LoadError(str(exc)) from None

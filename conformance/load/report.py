@@ -17,7 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import requirements
+from ..matrix import md_text
 from ..outcome import OUTCOMES
+from ..reportfile import InputError, load_report
 from ..requirements import CATALOGUE
 from . import tally as tallies
 from .judge import HTTP_OUTCOMES, SERVER_ERROR
@@ -34,13 +36,10 @@ class CertifyReportError(ValueError):
 def read_certify_report(path: str) -> set[tuple[str, str, str | None]]:
     """The (requirement, case, model) checks a certify JSON report passed; model None when the report has none."""
     try:
-        data = json.loads(Path(path).read_text())
-        checks = data["checks"]
-        return {(c["id"], c["case"], c.get("model")) for c in checks if c["outcome"] == "passed"}
-    except OSError as exc:
-        raise CertifyReportError(f"--certify-report {path}: {exc.strerror or exc}") from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise CertifyReportError(f"--certify-report {path}: not a certify JSON report ({exc.__class__.__name__})") from None
+        checks = load_report(path, "--certify-report")["checks"]
+    except InputError as exc:
+        raise CertifyReportError(str(exc)) from None
+    return {(c["id"], c["case"], c["model"]) for c in checks if c["outcome"] == "passed"}
 
 
 def build(result: dict, plan: Plan, run: dict, preflight_requests: int = 0,
@@ -239,18 +238,15 @@ def markdown(report: dict) -> str:
     if bad:
         lines += ["", "## Violations", ""]
         for c in bad:
-            lines += [f"### {c['id']} ({c['case']}, {c['model']}): {MARK[c['outcome']]}", "", _cell(c["statement"]), "",
+            lines += [f"### {c['id']} ({c['case']}, {c['model']}): {MARK[c['outcome']]}", "", md_text(c["statement"]), "",
                       f"- violated by {c['violated']} of {c['answers']} answers",
-                      f"- expected: {_cell(c['expected'] or '-')}", f"- actual: {_cell(c['actual'])}"]
-            lines += [f"- example: {_cell(text)}" for text in c["violations"][1:]]
+                      f"- expected: {md_text(c['expected'] or '-')}", f"- actual: {md_text(c['actual'])}"]
+            lines += [f"- example: {md_text(text)}" for text in c["violations"][1:]]
             if c["exchange"]:
                 lines += ["", "```", c["exchange"], "```"]
             lines.append("")
     return "\n".join(lines) + "\n"
 
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def write(report: dict, json_path: str | None, md_path: str | None, html_path: str | None) -> None:
