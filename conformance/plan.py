@@ -52,7 +52,7 @@ class Plan:
         """What the case's steps and checks know: its model (on /messages too), and every model of the run."""
         if unit.model is None:
             return Context(self.target, self.models[0], likely_messages_model(self.messages_models), self.all_models)
-        return Context(self.target, unit.model, unit.model, self.all_models)
+        return Context(self.target, unit.model, unit.model, self.all_models, upstream=unit.model)
 
     def cassette(self, unit: Unit) -> str:
         """The cassette of a unit: `<case>` in a one-model recording, `<case>@<model>` in a matrix."""

@@ -49,7 +49,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--check-timeout", type=float, default=DEFAULT_TIMEOUT_S,
                     help=f"deadline per request in seconds (default {DEFAULT_TIMEOUT_S:g})")
     group.addoption("--concurrency", type=int, default=DEFAULT_CONCURRENCY,
-                    help=f"requests in flight at most (default {DEFAULT_CONCURRENCY})")
+                    help=f"requests in flight at most per model, 3×N in all (default {DEFAULT_CONCURRENCY})")
     group.addoption("--cassette-dir", default=None, help="cassette directory (default: cassettes/ in the rootdir)")
     group.addoption("--fuzz", action="store_true", help="also fuzz the target from openapi/ with schemathesis (FUZZ-*)")
     group.addoption("--fuzz-examples", type=int, default=None,

@@ -17,11 +17,11 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Any, Callable, ContextManager
 
 from . import requirements
-from .cassettes import ReplayMismatch
-from .exchange import Exchange, mask
+from .exchange import Exchange, ReplayMismatch, mask
 from .outcome import Outcome
 from .plan import Plan, Unit
 from .requirements import CATALOGUE, COMPLETIONS, MESSAGES
+from .schedule import Job, Schedule
 from .suite.case import MAX_VIOLATIONS, Check, Failed, Skipped, Unsupported
 from .suite.expect import error_for
 from .target import Caller, Target, TargetError
@@ -58,22 +58,33 @@ class ConformanceSession:
         self._lock = threading.Lock()
 
     def run(self, plan: Plan) -> list[Outcome]:
-        """Run every unit (at most `concurrency` requests in flight), judge it, and return the outcomes in order."""
+        """Run every unit (at most `concurrency` requests in flight per model), judge it, return outcomes in order."""
         self.progress.start(self, len(plan.units))
-        if any(unit.case.perform is not None for unit in plan.units):
-            from .suite.sdk import warm_up
-
-            warm_up()
+        schedule = Schedule([Job(unit.model, unit.case.weight, held=unit.case.perform is not None)
+                             for unit in plan.units], self.concurrency)
         made: dict[int, tuple[list[Any], float]] = {}
-        pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="conformance-case")
+        pool = ThreadPoolExecutor(schedule.in_all + 1, thread_name_prefix="conformance-case")
+        pending = set()
+        if not schedule.released:  # the SDK cases wait, without taking a place, while their SDKs import
+            from .suite.sdk import import_sdks
+
+            pending.add(pool.submit(import_sdks))
+        futures = {}
         try:
-            longest_first = sorted(range(len(plan.units)), key=lambda i: -plan.units[i].case.weight)
-            futures = {pool.submit(self._exchanges, plan, plan.units[index]): index for index in longest_first}
-            pending = set(futures)
-            while pending:
+            while True:
+                while (index := schedule.next()) is not None:
+                    future = pool.submit(self._exchanges, plan, plan.units[index])
+                    futures[future] = index
+                    pending.add(future)
+                if not pending:
+                    break
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    index = futures[future]
+                    if future not in futures:  # the SDKs are imported (or failed to, which their cases will say)
+                        schedule.release()
+                        continue
+                    index = futures.pop(future)
+                    schedule.finished(index)
                     made[index] = future.result()  # a TargetError (every request rate-limited) stops the run here
                     unit = plan.units[index]
                     self.progress.done(unit, self._judge_unit(plan, unit, *made[index]))

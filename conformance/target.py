@@ -123,15 +123,18 @@ class Limiter:
 class Caller:
     """Sends requests to a target from one background event loop and records raw exchanges.
 
-    Thread-safe: the session calls it from several worker threads at once, and
-    `limiter` bounds the requests in flight, SDK calls included (`slot()`).
+    Thread-safe: the session calls it from several worker threads at once. Each
+    upstream (a model; None for the model-independent cases) has its own
+    limiter, SDK calls included: a 429 from one provider's models slows those
+    models only.
     """
 
     def __init__(self, target: Target, max_body_bytes: int = MAX_BODY_BYTES, concurrency: int = 1) -> None:
         self.target = target
         self.max_body_bytes = max_body_bytes
         self.cost = Cost()
-        self.limiter = Limiter(concurrency)
+        self.concurrency = concurrency
+        self._limiters: dict[str | None, Limiter] = {}
         self.in_flight = 0
         self._answered = 0
         self._limited_in_a_row = 0
@@ -152,11 +155,17 @@ class Caller:
     def run(self, coro: Coroutine[object, object, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
-    def call(self, request: Request) -> Exchange:
-        """Send one request within its deadline, retrying rate limits; the exchange records the final answer."""
-        return self.with_retries(lambda remaining: self._send_once(request, remaining), _rate_limit_of)
+    def limiter(self, upstream: str | None) -> Limiter:
+        """The limiter of one upstream (a model), made on first use."""
+        with self._state:
+            return self._limiters.setdefault(upstream, Limiter(self.concurrency))
 
-    def with_retries(self, send: Callable[[float], T], rate_limit_of: Callable[[T], float | None]) -> T:
+    def call(self, request: Request, upstream: str | None = None) -> Exchange:
+        """Send one request within its deadline, retrying rate limits; the exchange records the final answer."""
+        return self.with_retries(lambda remaining: self._send_once(request, remaining), _rate_limit_of, upstream)
+
+    def with_retries(self, send: Callable[[float], T], rate_limit_of: Callable[[T], float | None],
+                     upstream: str | None = None) -> T:
         """Run `send(timeout)` in a slot, retrying while `rate_limit_of(result)` says wait.
 
         Each attempt has the whole deadline from the moment it is sent (waiting for a slot or for Retry-After is
@@ -164,19 +173,20 @@ class Caller:
         A result still rate-limited after that is marked `rate_limited`: its checks are errors, not verdicts.
         Shared by every path that sends (cases, SDK calls): the policy lives here once.
         """
+        limiter = self.limiter(upstream)
         waited = 0.0
         attempt = 0
         while True:
             if self.gave_up:
                 raise TargetError(self.gave_up)
-            with self.limiter.slot(), self._counting():
+            with limiter.slot(), self._counting():
                 result = send(self.target.timeout_s)
             wait = rate_limit_of(result)
             if wait is None:
                 self._note(limited=False)
-                self.limiter.answered()
+                limiter.answered()
                 return result
-            self.limiter.throttled()
+            limiter.throttled()
             if attempt >= MAX_RETRIES or waited + wait > self.target.timeout_s:
                 self._note(limited=True, retried=attempt)
                 _mark_rate_limited(result)
@@ -273,8 +283,10 @@ class SyncCaller:
             headers={"User-Agent": "crun-conformance"},
         )
 
-    def call(self, request: Request) -> Exchange:
-        """Send one request; a kept-alive connection the server had already closed gets one fresh retry."""
+    def call(self, request: Request, upstream: str | None = None) -> Exchange:
+        """Send one request; a kept-alive connection the server had already closed gets one fresh retry.
+
+        `upstream` is the Caller's signature; under load every user sends one request at a time anyway."""
         return _send_once_more_if_broken(lambda timeout: self._call(request, timeout), self.target.timeout_s, self.cost)
 
     def close(self) -> None:

@@ -4,8 +4,8 @@ Each fault of `reference/load_faults.py` appears only with more requests in
 flight than certify ever sends: certify of the faulty server passes, load of
 the same server fails exactly the requirements the fault breaks, and marks
 them load-only given certify's report. Load runs are a few seconds long;
-32 users keep well above the faults' thresholds (12 open streams, 16 requests
-in flight) on loopback.
+64 users keep above the faults' thresholds (28 open streams, 32 requests in
+flight) on loopback, and the thresholds sit above anything certify sends.
 """
 
 import contextlib
@@ -22,11 +22,14 @@ import pytest
 from conformance.cli import main
 from conformance.reference import ReferenceConfig, ReferenceServer
 from conformance.reference.faults import FAULTS
+from conformance.reference.load_faults import NO_RETRY_AFTER_AT_IN_FLIGHT, USAGE_DROPPED_AT_OPEN_STREAMS
 from conformance.reference.wire import json_response
+from conformance.schedule import Schedule
+from conformance.session import DEFAULT_CONCURRENCY
 from conformance.suite.cases import CASES
 
 KEY = "sk-load-test-0123456789abcdef"
-USERS = "32"
+USERS = "64"
 CHAT_BASIC = {c.requirement for case in CASES if case.id == "chat_basic" for c in case.checks}
 # How to provoke each load-only fault; what it breaks is its own declaration in conformance/reference/faults.py.
 MIXES = {"load_usage_dropped": "chat-stream=1", "load_503_no_retry_after": "chat=1,chat-stream=1"}
@@ -57,6 +60,11 @@ def faulty(tmp_path_factory):
                          "--report-json", str(out / "certify.json")])
             servers[fault] = (server.base_url, code, out)
         yield servers
+
+
+def test_the_thresholds_sit_above_the_most_certify_sends_at_once():
+    most = Schedule([], DEFAULT_CONCURRENCY).in_all
+    assert USAGE_DROPPED_AT_OPEN_STREAMS > most and NO_RETRY_AFTER_AT_IN_FLIGHT > most
 
 
 @pytest.mark.parametrize("fault", sorted(LOAD_FAULTS))

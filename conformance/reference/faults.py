@@ -253,9 +253,9 @@ PROMISE_FAULTS: tuple[Fault, ...] = (
 # Faults that appear only under concurrency (issue 15): thresholds in load_faults.py, above certify's concurrency,
 # so certify passes these servers and only `crun-conformance load` finds what they break.
 LOAD_ONLY_FAULTS: tuple[Fault, ...] = (
-    _f("load_usage_dropped", "Chat streams leave out usage while 12 or more streams are open.", "USAGE-001",
+    _f("load_usage_dropped", "Chat streams leave out usage while 28 or more streams are open.", "USAGE-001",
        judged_by="load"),
-    _f("load_503_no_retry_after", "Requests get 503 without `Retry-After` while 16 or more are in flight.",
+    _f("load_503_no_retry_after", "Requests get 503 without `Retry-After` while 32 or more are in flight.",
        "AUTH-001", "CHAT-001", "CHAT-004", "CHAT-STREAM-001..006", "USAGE-001", "USAGE-003", judged_by="load",
        why="a 503 is no 2xx: every check of the chat and chat-stream cases fails on it, except 'no key in the body', "
            "which still holds, and the model echo, which has no answer to read"),

@@ -3,7 +3,8 @@
 A gateway can keep every promise one request at a time and break them when
 busy. These faults let `crun-conformance load` show it catches that while
 `certify` of the same server passes: the thresholds sit above certify's
-concurrency (at most 8 requests in flight), so only a load run reaches them.
+concurrency (at its default, at most 24 requests in flight: 8 for each of
+three models), so only a load run reaches them.
 One ASGI middleware keeps the counts on `app.state.concurrency`; an endpoint
 that misbehaves under load consults them (see `usage_dropped`).
 
@@ -24,8 +25,8 @@ from starlette.requests import Request
 from .errors import is_anthropic
 from .wire import json_response
 
-USAGE_DROPPED_AT_OPEN_STREAMS = 12  # load_usage_dropped: chat streams drop usage while this many streams are open
-NO_RETRY_AFTER_AT_IN_FLIGHT = 16  # load_503_no_retry_after: 503 without Retry-After from this many requests in flight
+USAGE_DROPPED_AT_OPEN_STREAMS = 28  # load_usage_dropped: chat streams drop usage while this many streams are open
+NO_RETRY_AFTER_AT_IN_FLIGHT = 32  # load_503_no_retry_after: 503 without Retry-After from this many requests in flight
 LOAD_FAULTS = frozenset({"load_usage_dropped", "load_503_no_retry_after"})
 PACE_S = 0.005  # between stream events, with a load fault on
 

@@ -90,6 +90,7 @@ class Context:
     model: str
     messages_model: str
     models: tuple[str, ...] = ()  # every model this run tests (MODELS-002 asks that each is listed)
+    upstream: str | None = None  # whose capacity the requests use: the unit's model, None for a model-independent case
 
     @property
     def profile(self) -> str:
@@ -155,12 +156,9 @@ class Case:
 
     @property
     def weight(self) -> int:
-        """How long the case tends to take, relatively: a session starts the longest first, so none ends the run alone.
-
-        SDK cases go last: their first seconds are spent importing the SDKs (in the background from the start of
-        the run), and started first they would hold the pool's threads while the other cases wait.
-        """
-        return 0 if self.perform is not None else len(self.steps) + ("stream" in self.id)
+        """How long the case tends to take, relatively: a session starts the longest first, so none ends the run alone."""
+        streams = "stream" in self.id or getattr(self.perform, "streams", False)
+        return max(1, len(self.steps)) + streams
 
     @property
     def most_requests(self) -> int:
@@ -175,7 +173,7 @@ class Case:
             request = step(ctx, exchanges)
             if request is None:  # a step that reads the earlier answers and decides nothing more is needed
                 continue
-            exchange = caller.call(request)
+            exchange = caller.call(request, ctx.upstream)
             exchanges.append(exchange)
             if exchange.failure or exchange.rate_limited:
                 break

@@ -12,15 +12,15 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from ..exchange import Exchange
-from ..recorder import RecordingTransport
 from ..target import Caller, retry_after
 from .bodies import MAX_OUTPUT_TOKENS, MAX_TOKENS, PROMPT
 from .case import Context, Failed, check
+
+if TYPE_CHECKING:
+    from ..recorder import RecordingTransport
 
 SDK_PACKAGES = ("openai", "anthropic")
 
@@ -36,19 +36,15 @@ class SdkResult:
     rate_limited: bool = False  # still rate-limited after the caller's retries: nothing to judge
 
 
-def warm_up() -> threading.Thread:
-    """Import both SDKs in the background (about 2.5 s of CPU), so the SDK cases do not start by waiting for it."""
-
-    def load() -> None:
-        import anthropic  # noqa: F401
-        import openai  # noqa: F401
-
-    thread = threading.Thread(target=load, name="conformance-sdk-import", daemon=True)
-    thread.start()
-    return thread
+def import_sdks() -> None:
+    """Import both SDKs (about 2 s of CPU): the session does it in the background while the other cases run."""
+    import anthropic  # noqa: F401
+    import openai  # noqa: F401
 
 
 def _recorder(ctx: Context) -> RecordingTransport:
+    from ..recorder import RecordingTransport  # httpx2, like the SDKs, only for a run with SDK cases
+
     return RecordingTransport(ctx.target.base_url, secrets=(ctx.target.api_key,))
 
 
@@ -157,9 +153,10 @@ def probe(operation: str) -> Callable[[Caller, Context], list[Exchange | SdkResu
         return result
 
     def perform(caller: Caller, ctx: Context) -> list[Exchange | SdkResult]:
-        result = caller.with_retries(lambda remaining: attempt(caller, ctx, remaining), _rate_limit_of)
+        result = caller.with_retries(lambda remaining: attempt(caller, ctx, remaining), _rate_limit_of, ctx.upstream)
         return [*result.exchanges, result]
 
+    perform.streams = "stream" in operation  # type: ignore[attr-defined]  # read by Case.weight
     return perform
 
 
@@ -191,9 +188,16 @@ def _value(result: SdkResult, ctx: Context) -> Any:
     return result.value
 
 
+def _typed(item: Any) -> bool:
+    """A model the SDK parsed into (both SDKs build theirs on pydantic); a plain dict means it gave up."""
+    from pydantic import BaseModel
+
+    return isinstance(item, BaseModel)
+
+
 def _parsed(items: Any, what: str, value: Any) -> list:
     """The SDK parsed `items` into a list of its typed models (an unparsed dict means the SDK gave up on them)."""
-    if not isinstance(items, list) or not items or not all(isinstance(i, BaseModel) for i in items):
+    if not isinstance(items, list) or not items or not all(_typed(i) for i in items):
         raise Failed(f"{what} parsed by the SDK into a non-empty list of typed objects", repr(value)[:240])
     return items
 
@@ -210,7 +214,7 @@ def openai_chat(result: SdkResult, ctx: Context) -> None:
 def openai_chat_stream(result: SdkResult, ctx: Context) -> None:
     chunks = _value(result, ctx)
     text = "".join(getattr(c.choices[0].delta, "content", None) or "" for c in chunks
-                   if isinstance(getattr(c, "choices", None), list) and c.choices and isinstance(c.choices[0], BaseModel))
+                   if isinstance(getattr(c, "choices", None), list) and c.choices and _typed(c.choices[0]))
     if not chunks or not text:
         raise Failed("a stream of parsed chunks with text", f"{len(chunks)} chunks, text {text!r}")
 
