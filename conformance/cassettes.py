@@ -18,7 +18,7 @@ import vcr
 from pytest_recording import network
 from vcr.errors import CannotOverwriteExistingCassetteException
 
-from .exchange import SECRET_HEADERS
+from .exchange import SECRET_HEADERS, ReplayMismatch
 from .target import Target, TargetError
 
 MANIFEST = "target.json"
@@ -28,10 +28,6 @@ _SECRET_QUERY = ("key", "api_key", "api-key", "apikey", "token", "access_token")
 REDACTED = "REDACTED"
 RERECORD = ("re-record with `python -m pytest conformance/suite --target reference --record-mode=rewrite` "
             "(or `--base-url URL --api-key KEY --record-mode=rewrite` for your gateway)")
-
-
-class ReplayMismatch(Exception):
-    """A replayed case asked for a request its cassette does not hold."""
 
 
 def _scrubber(secrets: tuple[str, ...]):

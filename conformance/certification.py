@@ -55,11 +55,11 @@ class Certification:
 
     @property
     def profile(self) -> str:
-        from .cassettes import recorded_profile
-
         if self.options.profile:
             return self.options.profile
         if self.options.kind == "replay" and self.options.cassette_dir is not None:
+            from .cassettes import recorded_profile  # vcr and pytest load only for a run with cassettes
+
             return recorded_profile(self.options.cassette_dir) or "crun"
         return "crun"
 
@@ -83,12 +83,12 @@ class Certification:
         return self.plan
 
     def _target(self):
-        from .cassettes import Library, recorded_models, replay_target
-
         opts = self.options
         library = None
         choice = opts.models
         if opts.kind == "replay":
+            from .cassettes import Library, recorded_models, replay_target
+
             directory = opts.cassette_dir or Path("cassettes")
             target = replay_target(directory, self.profile)
             library = Library(directory, "none")
@@ -108,6 +108,8 @@ class Certification:
                 raise TargetError("a live target needs --base-url or CRUN_BASE_URL")
             target = Target(opts.base_url, opts.api_key, "live", profile=self.profile, timeout_s=opts.timeout_s)
         if opts.record_mode != "none":
+            from .cassettes import Library
+
             library = Library(opts.cassette_dir or Path("cassettes"), opts.record_mode, secrets=(target.api_key,))
         return target, library, choice
 

@@ -105,3 +105,7 @@ class Exchange:
         shown = self.body[:limit].decode("utf-8", errors="replace")
         more = f" … ({len(self.body)} bytes)" if len(self.body) > limit else ""
         return f"{line} -> {self.status} {self.content_type or '(no content-type)'}: {shown}{more}"
+
+
+class ReplayMismatch(Exception):
+    """A replayed case asked for a request its cassette does not hold."""

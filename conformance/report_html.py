@@ -11,12 +11,15 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jinja2
 from markupsafe import Markup, escape
 
 from . import matrix as matrices
 from .matrix import MARKS, SHORT, Matrix
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 def _code(text: str) -> Markup:
@@ -26,6 +29,8 @@ def _code(text: str) -> Markup:
 
 @lru_cache(maxsize=1)
 def _template() -> jinja2.Template:
+    import jinja2  # only a run that writes HTML pays for it
+
     environment = jinja2.Environment(loader=jinja2.PackageLoader("conformance", "templates"), autoescape=True,
                                      undefined=jinja2.StrictUndefined)
     environment.filters["code"] = _code
