@@ -118,7 +118,8 @@ def time_to_first_request(runs: int) -> float:
 
 
 def main(runs: int = 5, sequential_runs: int = 3) -> None:
-    print(f"process start to first request: median {time_to_first_request(runs):.2f} s over {runs}")
+    first = time_to_first_request(runs)
+    print(f"process start to first request: median {first:.2f} s over {runs}")
     with serving() as instant, serving("--latency-ms", "800", "--chunk-ms", "30") as slow:
         print("crun profile, one model (gpt-5.4, /messages on claude-sonnet-4-5):")
         fast, _ = measure("no latency, default concurrency", runs, instant, *MODELS)
@@ -130,7 +131,8 @@ def main(runs: int = 5, sequential_runs: int = 3) -> None:
               f"{chain:.2f} s: the run is {concurrent / chain:.1f}x that limit (goal <= 2.5x); goals: <= 5 s with "
               f"latency, <= 3 s without")
         print(f"  the busiest model's cases' time shared by its 8 places: {capacity:.2f} s, the floor of any run at the "
-              f"default concurrency (the run is {concurrent / capacity:.2f}x it)")
+              f"default concurrency (the run is {concurrent / capacity:.2f}x it); with start-up, no schedule gains "
+              f"more than {sequential / (capacity + first):.1f}x over sequential")
         print("three-model matrix (--models all):")
         matrix_seq, _ = measure("latency 800+30 ms, --concurrency 1", 1, slow, "--models", "all", "--concurrency", "1")
         matrix, report = measure("latency 800+30 ms, default concurrency", runs, slow, "--models", "all")
