@@ -179,7 +179,7 @@ PROMISE_CASES = [
 
 SDK_CASES = [
     Case(f"sdk_{requirement.requirement.lower().replace('-', '_')}", endpoint, checks=(requirement,),
-         perform=sdk.probe(operation))
+         perform=sdk.probe(operation), streams="stream" in operation)
     for requirement, endpoint, operation in (
         (sdk.openai_chat, CHAT, "chat.completions.create"),
         (sdk.openai_chat_stream, CHAT, "chat.completions.create(stream=True)"),

@@ -156,7 +156,6 @@ def probe(operation: str) -> Callable[[Caller, Context], list[Exchange | SdkResu
         result = caller.with_retries(lambda remaining: attempt(caller, ctx, remaining), _rate_limit_of, ctx.upstream)
         return [*result.exchanges, result]
 
-    perform.streams = "stream" in operation  # type: ignore[attr-defined]  # read by Case.weight
     return perform
 
 
