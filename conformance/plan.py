@@ -27,6 +27,7 @@ class Unit:
     case: Case
     model: str | None
     checks: tuple[Check, ...]
+    upstream: str | None = None  # whose capacity its requests use (see Plan.reached)
 
     @property
     def label(self) -> str:
@@ -51,8 +52,25 @@ class Plan:
     def context(self, unit: Unit) -> Context:
         """What the case's steps and checks know: its model (on /messages too), and every model of the run."""
         if unit.model is None:
-            return Context(self.target, self.models[0], likely_messages_model(self.messages_models), self.all_models)
-        return Context(self.target, unit.model, unit.model, self.all_models, upstream=unit.model)
+            return Context(self.target, self.models[0], likely_messages_model(self.messages_models), self.all_models,
+                           upstream=unit.upstream)
+        return Context(self.target, unit.model, unit.model, self.all_models, upstream=unit.upstream)
+
+    def reached(self, case: Case) -> str | None:
+        """The model a model-independent case's request reaches: one of the run's, named with the right key.
+
+        Such a case runs once, but an accepted request still goes to that model's upstream and takes one of its
+        places; a refused one (no key, a wrong key, an unknown model) is answered by the gateway itself: None.
+        """
+        if not case.steps:
+            return None
+        try:
+            request = case.steps[0](self.context(Unit(case, None, ())), [])
+        except Exception:  # a step that needs an earlier answer: judge it by nothing
+            return None
+        body = request.json_body if request is not None else None
+        named = body.get("model") if isinstance(body, dict) else None
+        return named if named in self.all_models and request.auth in ("bearer", "x-api-key") else None
 
     def cassette(self, unit: Unit) -> str:
         """The cassette of a unit: `<case>` in a one-model recording, `<case>@<model>` in a matrix."""
@@ -202,8 +220,8 @@ def build(target: Target, chosen: Iterable[tuple[Case, tuple[Check, ...]]], mode
     plan = Plan(target, models, messages_models, matrix=matrix)
     for case, checks in chosen:
         if not case.per_model:
-            plan.units.append(Unit(case, None, checks))
+            plan.units.append(Unit(case, None, checks, plan.reached(case)))
             continue
         for model in (messages_models if case.endpoint == MESSAGES else models):
-            plan.units.append(Unit(case, model, checks))
+            plan.units.append(Unit(case, model, checks, model))
     return plan

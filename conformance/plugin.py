@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -103,8 +104,8 @@ class ConformanceRun:
         if not self.ran and self.plan is not None:
             self.ran = True
             if self.selected is not None:
-                self.plan.units = [Unit(u.case, u.model, tuple(c for c in u.checks
-                                                               if c.requirement in self.selected.get(u.label, ())))
+                self.plan.units = [replace(u, checks=tuple(c for c in u.checks
+                                                           if c.requirement in self.selected.get(u.label, ())))
                                    for u in self.plan.units if u.label in self.selected]
             try:
                 for outcome in self.certification.run():

@@ -168,8 +168,8 @@ CATALOGUE: tuple[Requirement, ...] = (
     _r("CHAT-STREAM-001", CHAT, "`stream: true` is answered with `Content-Type: text/event-stream`.", chat_page("Notes"),
        quote="Set stream=true to receive a text/event-stream response.", **_both("MUST")),
     _r("CHAT-STREAM-002", CHAT, "Every event's data is a JSON chunk or the literal `[DONE]`.", OPENAI_CHAT,
-       quote="Tokens will be sent as data-only server-sent events as they become available, with the stream "
-             "terminated by a data: [DONE] message.", **_both("MUST")),
+       quote="If set to true, the model response data will be streamed to the client as it is generated using "
+             "server-sent events.", **_both("MUST")),
     _r("CHAT-STREAM-003", CHAT, "The stream ends with `data: [DONE]` and nothing follows it.",
        overview("Streaming: Example Response"), quote="data: [DONE]", **_both("MUST")),
     _r("CHAT-STREAM-004", CHAT, "Every chunk is a valid `chat.completion.chunk` object.", OPENAI_CHAT_STREAMING,
@@ -269,7 +269,7 @@ CATALOGUE: tuple[Requirement, ...] = (
        quote="Send a structured list of input messages with text and/or image content, and the model will generate "
              "the next message in the conversation.", **_both("MUST")),
     _r("MSG-002", MESSAGES, "A request without `max_tokens` is refused with 400 and an Anthropic error body.",
-       ANTHROPIC, quote="max_tokens … required … The maximum number of tokens to generate before stopping.",
+       ANTHROPIC, quote="The maximum number of tokens to generate before stopping.",
        **_both("MUST")),
     _r("MSG-003", MESSAGES, "A request without `messages`, with `temperature` outside 0..1, with `max_tokens: 0`, or "
        "not JSON is refused with 400 and an Anthropic `invalid_request_error` body.", ANTHROPIC_ERRORS,

@@ -35,7 +35,7 @@ class Schedule:
         self.jobs = list(jobs)
         self.per_upstream = max(1, per_upstream)
         self.in_all = 1 if self.per_upstream == 1 else in_all or IN_ALL_PER_UPSTREAM * self.per_upstream
-        # Stable sort: equal weights keep suite order, so a run's order is deterministic.
+        # Stable sort: equal weights keep suite order (held units join whenever their release comes).
         self.waiting = sorted(range(len(self.jobs)), key=lambda i: -self.jobs[i].weight)
         self.running: Counter[Hashable] = Counter()
         self.released = not any(job.held for job in self.jobs)

@@ -13,7 +13,7 @@ import contextlib
 import threading
 import time
 import traceback
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Callable, ContextManager
 
 from . import requirements
@@ -60,25 +60,28 @@ class ConformanceSession:
     def run(self, plan: Plan) -> list[Outcome]:
         """Run every unit (at most `concurrency` requests in flight per model), judge it, return outcomes in order."""
         self.progress.start(self, len(plan.units))
-        schedule = Schedule([Job(unit.model, unit.case.weight, held=unit.case.perform is not None)
+        schedule = Schedule([Job(unit.upstream, unit.case.weight, held=unit.case.perform is not None)
                              for unit in plan.units], self.concurrency)
         made: dict[int, tuple[list[Any], float]] = {}
         pool = ThreadPoolExecutor(schedule.in_all + 1, thread_name_prefix="conformance-case")
-        pending = set()
+        pending: set[Future] = set()
         if not schedule.released:  # the SDK cases wait, without taking a place, while their SDKs import
             from .suite.sdk import import_sdks
 
             pending.add(pool.submit(import_sdks))
-        futures = {}
+        futures: dict[Future, int] = {}
+
+        def start() -> None:
+            while (index := schedule.next()) is not None:
+                future = pool.submit(self._exchanges, plan, plan.units[index])
+                futures[future] = index
+                pending.add(future)
+
         try:
-            while True:
-                while (index := schedule.next()) is not None:
-                    future = pool.submit(self._exchanges, plan, plan.units[index])
-                    futures[future] = index
-                    pending.add(future)
-                if not pending:
-                    break
+            start()
+            while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                judge = []
                 for future in finished:
                     if future not in futures:  # the SDKs are imported (or failed to, which their cases will say)
                         schedule.release()
@@ -86,8 +89,13 @@ class ConformanceSession:
                     index = futures.pop(future)
                     schedule.finished(index)
                     made[index] = future.result()  # a TargetError (every request rate-limited) stops the run here
+                    judge.append(index)
+                start()  # the freed places first: judging can wait, the server's time cannot
+                for index in judge:
                     unit = plan.units[index]
                     self.progress.done(unit, self._judge_unit(plan, unit, *made[index]))
+            if schedule:
+                raise RuntimeError(f"{len(schedule.waiting)} cases were never started")  # a scheduling defect, loudly
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             self.progress.stop()

@@ -158,7 +158,9 @@ class Caller:
     def limiter(self, upstream: str | None) -> Limiter:
         """The limiter of one upstream (a model), made on first use."""
         with self._state:
-            return self._limiters.setdefault(upstream, Limiter(self.concurrency))
+            if upstream not in self._limiters:
+                self._limiters[upstream] = Limiter(self.concurrency)
+            return self._limiters[upstream]
 
     def call(self, request: Request, upstream: str | None = None) -> Exchange:
         """Send one request within its deadline, retrying rate limits; the exchange records the final answer."""

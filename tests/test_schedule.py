@@ -60,7 +60,7 @@ class InFlightPerModel:
 
     def __init__(self, app) -> None:
         self.app, self.now, self.most, self.lock = app, Counter(), Counter(), threading.Lock()
-        self.most_of_the_two = 0
+        self.most_of_the_two = self.most_in_all = 0
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -83,6 +83,7 @@ class InFlightPerModel:
             self.now[model] += 1
             self.most[model] = max(self.most[model], self.now[model])
             self.most_of_the_two = max(self.most_of_the_two, self.now["gpt-5.4"] + self.now["claude-sonnet-4-5"])
+            self.most_in_all = max(self.most_in_all, sum(self.now.values()))
         try:
             await self.app(scope, replay, send)
         finally:
@@ -90,19 +91,60 @@ class InFlightPerModel:
                 self.now[model] -= 1
 
 
-def test_concurrency_is_counted_per_model_so_two_models_run_side_by_side(tmp_path):
-    """--concurrency 2: never more than 2 of one model's cases at once, and both models' cases overlap."""
+def certify_counting(tmp_path, *args: str) -> InFlightPerModel:
     seen: list[InFlightPerModel] = []
 
     def wrap(app):
         seen.append(InFlightPerModel(app))
         return seen[0]
 
-    config = ReferenceConfig(api_key=KEY, latency_ms=150)
-    with ReferenceServer(config, wrap=wrap) as server:
-        code = main(["certify", "--base-url", server.base_url, "--api-key", KEY, "-q", "--concurrency", "2",
-                     "--models", "gpt-5.4,claude-sonnet-4-5", "-k", "basic or stream", "--report-json",
-                     str(tmp_path / "r.json")])
+    with ReferenceServer(ReferenceConfig(api_key=KEY, latency_ms=150), wrap=wrap) as server:
+        code = main(["certify", "--base-url", server.base_url, "--api-key", KEY, "-q", "--report-json",
+                     str(tmp_path / "r.json"), *args])
     assert code == 0
-    assert seen[0].most["gpt-5.4"] == seen[0].most["claude-sonnet-4-5"] == 2, seen[0].most
-    assert seen[0].most_of_the_two > 2
+    return seen[0]
+
+
+def test_concurrency_is_counted_per_model_so_two_models_run_side_by_side(tmp_path):
+    """--concurrency 2: never more than 2 requests to one model at once, and both models' requests overlap.
+
+    The model-independent X-API-KEY probes and the SDK calls are in the run: they name a model too, and count
+    against it."""
+    seen = certify_counting(tmp_path, "--concurrency", "2", "--models", "gpt-5.4,claude-sonnet-4-5",
+                            "-k", "basic or stream or AUTH-002 or SDK")
+    assert seen.most["gpt-5.4"] == seen.most["claude-sonnet-4-5"] == 2, seen.most
+    assert seen.most_of_the_two > 2
+
+
+def test_concurrency_one_sends_one_request_at_a_time_in_all(tmp_path):
+    seen = certify_counting(tmp_path, "--concurrency", "1", "--model", "gpt-5.4", "--messages-model",
+                            "claude-sonnet-4-5", "-k", "basic or AUTH-002 or SDK-005")
+    assert seen.most_in_all == 1, seen.most
+
+
+def test_a_model_independent_case_takes_a_place_of_the_model_its_accepted_request_reaches():
+    from conformance.plan import build
+    from conformance.suite.cases import CASES
+    from conformance.target import Target
+
+    target = Target("http://127.0.0.1:9/api/v1", KEY)
+    plan = build(target, [(c, c.checks) for c in CASES], ["gpt-5.4"], ["claude-sonnet-4-5"], False)
+    upstream = {unit.case.id: unit.upstream for unit in plan.units}
+    assert upstream["auth_x_api_key_chat_completions"] == "gpt-5.4"
+    assert upstream["auth_x_api_key_messages"] == "claude-sonnet-4-5"
+    assert upstream["messages_basic"] == "claude-sonnet-4-5" and upstream["chat_basic"] == "gpt-5.4"
+    for gateway_only in ("auth_none_chat_completions", "auth_wrong_bearer_responses", "unknown_model_responses",
+                         "models_list", "bad_param_malformed_json"):
+        assert upstream[gateway_only] is None, gateway_only
+
+
+def test_a_rate_limit_slows_only_the_model_that_sent_it():
+    from conformance.target import Caller, Target
+
+    caller = Caller(Target("http://127.0.0.1:9/api/v1", KEY), concurrency=8)
+    try:
+        caller.limiter("gpt-5.4").throttled()
+        assert caller.limiter("gpt-5.4").limit == 4
+        assert caller.limiter("claude-sonnet-4-5").limit == caller.limiter(None).limit == 8
+    finally:
+        caller.close()
