@@ -61,6 +61,7 @@ class Plan:
 
         Such a case runs once, but an accepted request still goes to that model's upstream and takes one of its
         places; a refused one (no key, a wrong key, an unknown model) is answered by the gateway itself: None.
+        Judged by the case's first request (a later step may depend on the answers before it).
         """
         if not case.steps:
             return None

@@ -124,17 +124,21 @@ def test_concurrency_one_sends_one_request_at_a_time_in_all(tmp_path):
 
 def test_a_model_independent_case_takes_a_place_of_the_model_its_accepted_request_reaches():
     from conformance.plan import build
+    from conformance.suite import bodies
+    from conformance.suite.auth import bearer_accepted
+    from conformance.suite.case import Case, send
     from conformance.suite.cases import CASES
     from conformance.target import Target
 
+    once = Case("once_on_chat", "POST /chat/completions", (bearer_accepted,), per_model=False,
+                steps=(send("POST", "/chat/completions", bodies.chat),))
     target = Target("http://127.0.0.1:9/api/v1", KEY)
-    plan = build(target, [(c, c.checks) for c in CASES], ["gpt-5.4"], ["claude-sonnet-4-5"], False)
+    plan = build(target, [(c, c.checks) for c in [once, *CASES]], ["gpt-5.4"], ["claude-sonnet-4-5"], False)
     upstream = {unit.case.id: unit.upstream for unit in plan.units}
-    assert upstream["auth_x_api_key_chat_completions"] == "gpt-5.4"
-    assert upstream["auth_x_api_key_messages"] == "claude-sonnet-4-5"
+    assert upstream["once_on_chat"] == "gpt-5.4"
     assert upstream["messages_basic"] == "claude-sonnet-4-5" and upstream["chat_basic"] == "gpt-5.4"
-    for gateway_only in ("auth_none_chat_completions", "auth_wrong_bearer_responses", "unknown_model_responses",
-                         "models_list", "bad_param_malformed_json"):
+    for gateway_only in ("auth_none_chat_completions", "auth_wrong_bearer_responses", "auth_x_api_key_messages",
+                         "unknown_model_responses", "models_list", "bad_param_malformed_json"):
         assert upstream[gateway_only] is None, gateway_only
 
 
