@@ -3,10 +3,10 @@
 A gateway routes each model to its own upstream (OpenAI, Anthropic, Google, …),
 and each upstream has its own capacity and rate limits, so a run's concurrency
 is counted per model: at most `per_upstream` units of one model run at once,
-and the model-independent units (`/models`, auth, unknown models) form an
-upstream of their own. `in_all` bounds the whole run, so a catalogue of fifty
-models does not open four hundred connections (three models' worth by default). `per_upstream=1` means one at a
-time in all: the sequential order of a `--concurrency 1` run.
+and the units that reach no model (`/models`, refused keys, unknown models)
+form an upstream of their own. `in_all` (three models' worth) bounds the whole
+run, so a catalogue of fifty models does not open four hundred connections.
+`per_upstream=1` means one at a time in all: a `--concurrency 1` run.
 
 Among the upstreams with room, the unit with the largest weight starts first
 (longest processing time first), so no long stream is left to end the run
@@ -31,10 +31,10 @@ class Job:
 
 
 class Schedule:
-    def __init__(self, jobs: Sequence[Job], per_upstream: int, in_all: int | None = None) -> None:
+    def __init__(self, jobs: Sequence[Job], per_upstream: int) -> None:
         self.jobs = list(jobs)
         self.per_upstream = max(1, per_upstream)
-        self.in_all = 1 if self.per_upstream == 1 else in_all or IN_ALL_PER_UPSTREAM * self.per_upstream
+        self.in_all = 1 if self.per_upstream == 1 else IN_ALL_PER_UPSTREAM * self.per_upstream
         # Stable sort: equal weights keep suite order (held units join whenever their release comes).
         self.waiting = sorted(range(len(self.jobs)), key=lambda i: -self.jobs[i].weight)
         self.running: Counter[Hashable] = Counter()

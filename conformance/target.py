@@ -124,7 +124,7 @@ class Caller:
     """Sends requests to a target from one background event loop and records raw exchanges.
 
     Thread-safe: the session calls it from several worker threads at once. Each
-    upstream (a model; None for the model-independent cases) has its own
+    upstream (a model; None for requests that reach none) has its own
     limiter, SDK calls included: a 429 from one provider's models slows those
     models only.
     """

@@ -90,7 +90,7 @@ class Context:
     model: str
     messages_model: str
     models: tuple[str, ...] = ()  # every model this run tests (MODELS-002 asks that each is listed)
-    upstream: str | None = None  # whose capacity the requests use: the unit's model, None for a model-independent case
+    upstream: str | None = None  # whose capacity the requests use: the model they reach, None when they reach none
 
     @property
     def profile(self) -> str:
