@@ -79,7 +79,7 @@ def slowest_case(report: dict) -> float:
 
 def packed(report: dict, concurrency: int = 8) -> float:
     """The floor no schedule at that concurrency beats: each model's cases' time shared by its `concurrency` places
-    (the model-independent cases have places of their own), for the busiest model."""
+    (the cases that reach no model have places of their own), for the busiest model."""
     per_case: dict[tuple, float] = {}
     for c in report["checks"]:
         unit = (c["case"], c.get("model"))

@@ -27,7 +27,12 @@ class Unit:
     case: Case
     model: str | None
     checks: tuple[Check, ...]
-    upstream: str | None = None  # whose capacity its requests use (see Plan.reached)
+    reaches: str | None = None  # the model a model-independent case's requests reach (see Plan.reached)
+
+    @property
+    def upstream(self) -> str | None:
+        """Whose capacity its requests use: its model, or the one a model-independent case reaches."""
+        return self.model if self.model is not None else self.reaches
 
     @property
     def label(self) -> str:
@@ -224,5 +229,5 @@ def build(target: Target, chosen: Iterable[tuple[Case, tuple[Check, ...]]], mode
             plan.units.append(Unit(case, None, checks, plan.reached(case)))
             continue
         for model in (messages_models if case.endpoint == MESSAGES else models):
-            plan.units.append(Unit(case, model, checks, model))
+            plan.units.append(Unit(case, model, checks))
     return plan
