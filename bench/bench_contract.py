@@ -15,7 +15,7 @@ import statistics
 import time
 from typing import Callable
 
-from conformance.contract import document, validate
+from conformance.catalogue.contract import document, validate
 
 CHUNKS = 1_000
 RUNS = 5

@@ -18,7 +18,7 @@ ONE_RUN = """
 import json, re, sys, time
 from conformance.fuzz import run_fuzz
 from conformance.reference import ReferenceConfig, ReferenceServer
-from conformance.target import Target
+from conformance.wire.target import Target
 
 key = "sk-bench-fuzz-0123456789"
 with ReferenceServer(ReferenceConfig(api_key=key)) as server:

@@ -17,17 +17,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__, baseline, certificate, merge
-from . import diff as diffs
-from . import report as reports
-from .certification import Options
+from . import __version__
+from .catalogue.requirements import CATALOGUE, PROFILES
 from .load.command import add_parser as add_load_parser
 from .load.command import run as load
-from .plan import ModelChoice
-from .reportfile import InputError, check_writable
-from .requirements import CATALOGUE, PROFILES
-from .session import DEFAULT_CONCURRENCY
-from .target import Target, TargetError
+from .reports import baseline, certificate, merge
+from .reports import diff as diffs
+from .reports import document as reports
+from .reports.reportfile import InputError, check_writable
+from .run.certification import Options
+from .run.plan import ModelChoice
+from .run.session import DEFAULT_CONCURRENCY
+from .wire.target import Target, TargetError
 
 EXIT_CERTIFIED, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
 
@@ -158,8 +159,8 @@ def _options(args: argparse.Namespace) -> Options:
 
 
 def certify(args: argparse.Namespace) -> int:
-    from .certification import Certification
-    from .progress import RunProgress
+    from .run.certification import Certification
+    from .run.progress import RunProgress
 
     options = _options(args)
     gate_on = baseline.load(args.baseline) if args.baseline else None  # bad input exits 2 before any request
@@ -180,7 +181,7 @@ def certify(args: argparse.Namespace) -> int:
             raise UsageError(f"the plan needs up to {plan.requests} requests, above --max-requests "
                              f"{args.max_requests}; narrow it with -k, --models or --models-match")
         outcomes = run.run()
-        built = run.report()
+        built = reports.of_certification(run)
     except TargetError as exc:
         print(f"crun-conformance: target unusable: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -214,7 +215,7 @@ def serve(args: argparse.Namespace) -> int:
 
 def list_requirements(args: argparse.Namespace) -> int:
     if args.promises:
-        from . import promises
+        from .catalogue import promises
 
         print(promises.render(promises.load()))
         return 0

@@ -19,17 +19,17 @@ from typing import Any
 import pytest
 import pytest_recording  # noqa: F401  imported before .cassettes imports vcr, so vcr can still be assert-rewritten
 
-from . import certificate
-from . import report as reports
-from .cassettes import has_recording
-from .certification import KINDS, Certification, Options
-from .cost import describe
-from .outcome import Outcome
-from .plan import ModelChoice, Plan, Unit
-from .requirements import PROFILES
-from .session import DEFAULT_CONCURRENCY
+from .catalogue.requirements import PROFILES
+from .outcomes.outcome import Outcome
+from .reports import certificate
+from .reports import document as reports
+from .run.certification import KINDS, Certification, Options
+from .run.plan import ModelChoice, Plan, Unit
+from .run.session import DEFAULT_CONCURRENCY
 from .suite.case import Check
-from .target import DEFAULT_TIMEOUT_S, TargetError
+from .wire.cassettes import has_recording
+from .wire.cost import describe
+from .wire.target import DEFAULT_TIMEOUT_S, TargetError
 
 RUN = pytest.StashKey["ConformanceRun"]()
 
@@ -123,7 +123,7 @@ class ConformanceRun:
         return self.certification.outcomes
 
     def report(self) -> dict:
-        built = self.certification.report()
+        built = reports.of_certification(self.certification)
         return certificate.attach(built, started=self.started, command=["pytest", *self.config.invocation_params.args],
                                   secrets=(self.options.api_key,))
 

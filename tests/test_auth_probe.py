@@ -7,10 +7,10 @@ import json
 import pytest
 
 from conformance.cli import main
-from conformance.exchange import Exchange, Request
 from conformance.reference import ReferenceConfig, ReferenceServer
 from conformance.suite import auth
 from conformance.suite.case import Failed
+from conformance.wire.exchange import Exchange, Request
 
 KEY = "sk-auth-probe-test-0123456789abcdef"
 PATH = "/chat/completions"

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from conformance import baseline, diff
 from conformance.cli import main
 from conformance.reference import ReferenceConfig, ReferenceServer
-from conformance.reportfile import InputError
+from conformance.reports import baseline, diff
+from conformance.reports.reportfile import InputError
 
 KEY = "sk-baseline-test-0123456789abcdef"
 ONLY = "CHAT-STREAM-003 or ERR-003"  # the checks the two faults below break, and their neighbours that pass

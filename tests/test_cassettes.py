@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conformance.cassettes import REPLAY_HOST, Library, replay_target
 from conformance.cli import main
-from conformance.exchange import SECRET_HEADERS, Request
 from conformance.reference import ReferenceConfig, ReferenceServer
 from conformance.suite.cases import CASES
-from conformance.target import WRONG_KEY, Caller, Target
+from conformance.wire.cassettes import REPLAY_HOST, Library, replay_target
+from conformance.wire.exchange import SECRET_HEADERS, Request
+from conformance.wire.target import WRONG_KEY, Caller, Target
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "cassettes"

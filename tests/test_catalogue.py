@@ -1,7 +1,7 @@
 """The catalogue and the cases agree: every requirement is checked, every check names a requirement."""
 
+from conformance.catalogue.requirements import CATALOGUE, LEVELS, PROFILES, for_profile
 from conformance.fuzz import CHECK_NAMES
-from conformance.requirements import CATALOGUE, LEVELS, PROFILES, for_profile
 from conformance.suite.cases import CASES
 
 

@@ -6,11 +6,12 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
-from conformance import __version__, certificate
+from conformance import __version__
+from conformance.catalogue.contract import contract_path
+from conformance.catalogue.requirements import CATALOGUE
 from conformance.cli import main
-from conformance.contract import contract_path
 from conformance.reference import ReferenceConfig, ReferenceServer
-from conformance.requirements import CATALOGUE
+from conformance.reports import certificate
 
 KEY = "sk-certificate-test-0123456789abcdef"
 STARTED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)

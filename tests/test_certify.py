@@ -6,9 +6,9 @@ import socket
 import pytest
 from test_readme import quoted_live_requests
 
+from conformance.catalogue.requirements import CATALOGUE
 from conformance.cli import main
 from conformance.reference import ReferenceConfig, ReferenceServer
-from conformance.requirements import CATALOGUE
 
 KEY = "sk-certify-test-0123456789abcdef"
 

@@ -10,9 +10,9 @@ import time
 import pytest
 
 from conformance.cli import main
-from conformance.progress import RunProgress
 from conformance.reference import ReferenceConfig, ReferenceServer
-from conformance.target import Limiter, retry_after
+from conformance.run.progress import RunProgress
+from conformance.wire.target import Limiter, retry_after
 
 KEY = "sk-concurrency-test-0123456789"
 MODELS = ["--model", "gpt-5.4", "--messages-model", "claude-sonnet-4-5"]
@@ -106,12 +106,12 @@ def test_progress_says_cases_in_flight_retries_time_and_failures(interactive):
 
 def test_each_case_is_judged_and_reported_as_soon_as_it_finishes():
     """Progress counts cases while the run goes on, not all at the end."""
-    from conformance.exchange import Request
-    from conformance.plan import build
-    from conformance.session import ConformanceSession, Progress
+    from conformance.run.plan import build
+    from conformance.run.session import ConformanceSession, Progress
     from conformance.suite.auth import bearer_accepted
     from conformance.suite.case import Case
-    from conformance.target import Target
+    from conformance.wire.exchange import Request
+    from conformance.wire.target import Target
 
     def slow(ctx, earlier):
         time.sleep(1.0)

@@ -14,7 +14,7 @@ import requests
 import schemathesis
 from openapi_spec_validator import validate as validate_openapi
 
-from conformance.contract import Problem, contract_path, document, schema_names, validate, validator
+from conformance.catalogue.contract import Problem, contract_path, document, schema_names, validate, validator
 
 DATA = Path(__file__).parent / "data"
 SCHEMAS = "#/components/schemas/"

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from conformance.exchange import Request
-from conformance.target import Caller, SyncCaller, Target
+from conformance.wire.exchange import Request
+from conformance.wire.target import Caller, SyncCaller, Target
 
 DEADLINE = 1.0
 
@@ -132,7 +132,7 @@ def test_under_gevent_the_sync_caller_keeps_the_overall_deadline(serve):
     """As load's users run it: Locust's gevent, and the deadline as a gevent.Timeout, in a process of its own."""
     url = serve(_stalled_stream)
     script = ("import locust, sys; from conformance.load.user import gevent_deadline; "
-              "from conformance.target import SyncCaller, Target; from conformance.exchange import Request; "
+              "from conformance.wire.target import SyncCaller, Target; from conformance.wire.exchange import Request; "
               f"c = SyncCaller(Target({url!r}, 'k' * 16, timeout_s={DEADLINE}), deadline=gevent_deadline); "
               "print(c.call(Request('POST', '/chat/completions', {'stream': True})).failure)")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)

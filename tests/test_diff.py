@@ -5,10 +5,10 @@ import re
 
 import pytest
 
-from conformance import diff
 from conformance.cli import main
 from conformance.reference import ReferenceConfig, ReferenceServer
-from conformance.reportfile import parse_report
+from conformance.reports import diff
+from conformance.reports.reportfile import parse_report
 
 KEY = "sk-diff-test-0123456789abcdef"
 

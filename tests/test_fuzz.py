@@ -22,15 +22,15 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from conformance import fuzz
-from conformance.contract import validate
-from conformance.cost import Cost, reported_usage
-from conformance.exchange import mask
+from conformance.catalogue.contract import validate
+from conformance.catalogue.requirements import ALL, CHAT, COMPLETIONS, MESSAGES, MODELS, RESPONSES
 from conformance.fuzz import config, findings, runner, schemathesis_api, shaping
 from conformance.fuzz.schemathesis_api import GenerationMode
 from conformance.reference import ReferenceConfig, ReferenceServer
-from conformance.requirements import ALL, CHAT, COMPLETIONS, MESSAGES, MODELS, RESPONSES
-from conformance.sse import parse
-from conformance.target import Target
+from conformance.wire.cost import Cost, reported_usage
+from conformance.wire.exchange import mask
+from conformance.wire.sse import parse
+from conformance.wire.target import Target
 
 KEY = "sk-fuzz-test-0123456789abcdef"
 MODEL, MESSAGES_MODEL = "gpt-5.4", "claude-sonnet-4-5"

@@ -2,8 +2,8 @@
 
 import xml.etree.ElementTree as ET
 
-from conformance.junit import render
-from conformance.outcome import Outcome
+from conformance.outcomes.outcome import Outcome
+from conformance.reports.junit import render
 
 
 def test_control_bytes_from_a_server_do_not_break_the_xml():

@@ -24,8 +24,8 @@ from conformance.reference import ReferenceConfig, ReferenceServer
 from conformance.reference.faults import FAULTS
 from conformance.reference.load_faults import NO_RETRY_AFTER_AT_IN_FLIGHT, USAGE_DROPPED_AT_OPEN_STREAMS
 from conformance.reference.wire import json_response
-from conformance.schedule import Schedule
-from conformance.session import DEFAULT_CONCURRENCY
+from conformance.run.schedule import Schedule
+from conformance.run.session import DEFAULT_CONCURRENCY
 from conformance.suite.cases import CASES
 
 KEY = "sk-load-test-0123456789abcdef"

@@ -10,15 +10,15 @@ import sys
 
 import pytest
 
-from conformance.exchange import Exchange, Request
 from conformance.load import judge as judging
 from conformance.load import tally as tallies
 from conformance.load.mix import MIX_CASES, MixError, case_of, parse_mix
 from conformance.load.plan import Plan, shares
 from conformance.reference import ReferenceConfig, ReferenceServer
-from conformance.sse import parse
 from conformance.suite.cases import CASES
-from conformance.target import Caller, SyncCaller, Target
+from conformance.wire.exchange import Exchange, Request
+from conformance.wire.sse import parse
+from conformance.wire.target import Caller, SyncCaller, Target
 
 KEY = "sk-load-units-0123456789abcdef"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import matrix as matrices
-from conformance.requirements import CATALOGUE
+from conformance.catalogue.requirements import CATALOGUE
+from conformance.reports import matrix as matrices
 
 
 def check(rid: str, outcome: str = "passed", model: str | None = "m1", level: str = "MUST", actual: str = "",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.exchange import Exchange, Request
 from conformance.suite.case import Context, Failed
 from conformance.suite.probe import Option, Probe
+from conformance.wire.exchange import Exchange, Request
 
 CTX = Context(target=None, model="m", messages_model="m")  # type: ignore[arg-type]  # a probe reads only the model
 A = Option("a", {"a": 1, "drop": None}, "PARAM-010")

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance import promises
+from conformance.catalogue import promises
+from conformance.catalogue.requirements import CATALOGUE
 from conformance.cli import main
-from conformance.requirements import CATALOGUE
 
 ROOT = Path(__file__).resolve().parent.parent
 INVENTORY = promises.load()

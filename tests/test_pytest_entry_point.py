@@ -71,7 +71,7 @@ def test_an_installed_wheel_runs_the_suite_with_its_bundled_contract(tmp_path):
     assert install.returncode == 0, install.stderr[-2000:]
     work = tmp_path / "elsewhere"
     work.mkdir()
-    where = subprocess.run([sys.executable, "-c", "import conformance.contract as c; print(c.contract_path())"], cwd=work,
+    where = subprocess.run([sys.executable, "-c", "import conformance.catalogue.contract as c; print(c.contract_path())"], cwd=work,
                            env={**os.environ, "PYTHONPATH": str(site)}, capture_output=True, text=True, timeout=60)
     assert where.stdout.strip() == str(site / "conformance" / "_openapi" / "crun.yaml")
     run = pytest_in(work, "--pyargs", "conformance.suite", "--target", "reference", "-q", "-k", "MODELS or CHAT-001",

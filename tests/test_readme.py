@@ -3,9 +3,9 @@
 import re
 from pathlib import Path
 
-from conformance import plan as plans
+from conformance.run import plan as plans
 from conformance.suite.cases import CASES
-from conformance.target import Target
+from conformance.wire.target import Target
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 

@@ -8,7 +8,7 @@ import httpx
 import jsonschema
 import pytest
 
-from conformance import contract
+from conformance.catalogue import contract
 from conformance.reference import ReferenceConfig, ReferenceServer
 from conformance.reference.model import count_tokens
 

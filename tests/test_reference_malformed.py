@@ -16,7 +16,7 @@ import random
 import httpx
 import pytest
 
-from conformance import contract
+from conformance.catalogue import contract
 from conformance.reference import ReferenceConfig, ReferenceServer
 
 KEY = ReferenceConfig().api_key

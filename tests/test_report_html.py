@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance import matrix as matrices
-from conformance import report_html
 from conformance.cli import main
 from conformance.reference import ReferenceConfig, ReferenceServer
+from conformance.reports import html as report_html
+from conformance.reports import matrix as matrices
 
 KEY = "sk-html-report-test-0123456789"
 FAULTS = frozenset({"chat_no_done", "responses_no_output_text"})

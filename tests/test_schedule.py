@@ -8,7 +8,7 @@ from collections import Counter
 
 from conformance.cli import main
 from conformance.reference import ReferenceConfig, ReferenceServer
-from conformance.schedule import Job, Schedule
+from conformance.run.schedule import Job, Schedule
 
 KEY = "sk-schedule-test-0123456789"
 
@@ -123,12 +123,12 @@ def test_concurrency_one_sends_one_request_at_a_time_in_all(tmp_path):
 
 
 def test_a_model_independent_case_takes_a_place_of_the_model_its_accepted_request_reaches():
-    from conformance.plan import build
+    from conformance.run.plan import build
     from conformance.suite import bodies
     from conformance.suite.auth import bearer_accepted
     from conformance.suite.case import Case, send
     from conformance.suite.cases import CASES
-    from conformance.target import Target
+    from conformance.wire.target import Target
 
     once = Case("once_on_chat", "POST /chat/completions", (bearer_accepted,), per_model=False,
                 steps=(send("POST", "/chat/completions", bodies.chat),))
@@ -143,7 +143,7 @@ def test_a_model_independent_case_takes_a_place_of_the_model_its_accepted_reques
 
 
 def test_a_rate_limit_slows_only_the_model_that_sent_it():
-    from conformance.target import Caller, Target
+    from conformance.wire.target import Caller, Target
 
     caller = Caller(Target("http://127.0.0.1:9/api/v1", KEY), concurrency=8)
     try:

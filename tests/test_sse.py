@@ -1,6 +1,6 @@
 """The SSE reader follows the WHATWG rules and keeps what a lenient client would hide."""
 
-from conformance.sse import SSEParser, parse
+from conformance.wire.sse import SSEParser, parse
 
 
 def test_events_split_on_blank_lines_with_names_and_raw_bytes():

@@ -8,14 +8,14 @@ import httpx2
 import pytest
 
 from conformance.cli import main
-from conformance.exchange import Exchange, Request
-from conformance.recorder import RecordingTransport
 from conformance.reference import ReferenceConfig, ReferenceServer
 from conformance.suite import capabilities as cap
 from conformance.suite import messages as msg
 from conformance.suite import responses as resp
 from conformance.suite.case import Failed, Unsupported
 from conformance.suite.sdk import sdk_frame
+from conformance.wire.exchange import Exchange, Request
+from conformance.wire.recorder import RecordingTransport
 
 KEY = "sk-verdicts-test-0123456789abcdef"
 CTX = None  # these checks do not read the context

@@ -7,15 +7,15 @@ import json
 import pytest
 
 from conformance.cli import main
-from conformance.exchange import Exchange, Request
 from conformance.reference import ReferenceConfig, ReferenceServer
-from conformance.sse import parse
 from conformance.suite import chat_stream as cs
 from conformance.suite import messages_stream as ms
 from conformance.suite import responses_stream as rs
 from conformance.suite import usage
 from conformance.suite.case import Failed, Violations
 from conformance.suite.expect import conforms
+from conformance.wire.exchange import Exchange, Request
+from conformance.wire.sse import parse
 
 CTX = None  # stream checks do not read the context
 

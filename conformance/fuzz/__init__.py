@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
-from ..requirements import FUZZ_REQUIREMENTS
+from ..catalogue.requirements import FUZZ_REQUIREMENTS
 
 if TYPE_CHECKING:
-    from ..outcome import Outcome
-    from ..target import Target
+    from ..outcomes.outcome import Outcome
+    from ..wire.target import Target
 
 __all__ = ["CHECK_NAMES", "FUZZ_REQUIREMENTS", "FuzzResult", "LIVE_EXAMPLES", "REFERENCE_EXAMPLES", "default_examples",
            "run_fuzz"]

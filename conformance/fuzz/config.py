@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..contract import contract_path
-from ..exchange import MASK
-from ..target import Target
+from ..catalogue.contract import contract_path
+from ..wire.exchange import MASK
+from ..wire.target import Target
 from . import default_examples
 from .schemathesis_api import SchemathesisConfig, load_openapi
 

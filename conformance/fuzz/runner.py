@@ -24,12 +24,12 @@ from typing import Any
 
 import requests
 
-from ..cost import reported_usage
-from ..exchange import mask
-from ..outcome import Outcome
-from ..plan import ModelChoice
-from ..sse import parse
-from ..target import Caller, Target, reason
+from ..outcomes.outcome import Outcome
+from ..run.plan import ModelChoice
+from ..wire.cost import reported_usage
+from ..wire.exchange import mask
+from ..wire.sse import parse
+from ..wire.target import Caller, Target, reason
 from . import CHECK_NAMES, EXPECTED, FUZZ_REQUIREMENTS, FuzzResult, default_examples
 from .config import load_schema
 from .findings import Finding, Verdict, error_gist, report

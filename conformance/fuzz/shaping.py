@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..requirements import CHAT, COMPLETIONS, MESSAGES, RESPONSES
+from ..catalogue.requirements import CHAT, COMPLETIONS, MESSAGES, RESPONSES
 from .schemathesis_api import Case, is_positive
 
 OUTPUT_TOKEN_CAP = 16

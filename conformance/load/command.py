@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..requirements import PROFILES
+from ..catalogue.requirements import PROFILES
 
 EXIT_HELD, EXIT_FAILED, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_PORT = 5557  # Locust's master port
@@ -95,7 +95,7 @@ def _validate(args: argparse.Namespace) -> None:
         raise LoadError(f"--master-port must be 1-65535, got {args.master_port}")
     if args.model and args.models:
         raise LoadError("--model and --models exclude each other")
-    from ..reportfile import InputError, check_writable
+    from ..reports.reportfile import InputError, check_writable
 
     try:
         check_writable(args.report_json, args.report_md, args.report_html)
@@ -172,8 +172,8 @@ def _load(args: argparse.Namespace, key: str, mix: tuple, certify_passed: set | 
 
 def _models(args: argparse.Namespace, base_url: str, key: str, kind: str) -> tuple[tuple[str, ...], str | None, int]:
     """The models to load, the /messages model found (like certify: a listed Claude model), and the requests spent."""
-    from ..plan import discover_models, likely_messages_model, models_answer
-    from ..target import Caller, Target, TargetError
+    from ..run.plan import discover_models, likely_messages_model, models_answer
+    from ..wire.target import Caller, Target, TargetError
 
     try:
         target = Target(base_url, key, kind=kind, profile=args.profile, timeout_s=args.timeout)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..cost import tokens_spent
-from ..exchange import Exchange, mask
 from ..suite.case import Check, Context, Failed, Skipped, Unsupported
+from ..wire.cost import tokens_spent
+from ..wire.exchange import Exchange, mask
 
 # HTTP outcomes, in the order a report lists them.
 OK, CLIENT_ERROR = "2xx", "4xx"

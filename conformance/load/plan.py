@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .. import requirements
-from ..requirements import MESSAGES
+from ..catalogue import requirements
+from ..catalogue.requirements import MESSAGES
 from ..suite.case import Case, Check, Context
-from ..target import Target
+from ..wire.target import Target
 from .mix import case_of
 
 

@@ -16,11 +16,11 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .. import requirements
-from ..matrix import md_text
-from ..outcome import OUTCOMES
-from ..reportfile import InputError, load_report
-from ..requirements import CATALOGUE
+from ..catalogue import requirements
+from ..catalogue.requirements import CATALOGUE
+from ..outcomes.outcome import OUTCOMES
+from ..reports.matrix import md_text
+from ..reports.reportfile import InputError, load_report
 from . import tally as tallies
 from .judge import HTTP_OUTCOMES, SERVER_ERROR
 from .plan import Plan

@@ -17,9 +17,9 @@ import gevent
 from locust import User, constant, task
 from locust.exception import StopUser
 
-from ..exchange import mask
-from ..requirements import MESSAGES
-from ..target import SyncCaller, Target
+from ..catalogue.requirements import MESSAGES
+from ..wire.exchange import mask
+from ..wire.target import SyncCaller, Target
 from . import tally as tallies
 from .judge import THROTTLED, http_outcome, judge, timings
 from .plan import Entry, Plan

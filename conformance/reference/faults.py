@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
-from ..contract import document
-from ..requirements import expand_ids
+from ..catalogue.contract import document
+from ..catalogue.requirements import expand_ids
 
 STALL_AFTER_EVENTS = 3  # hostile streams send this many events, then stall or trickle forever
 KEEP_ALIVE_S = 0.05

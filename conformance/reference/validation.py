@@ -18,7 +18,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from ..contract import Problem, validate
+from ..catalogue.contract import Problem, validate
 from .config import ModelInfo, ReferenceConfig
 from .errors import ApiError, invalid, missing, model_not_found
 from .faults import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from ..exchange import Exchange, Request
+from ..wire.exchange import Exchange, Request
 from .case import Context, Failed, Step, check
 from .expect import error_for, ok, show, status
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import jsonschema
 
-from ..exchange import Exchange, Request
+from ..wire.exchange import Exchange, Request
 from .case import Context, Failed, Unsupported, check
 from .expect import error_for, json_object, show
 from .responses import response_text

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from ..exchange import Exchange, Request
+from ..wire.exchange import Exchange, Request
 
 if TYPE_CHECKING:
-    from ..target import Caller, Target
+    from ..wire.target import Caller, Target
 
 
 MAX_VIOLATIONS = 5
@@ -105,7 +105,7 @@ class Context:
         """Strings no response body may contain: the wrong key always, the real key when this run knows it.
 
         A key shorter than 6 characters could turn up in a body by chance, so AUTH-005 does not look for it."""
-        from ..target import WRONG_KEY
+        from ..wire.target import WRONG_KEY
 
         key = self.target.api_key
         return (WRONG_KEY,) if self.replay or len(key) < 6 else (WRONG_KEY, key)
@@ -113,7 +113,7 @@ class Context:
     @property
     def secrets(self) -> tuple[str, ...]:
         """Strings masked in everything a report shows: both keys, however short the real one (a replay has none)."""
-        from ..target import WRONG_KEY
+        from ..wire.target import WRONG_KEY
 
         return (WRONG_KEY,) if self.replay or not self.target.api_key else (WRONG_KEY, self.target.api_key)
 
@@ -185,7 +185,7 @@ def check(requirement: str, *, whole: bool = False) -> Callable[[CheckFn], Check
 
     An unknown requirement id fails at import: a check with no requirement is a defect.
     """
-    from ..requirements import get
+    from ..catalogue.requirements import get
 
     statement = get(requirement).statement
 

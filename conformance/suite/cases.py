@@ -7,7 +7,7 @@ which keeps a live certification to a few dozen billed calls.
 
 from __future__ import annotations
 
-from ..requirements import ALL, CHAT, COMPLETIONS, MESSAGES, MODELS, RESPONSES
+from ..catalogue.requirements import ALL, CHAT, COMPLETIONS, MESSAGES, MODELS, RESPONSES
 from . import auth, bodies, chat, errors, models, params, sdk, usage
 from . import capabilities as cap
 from . import chat_stream as cs

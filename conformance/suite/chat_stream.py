@@ -6,7 +6,7 @@ server that breaks one rule (say, no `[DONE]`) fails that rule alone.
 
 from __future__ import annotations
 
-from ..exchange import Exchange
+from ..wire.exchange import Exchange
 from .case import Context, Failed, Violations, check
 from .expect import conforms, event_objects, event_stream, not_an_object, show
 

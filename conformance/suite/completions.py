@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..exchange import Exchange
+from ..wire.exchange import Exchange
 from .case import Context, Failed, check
 from .expect import openai_error, refused_not_streamed, status, success_body
 

@@ -7,7 +7,7 @@ client sends the history again), and the tool round trip (the assistant's
 
 from __future__ import annotations
 
-from ..exchange import Exchange
+from ..wire.exchange import Exchange
 from .case import Context, Failed, check
 from .expect import show, success_body
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..exchange import Exchange
+from ..wire.exchange import Exchange
 from .case import Context, Failed, check
 from .expect import client_error, error_for, json_object, refused_not_streamed, show, status
 

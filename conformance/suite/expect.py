@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Iterable
 
-from .. import contract
-from ..exchange import Exchange
-from ..sse import Event
+from ..catalogue import contract
+from ..wire.exchange import Exchange
+from ..wire.sse import Event
 from .case import Failed, Violations
 
 MAX_SHOWN = 240

@@ -7,7 +7,7 @@ refusing it with a 400 naming `input` is what an OpenAI client expects (SHOULD).
 
 from __future__ import annotations
 
-from ..exchange import Exchange
+from ..wire.exchange import Exchange
 from .case import Context, Failed, check
 from .expect import client_error, openai_error, show, status, success_body
 from .responses import response_text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..exchange import Exchange
+from ..wire.exchange import Exchange
 from .case import Context, Failed, Violations, check
 from .expect import event_objects, event_stream, events_conform, show
 from .messages import STOP_REASONS

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..exchange import Exchange
+from ..wire.exchange import Exchange
 from .case import Context, Skipped, Violations, check
 from .expect import answered, show
 

@@ -8,7 +8,7 @@ accepted answer carried the parameter.
 
 from __future__ import annotations
 
-from ..exchange import Exchange
+from ..wire.exchange import Exchange
 from .bodies import MAX_OUTPUT_TOKENS, MAX_TOKENS
 from .case import Context, Violations, check
 from .chat import cut_at_one_token

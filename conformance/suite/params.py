@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..exchange import Exchange
+from ..wire.exchange import Exchange
 from .case import Check, Context, Failed, check
 from .expect import client_error, openai_error, show, status
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from ..exchange import Exchange, Request
-from ..requirements import get
+from ..catalogue.requirements import get
+from ..wire.exchange import Exchange, Request
 from .bodies import PATHS
 from .case import Check, Context, Failed, Step, Violations
 from .expect import show

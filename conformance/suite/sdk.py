@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..exchange import Exchange
-from ..target import Caller, retry_after
+from ..wire.exchange import Exchange
+from ..wire.target import Caller, retry_after
 from .bodies import MAX_OUTPUT_TOKENS, MAX_TOKENS, PROMPT
 from .case import Context, Failed, check
 
 if TYPE_CHECKING:
-    from ..recorder import RecordingTransport
+    from ..wire.recorder import RecordingTransport
 
 SDK_PACKAGES = ("openai", "anthropic")
 
@@ -43,7 +43,7 @@ def import_sdks() -> None:
 
 
 def _recorder(ctx: Context) -> RecordingTransport:
-    from ..recorder import RecordingTransport  # httpx2, like the SDKs, only for a run with SDK cases
+    from ..wire.recorder import RecordingTransport  # httpx2, like the SDKs, only for a run with SDK cases
 
     return RecordingTransport(ctx.target.base_url, secrets=(ctx.target.api_key,))
 

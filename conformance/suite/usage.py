@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..exchange import Exchange
+from ..wire.exchange import Exchange
 from .case import Context, Failed, Skipped, Violations, check
 from .chat_stream import chunks
 from .expect import event_stream, show, usage_adds_up

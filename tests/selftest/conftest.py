@@ -23,9 +23,9 @@ from typing import Any, Callable, Iterable, Iterator
 
 import pytest
 
+from conformance.catalogue.requirements import FUZZ_REQUIREMENTS, LEVELS, PROFILES, Requirement, for_profile
 from conformance.cli import main
 from conformance.reference import ReferenceConfig, ReferenceServer
-from conformance.requirements import FUZZ_REQUIREMENTS, LEVELS, PROFILES, Requirement, for_profile
 
 KEY = "sk-selftest-0123456789abcdef"
 MODEL, MESSAGES_MODEL = "gpt-5.4", "claude-sonnet-4-5"

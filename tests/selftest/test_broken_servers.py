@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from conformance.catalogue.requirements import get
 from conformance.reference.faults import FAULTS, Fault
-from conformance.requirements import get
 
 from .conftest import KEY, Row, Runs, brief, judged
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.catalogue.requirements import PROFILES
 from conformance.reference.faults import FAULTS
-from conformance.requirements import PROFILES
 
 from .conftest import Runs, brief, judged
 from .test_broken_servers import MUTANTS

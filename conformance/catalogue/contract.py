@@ -63,8 +63,8 @@ class Problem:
 
 def contract_path() -> Path:
     """The OpenAPI document: in the source tree, or bundled inside an installed wheel."""
-    here = Path(__file__).resolve().parent
-    candidates = (here.parent / "openapi" / "crun.yaml", here / "_openapi" / "crun.yaml")
+    package = Path(__file__).resolve().parent.parent
+    candidates = (package.parent / "openapi" / "crun.yaml", package / "_openapi" / "crun.yaml")
     for candidate in candidates:
         if candidate.is_file():
             return candidate

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ..catalogue.requirements import BY_ID
 from .matrix import md_text
 from .reportfile import FAILING, Key, check_writable, describe, duration_s, key, load_report, verdict
-from .requirements import BY_ID
 
 # Requirement ids renamed between tool versions, old id -> new id. The one place renames are recorded: diffs and
-# baselines (conformance/baseline.py) read old reports and expectation files through it. Add a line when an id changes.
+# baselines (conformance/reports/baseline.py) read old reports and expectation files through it. Add a line when an id changes.
 RENAMED: dict[str, str] = {}
 
 COST_FIELDS = ("requests", "input_tokens", "output_tokens", "retries")

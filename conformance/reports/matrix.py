@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
 
-from .cost import describe
-from .outcome import OUTCOMES
-from .requirements import CATALOGUE, LEVELS
+from ..catalogue.requirements import CATALOGUE, LEVELS
+from ..outcomes.outcome import OUTCOMES
+from ..wire.cost import describe
 
 _CATALOGUE = {r.id: r for r in CATALOGUE}
 _ORDER = {r.id: i for i, r in enumerate(CATALOGUE)}

@@ -1,6 +1,6 @@
 """The HTML view of a matrix: one self-contained page (styles and script inline, no network fetch).
 
-Rendered with Jinja2 from conformance/templates/report.html.j2 with autoescaping on: every string in a
+Rendered with Jinja2 from conformance/reports/templates/report.html.j2 with autoescaping on: every string in a
 report may come from a server under test, so none of it may become markup or script. The data the
 detail panel shows travels as JSON in a `<script type="application/json">` block (`tojson` escapes `<`,
 `>`, `&` and `'`, so a `</script>` inside a value cannot close the block).
@@ -31,7 +31,7 @@ def _code(text: str) -> Markup:
 def _template() -> jinja2.Template:
     import jinja2  # only a run that writes HTML pays for it
 
-    environment = jinja2.Environment(loader=jinja2.PackageLoader("conformance", "templates"), autoescape=True,
+    environment = jinja2.Environment(loader=jinja2.PackageLoader("conformance.reports", "templates"), autoescape=True,
                                      undefined=jinja2.StrictUndefined)
     environment.filters["code"] = _code
     return environment.get_template("report.html.j2")

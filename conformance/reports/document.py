@@ -2,7 +2,7 @@
 
 Built only from outcomes, the catalogue and the cost; the target's key is never
 an input, so it cannot appear in any of them. The terminal, Markdown and HTML
-views all render the same matrix (conformance/matrix.py).
+views all render the same matrix (conformance/reports/matrix.py).
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from ..outcomes.outcome import OUTCOMES, Outcome
+from ..run.certification import Certification
+from ..run.plan import Plan
+from ..wire.cost import Cost
+from ..wire.target import Target
 from . import certificate
-from .cost import Cost
-from .outcome import OUTCOMES, Outcome
-from .plan import Plan
-from .target import Target
 
 
 def build(target: Target, plan: Plan, outcomes: list[Outcome], cost: Cost, strict: bool = False) -> dict:
@@ -32,6 +33,12 @@ def build(target: Target, plan: Plan, outcomes: list[Outcome], cost: Cost, stric
         "cost": cost.as_dict(),
         "checks": [o.as_dict() for o in outcomes],
     }
+
+
+def of_certification(run: Certification) -> dict:
+    """The report of a finished certification run."""
+    assert run.session is not None and run.plan is not None
+    return build(run.session.target, run.plan, run.outcomes, run.cost, run.options.strict)
 
 
 def by_model(models: list[str], outcomes: list[Outcome], strict: bool) -> dict[str, dict]:
@@ -85,6 +92,6 @@ def write(report: dict, outcomes: list[Outcome], json_path: str | None, md_path:
         Path(md_path).parent.mkdir(parents=True, exist_ok=True)
         Path(md_path).write_text(markdown(report))
     if html_path:
-        from . import report_html
+        from . import html as report_html
 
         report_html.write(report, html_path)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 from .session import Progress
 
 if TYPE_CHECKING:
-    from .outcome import Outcome
+    from ..outcomes.outcome import Outcome
     from .plan import Unit
     from .session import ConformanceSession
 

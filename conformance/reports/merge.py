@@ -11,8 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import html as report_html
 from . import matrix as matrices
-from . import report_html
 from .reportfile import InputError, load_report
 
 EXIT_OK, EXIT_UNUSABLE = 0, 2

@@ -16,9 +16,9 @@ from typing import Any, Callable, Iterable
 
 import yaml
 
+from ..catalogue.requirements import BY_ID
 from .diff import RENAMED
 from .reportfile import FAILING, InputError, Key, describe, key, load_report, parse_report, read_text
-from .requirements import BY_ID
 
 OUTCOMES = ("passed", "failed", "skipped", "error")
 ENTRY_FIELDS = ("id", "endpoint", "model", "case", "outcome", "reason")

@@ -12,15 +12,14 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..catalogue.requirements import FUZZ_REQUIREMENTS
+from ..outcomes.outcome import Outcome
+from ..suite.cases import CASES
+from ..wire.cost import Cost
+from ..wire.target import DEFAULT_TIMEOUT_S, Target, TargetError
 from . import plan as plans
-from . import report as reports
-from .cost import Cost
-from .outcome import Outcome
 from .plan import ModelChoice, Plan
-from .requirements import FUZZ_REQUIREMENTS
 from .session import DEFAULT_CONCURRENCY, ConformanceSession, Progress
-from .suite.cases import CASES
-from .target import DEFAULT_TIMEOUT_S, Target, TargetError
 
 KINDS = ("live", "reference", "replay")
 
@@ -58,7 +57,7 @@ class Certification:
         if self.options.profile:
             return self.options.profile
         if self.options.kind == "replay" and self.options.cassette_dir is not None:
-            from .cassettes import recorded_profile  # vcr and pytest load only for a run with cassettes
+            from ..wire.cassettes import recorded_profile  # vcr and pytest load only for a run with cassettes
 
             return recorded_profile(self.options.cassette_dir) or "crun"
         return "crun"
@@ -77,7 +76,7 @@ class Certification:
         self.plan = plans.build(target, chosen, models, messages_models, choice.matrix)
         self.plan.discovery = self.session.caller.cost.requests
         if library is not None and opts.kind != "replay":
-            from .cassettes import write_manifest
+            from ..wire.cassettes import write_manifest
 
             write_manifest(library.directory, target, models, messages_models, choice.matrix)
         return self.plan
@@ -87,7 +86,7 @@ class Certification:
         library = None
         choice = opts.models
         if opts.kind == "replay":
-            from .cassettes import Library, recorded_models, replay_target
+            from ..wire.cassettes import Library, recorded_models, replay_target
 
             directory = opts.cassette_dir or Path("cassettes")
             target = replay_target(directory, self.profile)
@@ -98,7 +97,7 @@ class Certification:
                                  messages_models=tuple(recorded.get("messages_models") or ()) or None)
             return target, library, choice
         if opts.kind == "reference":
-            from .reference import ReferenceConfig, ReferenceServer
+            from ..reference import ReferenceConfig, ReferenceServer
 
             key = "crun-ref-" + secrets.token_hex(12)
             self.server = ReferenceServer(ReferenceConfig(api_key=key)).start()
@@ -108,7 +107,7 @@ class Certification:
                 raise TargetError("a live target needs --base-url or CRUN_BASE_URL")
             target = Target(opts.base_url, opts.api_key, "live", profile=self.profile, timeout_s=opts.timeout_s)
         if opts.record_mode != "none":
-            from .cassettes import Library
+            from ..wire.cassettes import Library
 
             library = Library(opts.cassette_dir or Path("cassettes"), opts.record_mode, secrets=(target.api_key,))
         return target, library, choice
@@ -129,7 +128,7 @@ class Certification:
             return [Outcome(r.id, r.level(profile) or "-", ", ".join(r.endpoints), r.statement, "fuzz", "skipped",
                             actual="fuzzing needs a live or reference target; schemathesis traffic is not recorded",
                             source=r.cited()) for r in applying]
-        from .fuzz import run_fuzz
+        from ..fuzz import run_fuzz
 
         fuzzed = run_fuzz(target.with_models(self.plan.models[0], self.plan.messages_models[0]),
                           self.options.fuzz_examples)
@@ -141,10 +140,6 @@ class Certification:
     @property
     def cost(self) -> Cost:
         return self.session.caller.cost if self.session else Cost()
-
-    def report(self) -> dict:
-        assert self.session is not None and self.plan is not None
-        return reports.build(self.session.target, self.plan, self.outcomes, self.cost, self.options.strict)
 
     def close(self) -> None:
         if self.session is not None:

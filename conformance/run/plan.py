@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
-from .exchange import Exchange, Request
-from .requirements import MESSAGES, get
-from .suite.case import Case, Check, Context
-from .target import Caller, Target, TargetError
+from ..catalogue.requirements import MESSAGES, get
+from ..suite.case import Case, Check, Context
+from ..wire.exchange import Exchange, Request
+from ..wire.target import Caller, Target, TargetError
 
 PROBE_TOKENS = 64  # the huge-limit probe asks for a one-word answer; its limit is no bound worth printing
 

@@ -15,11 +15,11 @@ import shlex
 from datetime import UTC, datetime
 from typing import Iterable, Sequence
 
-from . import __version__
-from .contract import contract_path
-from .exchange import MASK
+from .. import __version__
+from ..catalogue.contract import contract_path
+from ..catalogue.requirements import CATALOGUE, Requirement
+from ..wire.exchange import MASK
 from .reportfile import FAILING
-from .requirements import CATALOGUE, Requirement
 
 KEY_OPTIONS = ("--api-key",)
 

@@ -16,15 +16,15 @@ import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Callable, ContextManager
 
-from . import requirements
-from .exchange import Exchange, ReplayMismatch, mask
-from .outcome import Outcome
+from ..catalogue import requirements
+from ..catalogue.requirements import CATALOGUE, COMPLETIONS, MESSAGES
+from ..outcomes.outcome import Outcome
+from ..suite.case import MAX_VIOLATIONS, Check, Failed, Skipped, Unsupported
+from ..suite.expect import error_for
+from ..wire.exchange import Exchange, ReplayMismatch, mask
+from ..wire.target import Caller, Target, TargetError
 from .plan import Plan, Unit
-from .requirements import CATALOGUE, COMPLETIONS, MESSAGES
 from .schedule import Job, Schedule
-from .suite.case import MAX_VIOLATIONS, Check, Failed, Skipped, Unsupported
-from .suite.expect import error_for
-from .target import Caller, Target, TargetError
 
 CassetteFor = Callable[[str], ContextManager[Any]]
 DEFAULT_CONCURRENCY = 8
@@ -66,7 +66,7 @@ class ConformanceSession:
         pool = ThreadPoolExecutor(schedule.in_all + 1, thread_name_prefix="conformance-case")
         pending: set[Future] = set()
         if not schedule.released:  # the SDK cases wait, without taking a place, while their SDKs import
-            from .suite.sdk import import_sdks
+            from ..suite.sdk import import_sdks
 
             pending.add(pool.submit(import_sdks))
         futures: dict[Future, int] = {}

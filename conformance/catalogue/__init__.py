@@ -1,0 +1,1 @@
+"""The catalogue: the requirements, the seed pages' promises, and the wire contract (openapi/)."""

@@ -1,0 +1,1 @@
+"""Reports: views of the outcomes (terminal, Markdown, HTML, JSON, JUnit), merges, diffs, baselines, certificates."""

@@ -1,0 +1,1 @@
+"""Plan and run: which cases and models, scheduled concurrently, judged as they finish."""
