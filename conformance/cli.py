@@ -26,8 +26,8 @@ from .reports import diff as diffs
 from .reports import document as reports
 from .reports.reportfile import InputError, check_writable
 from .run.certification import Options
-from .run.plan import ModelChoice
 from .run.session import DEFAULT_CONCURRENCY
+from .wire.discovery import ModelChoice
 from .wire.target import Target, TargetError
 
 EXIT_CERTIFIED, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2

@@ -24,11 +24,12 @@ from .outcomes.outcome import Outcome
 from .reports import certificate
 from .reports import document as reports
 from .run.certification import KINDS, Certification, Options
-from .run.plan import ModelChoice, Plan, Unit
+from .run.plan import Plan, Unit
 from .run.session import DEFAULT_CONCURRENCY
 from .suite.case import Check
 from .wire.cassettes import has_recording
 from .wire.cost import describe
+from .wire.discovery import ModelChoice
 from .wire.target import DEFAULT_TIMEOUT_S, TargetError
 
 RUN = pytest.StashKey["ConformanceRun"]()

@@ -172,7 +172,7 @@ def _load(args: argparse.Namespace, key: str, mix: tuple, certify_passed: set | 
 
 def _models(args: argparse.Namespace, base_url: str, key: str, kind: str) -> tuple[tuple[str, ...], str | None, int]:
     """The models to load, the /messages model found (like certify: a listed Claude model), and the requests spent."""
-    from ..run.plan import discover_models, likely_messages_model, models_answer
+    from ..wire.discovery import discover_models, likely_messages_model, models_answer
     from ..wire.target import Caller, Target, TargetError
 
     try:

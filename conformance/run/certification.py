@@ -16,9 +16,10 @@ from ..catalogue.requirements import FUZZ_REQUIREMENTS
 from ..outcomes.outcome import Outcome
 from ..suite.cases import CASES
 from ..wire.cost import Cost
+from ..wire.discovery import ModelChoice
 from ..wire.target import DEFAULT_TIMEOUT_S, Target, TargetError
 from . import plan as plans
-from .plan import ModelChoice, Plan
+from .plan import Plan
 from .session import DEFAULT_CONCURRENCY, ConformanceSession, Progress
 
 KINDS = ("live", "reference", "replay")
@@ -130,8 +131,8 @@ class Certification:
                             source=r.cited()) for r in applying]
         from ..fuzz import run_fuzz
 
-        fuzzed = run_fuzz(target.with_models(self.plan.models[0], self.plan.messages_models[0]),
-                          self.options.fuzz_examples)
+        fuzzed = run_fuzz(target, self.options.fuzz_examples, model=self.plan.models[0],
+                          messages_model=self.plan.messages_models[0])
         self.session.caller.cost.add(fuzzed.requests, fuzzed.input_tokens, fuzzed.output_tokens,
                                      unknown_usage=fuzzed.responses_without_usage)
         wanted = {r.id for r in applying}
