@@ -19,6 +19,7 @@ from ..wire.cost import Cost
 from ..wire.discovery import ModelChoice
 from ..wire.target import DEFAULT_TIMEOUT_S, Target, TargetError
 from . import plan as plans
+from .keyword import keyword_filter
 from .plan import Plan
 from .session import DEFAULT_CONCURRENCY, ConformanceSession, Progress
 
@@ -66,7 +67,7 @@ class Certification:
     def open(self) -> Plan:
         """Start the target, choose the models (asking `GET /models` only when needed) and plan the run."""
         opts = self.options
-        keyword = plans.keyword_filter(opts.keyword) if opts.keyword else None
+        keyword = keyword_filter(opts.keyword) if opts.keyword else None
         chosen = plans.select(CASES, self.profile, keyword)
         if not chosen and not (opts.fuzz and keyword is None):
             raise ValueError("no check to run" + (f": nothing matched -k {opts.keyword!r}" if opts.keyword else ""))

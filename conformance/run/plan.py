@@ -70,10 +70,7 @@ class Plan:
         """
         if not case.steps:
             return None
-        try:
-            request = case.steps[0](self.context(Unit(case, None, ())), [])
-        except Exception:  # a step that needs an earlier answer: judge it by nothing
-            return None
+        request = case.steps[0].planned(self.context(Unit(case, None, ())))
         body = request.json_body if request is not None else None
         named = body.get("model") if isinstance(body, dict) else None
         return named if named in self.all_models and request.auth in ("bearer", "x-api-key") else None
@@ -91,12 +88,7 @@ class Plan:
         total = 0
         for unit in self.units:
             ctx = self.context(unit)
-            for step in unit.case.steps:
-                try:
-                    request = step(ctx, [])
-                except Exception:  # a step that needs an earlier answer: count it like the basic request
-                    request = None
-                total += _asked_tokens(request)
+            total += sum(_asked_tokens(step.planned(ctx)) for step in unit.case.steps)
             if unit.case.perform is not None:
                 total += PROBE_TOKENS
         return total
@@ -130,25 +122,6 @@ def select(cases: Sequence[Case], profile: str, keyword: Callable[[str], bool] |
         if checks:
             chosen.append((case, checks))
     return chosen
-
-
-def keyword_filter(expression: str) -> Callable[[str], bool]:
-    """pytest's `-k` grammar (and, or, not, parentheses; case-insensitive substrings) over a check's name.
-
-    A malformed expression is a usage error (ValueError), said in one line.
-    """
-    from _pytest.mark.expression import Expression
-
-    try:
-        compiled = Expression.compile(expression)
-    except SyntaxError as exc:  # pytest reports a malformed expression so
-        raise ValueError(f"-k {expression!r}: {exc}") from None
-
-    def matches(name: str) -> bool:
-        lowered = name.lower()
-        return compiled.evaluate(lambda ident, **_: ident.lower() in lowered)
-
-    return matches
 
 
 def build(target: Target, chosen: Iterable[tuple[Case, tuple[Check, ...]]], models: list[str],
