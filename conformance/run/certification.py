@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..catalogue.requirements import FUZZ_REQUIREMENTS
+from ..catalogue.requirements import DEFAULT_PROFILE, FUZZ_REQUIREMENTS
 from ..outcomes.outcome import Outcome
 from ..suite.cases import CASES
 from ..wire.cost import Cost
@@ -61,8 +61,8 @@ class Certification:
         if self.options.kind == "replay" and self.options.cassette_dir is not None:
             from ..wire.cassettes import recorded_profile  # vcr and pytest load only for a run with cassettes
 
-            return recorded_profile(self.options.cassette_dir) or "crun"
-        return "crun"
+            return recorded_profile(self.options.cassette_dir) or DEFAULT_PROFILE
+        return DEFAULT_PROFILE
 
     def open(self) -> Plan:
         """Start the target, choose the models (asking `GET /models` only when needed) and plan the run."""
