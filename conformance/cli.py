@@ -10,14 +10,13 @@ import argparse
 import gc
 import math
 import os
-import re
 import sys
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__
+from . import __version__, options
 from .catalogue.requirements import CATALOGUE, PROFILES
 from .load.command import add_parser as add_load_parser
 from .load.command import run as load
@@ -26,8 +25,6 @@ from .reports import diff as diffs
 from .reports import document as reports
 from .reports.reportfile import InputError, check_writable
 from .run.certification import Options
-from .run.plan import ModelChoice
-from .run.session import DEFAULT_CONCURRENCY
 from .wire.target import Target, TargetError
 
 EXIT_CERTIFIED, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
@@ -43,43 +40,21 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     certify = sub.add_parser("certify", help="judge a server against the requirement catalogue")
-    certify.add_argument("--base-url", default=os.environ.get("CRUN_BASE_URL"),
-                         help="server to certify (env CRUN_BASE_URL; default: the embedded reference server)")
-    certify.add_argument("--api-key", default=None, help="its API key (env CRUN_API_KEY)")
-    certify.add_argument("--model", default=os.environ.get("CRUN_MODEL"), help="model to test (env CRUN_MODEL)")
-    certify.add_argument("--messages-model", default=None, help="model for /messages")
-    certify.add_argument("--models", metavar="LIST|all",
-                         help="a model matrix: comma-separated ids, or all for every id GET /models lists")
-    certify.add_argument("--models-match", metavar="REGEX", help="keep only the matrix models matching this")
-    certify.add_argument("--messages-models", metavar="LIST", help="the matrix models judged on /messages (default: all)")
-    certify.add_argument("--profile", default=None, choices=PROFILES,
-                         help="crun (default) or openai; a replay defaults to the recorded profile")
-    certify.add_argument("--strict", action="store_true", help="SHOULD failures fail the certification too")
-    certify.add_argument("--timeout", type=float, default=20.0, help="deadline per request, seconds (default 20)")
-    certify.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N",
-                         help=f"requests in flight at most per model, 3×N in all (default {DEFAULT_CONCURRENCY}; 1: one at a time)")
+    options.add_arguments(certify, options.CERTIFY)
     certify.add_argument("--max-requests", type=int, metavar="N", help="refuse to start when the plan needs more")
-    certify.add_argument("--fuzz", action="store_true", help="also fuzz every operation from openapi/ (FUZZ-*)")
-    certify.add_argument("--fuzz-examples", type=int, metavar="N",
-                         help="generated cases per operation and mode (default 25 on the reference server, 5 live)")
-    certify.add_argument("--report-json", metavar="PATH")
-    certify.add_argument("--report-md", metavar="PATH")
-    certify.add_argument("--junit-xml", metavar="PATH")
-    certify.add_argument("--report-html", metavar="PATH", help="a self-contained HTML matrix of the results")
     certify.add_argument("--record", metavar="DIR", help="record the exchanges as cassettes into DIR")
     certify.add_argument("--replay", metavar="DIR", help="judge the cassettes in DIR instead of a live server")
     certify.add_argument("-k", dest="keyword", metavar="EXPR", help="only checks matching this pytest -k expression")
-    certify.add_argument("-q", "--quiet", action="store_true", help="no plan, no progress: only the summary")
     certify.add_argument("--baseline", metavar="FILE", help="gate on regressions against an earlier JSON report "
                          "or a YAML expectations file (exit 1 only when a check fails that the baseline passed)")
     certify.add_argument("--strict-baseline", action="store_true",
                          help="with --baseline: checks that pass but were expected to fail fail the run too")
 
     serve = sub.add_parser("serve", help="run the reference server")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0: any free port)")
     serve.add_argument("--api-key", default=None, help="key clients must send (env CRUN_API_KEY; default crun-reference-key)")
-    serve.add_argument("--prefix", default="/api/v1")
+    serve.add_argument("--prefix", default="/api/v1", help="path the API is served under (default /api/v1)")
     serve.add_argument("--latency-ms", type=int, default=0, metavar="MS",
                        help="delay before the first byte of every generated answer, like a real model (default 0)")
     serve.add_argument("--chunk-ms", type=int, default=0, metavar="MS", help="pause between streamed events (default 0)")
@@ -89,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="switch on a named fault of conformance/reference/faults.py (repeatable)")
 
     listing = sub.add_parser("list", help="print the requirement catalogue")
-    listing.add_argument("--profile", choices=PROFILES, default=None)
+    listing.add_argument("--profile", choices=PROFILES, default=None, help="only the requirements of this profile")
     listing.add_argument("--promises", action="store_true",
                          help="print the promises of the seed pages, what checks each, and the coverage")
     merge.add_parser(sub)
@@ -103,24 +78,6 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--md", metavar="PATH", help="also write the diff as Markdown here")
     add_load_parser(sub)
     return parser
-
-
-def _models(args: argparse.Namespace) -> ModelChoice:
-    def listed(value: str | None) -> tuple[str, ...] | None:
-        items = tuple(m.strip() for m in value.split(",") if m.strip()) if value else ()
-        return items or None
-
-    if args.models is not None and not listed(args.models):
-        raise UsageError("--models needs a comma-separated list of model ids, or all")
-    if args.models is None and (args.models_match or args.messages_models):
-        raise UsageError("--models-match and --messages-models narrow a matrix: add --models LIST|all")
-    if args.models_match:
-        try:
-            re.compile(args.models_match)
-        except re.error as exc:
-            raise UsageError(f"--models-match {args.models_match!r} is not a regular expression: {exc}") from None
-    return ModelChoice(model=args.model, messages_model=args.messages_model, models=listed(args.models),
-                       models_match=args.models_match, messages_models=listed(args.messages_models))
 
 
 def _options(args: argparse.Namespace) -> Options:
@@ -142,7 +99,11 @@ def _options(args: argparse.Namespace) -> Options:
         raise UsageError(f"--replay {args.replay}: no recording there (target.json missing)")
     if args.strict_baseline and not args.baseline:
         raise UsageError("--strict-baseline needs --baseline FILE")
-    api_key = args.api_key or os.environ.get("CRUN_API_KEY") or ""
+    try:
+        models = options.model_choice(args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    api_key = args.api_key or ""
     if args.base_url and not args.replay:
         if not api_key:
             raise UsageError("--base-url needs --api-key or CRUN_API_KEY")
@@ -153,7 +114,7 @@ def _options(args: argparse.Namespace) -> Options:
     kind = "replay" if args.replay else "live" if args.base_url else "reference"
     directory = args.replay or args.record
     return Options(kind=kind, base_url=args.base_url, api_key=api_key, profile=args.profile, strict=args.strict,
-                   timeout_s=args.timeout, models=_models(args), concurrency=args.concurrency,
+                   timeout_s=args.timeout, models=models, concurrency=args.concurrency,
                    cassette_dir=Path(directory) if directory else None, record_mode="all" if args.record else "none",
                    keyword=args.keyword, fuzz=args.fuzz, fuzz_examples=args.fuzz_examples)
 

@@ -9,8 +9,6 @@ each test then reports its check's outcome.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,44 +17,27 @@ from typing import Any
 import pytest
 import pytest_recording  # noqa: F401  imported before .cassettes imports vcr, so vcr can still be assert-rewritten
 
-from .catalogue.requirements import PROFILES
+from . import options
 from .outcomes.outcome import Outcome
 from .reports import certificate
 from .reports import document as reports
 from .run.certification import KINDS, Certification, Options
-from .run.plan import ModelChoice, Plan, Unit
-from .run.session import DEFAULT_CONCURRENCY
+from .run.plan import Plan, Unit
 from .suite.case import Check
 from .wire.cassettes import has_recording
 from .wire.cost import describe
-from .wire.target import DEFAULT_TIMEOUT_S, TargetError
+from .wire.target import TargetError
 
 RUN = pytest.StashKey["ConformanceRun"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("crun-conformance", "CRUN conformance suite")
-    if importlib.util.find_spec("pytest_base_url") is None:  # else share its --base-url: defining it twice breaks pytest
-        group.addoption("--base-url", default=None, help="base URL of the server under test (env CRUN_BASE_URL)")
-    group.addoption("--api-key", default=None, help="API key for it (env CRUN_API_KEY); never printed or recorded")
-    group.addoption("--model", default=None, help="model to test (env CRUN_MODEL; default: first of GET /models)")
-    group.addoption("--messages-model", default=None, help="model for /messages (default: a Claude model if listed)")
-    group.addoption("--models", default=None, help="a model matrix: comma-separated ids (or all)")
-    group.addoption("--profile", default=None, choices=PROFILES,
-                    help="which requirements apply (default crun, or the recorded one when replaying)")
+    options.add_pytest_options(group, options.PYTEST)
     group.addoption("--target", default=None, choices=KINDS,
                     help="live (with --base-url), reference (the embedded server) or replay (cassettes); "
                          "default: live with a base URL, else replay when cassettes exist, else reference")
-    group.addoption("--check-timeout", type=float, default=DEFAULT_TIMEOUT_S,
-                    help=f"deadline per request in seconds (default {DEFAULT_TIMEOUT_S:g})")
-    group.addoption("--concurrency", type=int, default=DEFAULT_CONCURRENCY,
-                    help=f"requests in flight at most per model, 3×N in all (default {DEFAULT_CONCURRENCY})")
     group.addoption("--cassette-dir", default=None, help="cassette directory (default: cassettes/ in the rootdir)")
-    group.addoption("--fuzz", action="store_true", help="also fuzz the target from openapi/ with schemathesis (FUZZ-*)")
-    group.addoption("--fuzz-examples", type=int, default=None,
-                    help="generated cases per operation and mode (default 25 on the reference server, 5 elsewhere)")
-    group.addoption("--report-json", default=None, help="write the JSON report here")
-    group.addoption("--report-md", default=None, help="write the Markdown report here")
 
 
 class ConformanceRun:
@@ -66,17 +47,18 @@ class ConformanceRun:
         self.config = config
         self.started = datetime.now(UTC)
         opt = config.getoption
+        self.values = values = options.pytest_values(opt)
+        try:
+            models = options.model_choice(values)
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
         cassette_dir = Path(opt("cassette_dir") or Path(config.rootpath) / "cassettes")
-        base_url = opt("base_url") or os.environ.get("CRUN_BASE_URL")
-        kind = opt("target") or ("live" if base_url else "replay" if has_recording(cassette_dir) else "reference")
-        models = opt("models")
+        kind = opt("target") or ("live" if values.base_url else "replay" if has_recording(cassette_dir) else "reference")
         self.options = Options(
-            kind=kind, base_url=base_url, api_key=opt("api_key") or os.environ.get("CRUN_API_KEY") or "",
-            profile=opt("profile"), timeout_s=opt("check_timeout"), concurrency=opt("concurrency"),
-            models=ModelChoice(model=opt("model") or os.environ.get("CRUN_MODEL"), messages_model=opt("messages_model"),
-                               models=tuple(m.strip() for m in models.split(",") if m.strip()) if models else None),
-            cassette_dir=cassette_dir, record_mode=opt("record_mode") or "none", fuzz=opt("fuzz"),
-            fuzz_examples=opt("fuzz_examples"))
+            kind=kind, base_url=values.base_url, api_key=values.api_key or "", profile=values.profile,
+            strict=values.strict, timeout_s=values.timeout, concurrency=values.concurrency, models=models,
+            cassette_dir=cassette_dir, record_mode=opt("record_mode") or "none", fuzz=values.fuzz,
+            fuzz_examples=values.fuzz_examples)
         self.certification = Certification(self.options)
         self.problem: str | None = None
         self.plan: Plan | None = None
@@ -125,7 +107,7 @@ class ConformanceRun:
     def report(self) -> dict:
         built = reports.of_certification(self.certification)
         return certificate.attach(built, started=self.started, command=["pytest", *self.config.invocation_params.args],
-                                  secrets=(self.options.api_key,))
+                                  strict=self.options.strict, secrets=(self.options.api_key,))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -176,8 +158,9 @@ def verdict(outcome: Outcome) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash[RUN]
     if run.ran and run.plan is not None:
-        reports.write(run.report(), run.outcomes, session.config.getoption("report_json"),
-                      session.config.getoption("report_md"))
+        values = run.values
+        reports.write(run.report(), run.outcomes, values.report_json, values.report_md, values.junit_xml,
+                      values.report_html)
     run.certification.close()
 
 

@@ -11,7 +11,7 @@ import yaml
 from conformance.cli import main
 from conformance.reference import ReferenceConfig, ReferenceServer
 from conformance.suite.cases import CASES
-from conformance.wire.cassettes import REPLAY_HOST, Library, replay_target
+from conformance.wire.cassettes import REPLAY_HOST, Library, recorded_models, replay_target
 from conformance.wire.exchange import SECRET_HEADERS, Request
 from conformance.wire.target import WRONG_KEY, Caller, Target
 
@@ -113,7 +113,7 @@ def test_a_request_the_cassette_does_not_hold_says_which_case_and_how_to_rerecor
 def test_replay_target_reads_the_manifest(recorded):
     target = replay_target(recorded)
     assert target.kind == "replay" and target.base_url == REPLAY_HOST + "/api/v1"
-    assert target.model == "gpt-5.4"
+    assert recorded_models(recorded)["model"] == "gpt-5.4"
 
 
 def test_a_recording_of_a_broken_server_replays_to_the_same_failure(tmp_path):

@@ -41,7 +41,7 @@ def test_profiles_differ_where_the_pages_differ():
 
 
 def test_a_live_run_stays_within_its_request_budget():
-    sent = [[s for s in case.steps if not getattr(s, "only_when_refused", False)] for case in CASES]
+    sent = [[s for s in case.steps if not s.only_when_refused] for case in CASES]
     requests = sum(max(1, len(steps)) for steps in sent) + 1  # +1: model discovery; follow-ups only when refused
     assert requests <= 90
 

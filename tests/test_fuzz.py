@@ -201,8 +201,9 @@ def stripping_usage(stripped: list[int]) -> Wrapper:
 def fuzz_against(server: ReferenceServer, operation: str, examples: int, coverage: bool) -> dict[str, Any]:
     """The outcomes of fuzzing one operation of the server, by requirement ID."""
     with server:
-        target = Target(server.base_url, KEY, kind="reference", model=MODEL, messages_model=MESSAGES_MODEL)
-        result = fuzz.run_fuzz(target, examples, coverage=coverage, operations={operation})
+        target = Target(server.base_url, KEY, kind="reference")
+        result = fuzz.run_fuzz(target, examples, coverage=coverage, operations={operation}, model=MODEL,
+                               messages_model=MESSAGES_MODEL)
     return {o.id: o for o in result.outcomes}
 
 
@@ -212,8 +213,8 @@ def fuzz_against(server: ReferenceServer, operation: str, examples: int, coverag
 def reference_run() -> tuple[dict, fuzz.FuzzResult, list[str]]:
     seen: list[str] = []
     with reference(wrap=counting(seen)) as server:
-        target = Target(server.base_url, KEY, kind="reference", model=MODEL, messages_model=MESSAGES_MODEL)
-        result = fuzz.run_fuzz(target)
+        target = Target(server.base_url, KEY, kind="reference")
+        result = fuzz.run_fuzz(target, model=MODEL, messages_model=MESSAGES_MODEL)
     return {(o.id, o.endpoint): o for o in result.outcomes}, result, seen
 
 
@@ -298,8 +299,8 @@ def test_both_schemes_are_probed_with_a_wrong_key():
 def test_a_server_that_hangs_fails_fuzz_001_within_the_deadline():
     started = time.monotonic()
     with reference(wrap=hanging(3)) as server:
-        target = Target(server.base_url, KEY, kind="live", model=MODEL, messages_model=MESSAGES_MODEL, timeout_s=0.3)
-        result = fuzz.run_fuzz(target, 2, operations={COMPLETIONS})
+        target = Target(server.base_url, KEY, kind="live", timeout_s=0.3)
+        result = fuzz.run_fuzz(target, 2, operations={COMPLETIONS}, model=MODEL, messages_model=MESSAGES_MODEL)
     results = {o.id: o for o in result.outcomes}
     assert results["FUZZ-001"].outcome == "failed" and "no answer: ReadTimeout" in results["FUZZ-001"].actual
     assert time.monotonic() - started < result.requests * 0.3 + 5
@@ -358,8 +359,9 @@ def test_a_live_run_is_small_and_counted():
 def test_answers_without_usage_are_counted_not_taken_for_zero():
     stripped: list[int] = []
     with reference(wrap=stripping_usage(stripped)) as server:
-        target = Target(server.base_url, KEY, kind="reference", model=MODEL, messages_model=MESSAGES_MODEL)
-        result = fuzz.run_fuzz(target, 6, coverage=False, operations={CHAT, MESSAGES})
+        target = Target(server.base_url, KEY, kind="reference")
+        result = fuzz.run_fuzz(target, 6, coverage=False, operations={CHAT, MESSAGES}, model=MODEL,
+                               messages_model=MESSAGES_MODEL)
     assert result.input_tokens == result.output_tokens == 0
     assert result.responses_without_usage > 0
     # every 2xx stripped of its usage, less the auth probes' answers (401s), is an answer of unknown usage
@@ -380,7 +382,7 @@ def test_usage_is_read_from_bodies_and_streams_or_reported_missing():
 
 
 def test_same_seed_same_requests_other_seed_other_requests():
-    target = Target("http://127.0.0.1:9/api/v1", KEY, kind="live", model=MODEL, messages_model=MESSAGES_MODEL)
+    target = Target("http://127.0.0.1:9/api/v1", KEY, kind="live")
 
     def bodies(seed: int) -> list[str]:
         run = runner.FuzzRun(target, 5, seed, True, MODEL, MESSAGES_MODEL)
@@ -452,7 +454,7 @@ def test_schemathesis_is_pinned_to_the_version_its_internals_were_checked_agains
 @pytest.fixture(scope="module")
 def reference_target() -> Iterator[Target]:
     with reference() as server:
-        yield Target(server.base_url, KEY, kind="reference", model=MODEL, messages_model=MESSAGES_MODEL)
+        yield Target(server.base_url, KEY, kind="reference")
 
 
 # Loaded at import, aimed at a placeholder: each call names the fixture's server. (schemathesis.pytest.from_fixture

@@ -255,3 +255,19 @@ def test_ctrl_c_writes_the_report_of_what_was_done(tmp_path):
     report = read(tmp_path / "r.json")
     assert report["run"]["stopped_by"] == "interrupted" and report["run"]["answers"] > 0
     assert "stopped by interrupted" in out and time.monotonic() - started < 60
+
+
+def test_models_all_loads_every_listed_model_in_turn():
+    from conformance.cli import _parser
+    from conformance.load.command import _models
+
+    with ReferenceServer(ReferenceConfig(api_key=KEY)) as server:
+        def chosen(*flags: str):
+            args = _parser().parse_args(["load", "--base-url", server.base_url, "--api-key", KEY, *flags])
+            return _models(args, server.base_url, KEY, "live", "crun")
+
+        listed, messages_model, spent = chosen("--models", "all")
+        assert len(listed) > 1 and messages_model is None and spent == 1
+        assert chosen("--models", "gpt-5.4") == (("gpt-5.4",), None, 1)
+        first, claude, _ = chosen()
+        assert first == listed[:1] and "claude" in claude

@@ -55,5 +55,5 @@ def test_refused_together_but_accepted_alone_fails_the_primary_requirement_only(
 
 def test_follow_ups_are_marked_so_a_live_budget_counts_only_the_first_request():
     first, *alone = PROBE.steps()
-    assert not getattr(first, "only_when_refused", False)
+    assert not first.only_when_refused
     assert alone and all(step.only_when_refused for step in alone)

@@ -95,3 +95,15 @@ def test_it_shares_base_url_with_pytest_base_url_instead_of_breaking_pytest(tmp_
                         pythonpath=tmp_path / "site")
     assert run.returncode == 1, run.stdout[-2000:] + run.stderr[-2000:]
     assert "1 failed" in run.stdout and "target live" in run.stdout
+
+
+def test_the_plugin_writes_every_report_certify_writes_and_knows_strict(tmp_path):
+    """--strict-should, --report-html and --report-junit behave as certify's --strict, --report-html, --junit-xml."""
+    run = pytest_in(tmp_path, "--pyargs", "conformance.suite", "--target", "reference", "-q", "-k", "MODELS-001",
+                    "--strict-should", "--check-timeout", "5", "--report-json", "r.json", "--report-html", "r.html",
+                    "--report-junit", "junit.xml")
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["strict"] is True and report["certificate"]["strict"] is True
+    assert "<html" in (tmp_path / "r.html").read_text()
+    assert "MODELS-001" in (tmp_path / "junit.xml").read_text()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 PROFILES = ("crun", "openai")
+DEFAULT_PROFILE = "crun"  # everything the CRUN pages promise
 LEVELS = ("MUST", "SHOULD", "MAY")
 
 MODELS = "GET /models"

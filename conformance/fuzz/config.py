@@ -11,7 +11,7 @@ from typing import Any
 from ..catalogue.contract import contract_path
 from ..wire.exchange import MASK
 from ..wire.target import Target
-from . import default_examples
+from .requirements import default_examples
 from .schemathesis_api import SchemathesisConfig, load_openapi
 
 MAX_STREAM_EVENTS = 1000  # above a whole stream of the capped outputs; schemathesis reads only 20 by default

@@ -24,15 +24,16 @@ from typing import Any
 
 import requests
 
+from ..catalogue.requirements import FUZZ_REQUIREMENTS
 from ..outcomes.outcome import Outcome
-from ..run.plan import ModelChoice
 from ..wire.cost import reported_usage
+from ..wire.discovery import discover_models, likely_messages_model
 from ..wire.exchange import mask
 from ..wire.sse import parse
 from ..wire.target import Caller, Target, reason
-from . import CHECK_NAMES, EXPECTED, FUZZ_REQUIREMENTS, FuzzResult, default_examples
 from .config import load_schema
 from .findings import Finding, Verdict, error_gist, report
+from .requirements import CHECK_NAMES, EXPECTED, FuzzResult, default_examples
 from .schemathesis_api import (
     SERVER_ERROR_CHECK,
     Case,
@@ -237,20 +238,29 @@ class FuzzRun:
 
 
 def run_fuzz(target: Target, examples: int | None = None, seed: int = 0, *, coverage: bool | None = None,
-             operations: Iterable[str] | None = None) -> FuzzResult:
-    """`conformance.fuzz.run_fuzz`, here where schemathesis is loaded."""
+             operations: Iterable[str] | None = None, model: str | None = None,
+             messages_model: str | None = None) -> FuzzResult:
+    """Fuzz the target from the contract: one Outcome per FUZZ requirement and operation, and what it spent.
+
+    `examples` is the number of generated cases per operation and mode (positive,
+    negative); by default 25 against the reference server and 5 elsewhere.
+    `coverage` adds schemathesis's coverage cases (about 1,400 requests over the
+    five operations); by default only against the reference server.
+    `operations` restricts the run to some labels, e.g. {"POST /chat/completions"}.
+    `model` and `messages_model` are the models the requests name (a certification passes those it chose);
+    without `model`, the first one `GET /models` lists, and a Claude model on /messages when one is listed.
+    """
     examples = default_examples(target) if examples is None else examples
     coverage = target.kind == "reference" if coverage is None else coverage
     discovery = 0
-    model, messages_model = target.model, target.messages_model
     if not model:
         caller = Caller(target)
         try:
-            models, messages_models = ModelChoice(messages_model=messages_model).resolve(caller)
+            listed = discover_models(caller)
         finally:
             caller.close()
             discovery = caller.cost.requests
-        model, messages_model = models[0], messages_models[0]
+        model, messages_model = listed[0], messages_model or likely_messages_model(listed)
     run = FuzzRun(target, examples, seed, coverage, model, messages_model or model)
     outcomes: list[Outcome] = []
     try:

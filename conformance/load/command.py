@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -22,7 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..catalogue.requirements import PROFILES
+from .. import options
+from ..catalogue.requirements import DEFAULT_PROFILE
 
 EXIT_HELD, EXIT_FAILED, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_PORT = 5557  # Locust's master port
@@ -35,13 +35,7 @@ class LoadError(Exception):
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     load = sub.add_parser("load", help="send the suite's cases under load (Locust) and judge every answer")
-    load.add_argument("--base-url", default=os.environ.get("CRUN_BASE_URL"),
-                      help="server to load (env CRUN_BASE_URL; default: the embedded reference server)")
-    load.add_argument("--api-key", default=None, help="its API key (env CRUN_API_KEY)")
-    load.add_argument("--model", default=os.environ.get("CRUN_MODEL"), help="model to use (env CRUN_MODEL)")
-    load.add_argument("--models", default=None, metavar="LIST", help="comma-separated models, used in turn")
-    load.add_argument("--messages-model", default=None, help="model for /messages (default: each model in turn)")
-    load.add_argument("--profile", default="crun", choices=PROFILES, help="crun (default) or openai")
+    options.add_arguments(load, options.LOAD)
     load.add_argument("--mix", default=None, help="weights over cases, e.g. chat-stream=5,responses-stream=2,"
                       "messages-stream=2,chat=1 (names: chat, chat-stream, responses, responses-stream, messages, "
                       "messages-stream)")
@@ -49,12 +43,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     load.add_argument("--spawn-rate", type=float, default=None, help="users started per second (default: all at once)")
     load.add_argument("--duration", type=float, default=30.0, help="seconds to run (default 30)")
     load.add_argument("--max-requests", type=int, default=None, help="stop after this many cases were sent")
-    load.add_argument("--timeout", type=float, default=20.0, help="deadline per request, seconds (default 20)")
     load.add_argument("--certify-report", metavar="PATH",
                       help="a certify JSON report of the same target: violations it passed are marked load-only")
-    load.add_argument("--report-json", metavar="PATH")
-    load.add_argument("--report-md", metavar="PATH")
-    load.add_argument("--report-html", metavar="PATH")
     load.add_argument("--workers", type=int, default=None, metavar="K",
                       help="a Locust master and K worker processes on this machine")
     load.add_argument("--master", action="store_true", help="be the master of workers on other machines")
@@ -63,7 +53,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     load.add_argument("--worker", action="store_true", help="be a worker of the master at --master-host")
     load.add_argument("--master-host", default=None, help="with --worker: the master's host")
     load.add_argument("--master-port", type=int, default=DEFAULT_PORT, help=f"the master's port (default {DEFAULT_PORT})")
-    load.add_argument("-q", "--quiet", action="store_true", help="no progress, only the summary")
     load.add_argument("--no-checks", action="store_true", help=argparse.SUPPRESS)  # the benchmark's unchecked baseline
 
 
@@ -108,7 +97,7 @@ def _run(args: argparse.Namespace) -> int:
     from .report import CertifyReportError, read_certify_report
 
     _validate(args)
-    key = args.api_key or os.environ.get("CRUN_API_KEY")
+    key = args.api_key
     if args.worker:
         if not key:
             raise LoadError("--worker needs --api-key or CRUN_API_KEY (the key never travels from the master)")
@@ -138,8 +127,9 @@ def _load(args: argparse.Namespace, key: str, mix: tuple, certify_passed: set | 
     from . import report as reports
     from .plan import Plan
 
-    models, messages_model, preflight = _models(args, base_url, key, kind)
-    plan = Plan(base_url, kind, args.profile, args.timeout, models, args.messages_model or messages_model, mix,
+    profile = args.profile or DEFAULT_PROFILE  # no recording to take one from, as a certify replay has
+    models, messages_model, preflight = _models(args, base_url, key, kind, profile)
+    plan = Plan(base_url, kind, profile, args.timeout, models, args.messages_model or messages_model, mix,
                 judge=not args.no_checks)
     spawn_rate = args.spawn_rate or float(args.users)
     with tempfile.TemporaryDirectory(prefix="crun-load-") as scratch:
@@ -170,13 +160,14 @@ def _load(args: argparse.Namespace, key: str, mix: tuple, certify_passed: set | 
     return EXIT_INTERRUPTED if result["stopped_by"] == "interrupted" and code == EXIT_HELD else code
 
 
-def _models(args: argparse.Namespace, base_url: str, key: str, kind: str) -> tuple[tuple[str, ...], str | None, int]:
+def _models(args: argparse.Namespace, base_url: str, key: str, kind: str,
+            profile: str) -> tuple[tuple[str, ...], str | None, int]:
     """The models to load, the /messages model found (like certify: a listed Claude model), and the requests spent."""
-    from ..run.plan import discover_models, likely_messages_model, models_answer
+    from ..wire.discovery import discover_models, likely_messages_model, models_answer
     from ..wire.target import Caller, Target, TargetError
 
     try:
-        target = Target(base_url, key, kind=kind, profile=args.profile, timeout_s=args.timeout)
+        target = Target(base_url, key, kind=kind, profile=profile, timeout_s=args.timeout)
     except TargetError as exc:
         raise LoadError(str(exc)) from None
     caller = Caller(target)
@@ -185,6 +176,8 @@ def _models(args: argparse.Namespace, base_url: str, key: str, kind: str) -> tup
         if not given:
             listed = discover_models(caller)
             return (listed[0],), likely_messages_model(listed), caller.cost.requests
+        if args.models and given == ["all"]:
+            return tuple(discover_models(caller)), None, caller.cost.requests
         models_answer(caller)  # reachable, and the key accepted, before any load is sent
         return tuple(dict.fromkeys(given)), None, caller.cost.requests
     except TargetError as exc:

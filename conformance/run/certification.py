@@ -12,13 +12,15 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..catalogue.requirements import FUZZ_REQUIREMENTS
+from ..catalogue.requirements import DEFAULT_PROFILE, FUZZ_REQUIREMENTS
 from ..outcomes.outcome import Outcome
 from ..suite.cases import CASES
 from ..wire.cost import Cost
+from ..wire.discovery import ModelChoice
 from ..wire.target import DEFAULT_TIMEOUT_S, Target, TargetError
 from . import plan as plans
-from .plan import ModelChoice, Plan
+from .keyword import keyword_filter
+from .plan import Plan
 from .session import DEFAULT_CONCURRENCY, ConformanceSession, Progress
 
 KINDS = ("live", "reference", "replay")
@@ -59,13 +61,13 @@ class Certification:
         if self.options.kind == "replay" and self.options.cassette_dir is not None:
             from ..wire.cassettes import recorded_profile  # vcr and pytest load only for a run with cassettes
 
-            return recorded_profile(self.options.cassette_dir) or "crun"
-        return "crun"
+            return recorded_profile(self.options.cassette_dir) or DEFAULT_PROFILE
+        return DEFAULT_PROFILE
 
     def open(self) -> Plan:
         """Start the target, choose the models (asking `GET /models` only when needed) and plan the run."""
         opts = self.options
-        keyword = plans.keyword_filter(opts.keyword) if opts.keyword else None
+        keyword = keyword_filter(opts.keyword) if opts.keyword else None
         chosen = plans.select(CASES, self.profile, keyword)
         if not chosen and not (opts.fuzz and keyword is None):
             raise ValueError("no check to run" + (f": nothing matched -k {opts.keyword!r}" if opts.keyword else ""))
@@ -130,8 +132,8 @@ class Certification:
                             source=r.cited()) for r in applying]
         from ..fuzz import run_fuzz
 
-        fuzzed = run_fuzz(target.with_models(self.plan.models[0], self.plan.messages_models[0]),
-                          self.options.fuzz_examples)
+        fuzzed = run_fuzz(target, self.options.fuzz_examples, model=self.plan.models[0],
+                          messages_model=self.plan.messages_models[0])
         self.session.caller.cost.add(fuzzed.requests, fuzzed.input_tokens, fuzzed.output_tokens,
                                      unknown_usage=fuzzed.responses_without_usage)
         wanted = {r.id for r in applying}

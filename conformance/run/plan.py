@@ -8,14 +8,14 @@ identity: a model-dependent case runs once per model of the matrix (cases on
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
 from ..catalogue.requirements import MESSAGES, get
 from ..suite.case import Case, Check, Context
-from ..wire.exchange import Exchange, Request
-from ..wire.target import Caller, Target, TargetError
+from ..wire.discovery import likely_messages_model
+from ..wire.exchange import Request
+from ..wire.target import Target
 
 PROBE_TOKENS = 64  # the huge-limit probe asks for a one-word answer; its limit is no bound worth printing
 
@@ -70,10 +70,7 @@ class Plan:
         """
         if not case.steps:
             return None
-        try:
-            request = case.steps[0](self.context(Unit(case, None, ())), [])
-        except Exception:  # a step that needs an earlier answer: judge it by nothing
-            return None
+        request = case.steps[0].planned(self.context(Unit(case, None, ())))
         body = request.json_body if request is not None else None
         named = body.get("model") if isinstance(body, dict) else None
         return named if named in self.all_models and request.auth in ("bearer", "x-api-key") else None
@@ -91,12 +88,7 @@ class Plan:
         total = 0
         for unit in self.units:
             ctx = self.context(unit)
-            for step in unit.case.steps:
-                try:
-                    request = step(ctx, [])
-                except Exception:  # a step that needs an earlier answer: count it like the basic request
-                    request = None
-                total += _asked_tokens(request)
+            total += sum(_asked_tokens(step.planned(ctx)) for step in unit.case.steps)
             if unit.case.perform is not None:
                 total += PROBE_TOKENS
         return total
@@ -130,95 +122,6 @@ def select(cases: Sequence[Case], profile: str, keyword: Callable[[str], bool] |
         if checks:
             chosen.append((case, checks))
     return chosen
-
-
-def keyword_filter(expression: str) -> Callable[[str], bool]:
-    """pytest's `-k` grammar (and, or, not, parentheses; case-insensitive substrings) over a check's name.
-
-    A malformed expression is a usage error (ValueError), said in one line.
-    """
-    from _pytest.mark.expression import Expression
-
-    try:
-        compiled = Expression.compile(expression)
-    except SyntaxError as exc:  # pytest reports a malformed expression so
-        raise ValueError(f"-k {expression!r}: {exc}") from None
-
-    def matches(name: str) -> bool:
-        lowered = name.lower()
-        return compiled.evaluate(lambda ident, **_: ident.lower() in lowered)
-
-    return matches
-
-
-def models_answer(caller: Caller) -> Exchange:
-    """`GET /models` as the first request of a run: the target is unusable when it is unreachable, keeps
-    rate-limiting it, or refuses the key."""
-    x = caller.call(Request("GET", "/models"))
-    where = caller.target.base_url
-    if x.failure:
-        raise TargetError(f"{where} is unreachable: {x.failure}")
-    if x.rate_limited:
-        raise TargetError(f"{where} rate-limited GET /models past {caller.cost.retries} retries; try later")
-    if x.status in (401, 403):
-        raise TargetError(f"{where} refused the API key (HTTP {x.status} on GET /models)")
-    return x
-
-
-def discover_models(caller: Caller) -> list[str]:
-    """The model ids `GET /models` lists, in its order; the target is unusable when it lists none."""
-    x = models_answer(caller)
-    body = x.json()
-    data = body.get("data") if isinstance(body, dict) else None
-    ids = [m.get("id") for m in data or [] if isinstance(m, dict) and isinstance(m.get("id"), str)]
-    if x.status != 200 or not ids:
-        raise TargetError(f"no model to test: GET /models answered HTTP {x.status}; pass --model")
-    return ids
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    """What the user asked for: one model (today's run), or a matrix (`--models LIST|all`, `--models-match`)."""
-
-    model: str | None = None
-    messages_model: str | None = None
-    models: tuple[str, ...] | None = None  # ("all",) for every listed model
-    models_match: str | None = None
-    messages_models: tuple[str, ...] | None = None
-
-    @property
-    def matrix(self) -> bool:
-        return self.models is not None
-
-    def resolve(self, caller: Caller | None, listed: Callable[[], list[str]] | None = None) -> tuple[list[str], list[str]]:
-        """(models, messages models); asks `GET /models` only when a choice needs the list."""
-        def catalogue() -> list[str]:
-            return listed() if listed is not None else discover_models(caller)  # type: ignore[arg-type]
-
-        if self.matrix:
-            assert self.models is not None
-            listed = catalogue()  # also for a given list: a model the gateway does not list is a typo, not a column
-            models = listed if self.models == ("all",) else list(dict.fromkeys(self.models))
-            unknown = [m for m in [*models, *(self.messages_models or ())] if m not in listed]
-            if unknown:
-                raise TargetError(f"GET /models does not list {', '.join(sorted(set(unknown)))}: check --models and "
-                                  "--messages-models")
-            if self.models_match:
-                pattern = re.compile(self.models_match)
-                models = [m for m in models if pattern.search(m)]
-            if not models:
-                raise TargetError("no model left to test: --models/--models-match selected none")
-            messages = list(dict.fromkeys(self.messages_models)) if self.messages_models else models
-            return models, messages
-        if self.model:
-            return [self.model], [self.messages_model or self.model]
-        ids = catalogue()
-        return [ids[0]], [self.messages_model or likely_messages_model(ids)]
-
-
-def likely_messages_model(ids: Sequence[str]) -> str:
-    """The model most likely served on the Anthropic-shaped /messages: a Claude model when there is one."""
-    return next((i for i in ids if "claude" in i.lower()), ids[0])
 
 
 def build(target: Target, chosen: Iterable[tuple[Case, tuple[Check, ...]]], models: list[str],

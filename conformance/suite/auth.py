@@ -29,10 +29,10 @@ def authenticated_by_refusal(earlier: Sequence[Exchange]) -> bool:
 def x_api_key_fallback(method: str, path: str, body: Callable[[Context], Any]) -> Step:
     """The step after the two unknown-model probes: a real request with `X-API-KEY`, only when they left it open."""
 
-    def step(ctx: Context, earlier: Sequence[Exchange]) -> Request | None:
+    def build(ctx: Context, earlier: Sequence[Exchange]) -> Request | None:
         return None if authenticated_by_refusal(earlier) else Request(method, path, body(ctx), auth="x-api-key")
 
-    return step
+    return Step(build)
 
 
 @check("AUTH-001")

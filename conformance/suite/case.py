@@ -118,8 +118,29 @@ class Context:
         return (WRONG_KEY,) if self.replay or not self.target.api_key else (WRONG_KEY, self.target.api_key)
 
 
-Step = Callable[[Context, Sequence[Exchange]], "Request | None"]  # None: no further request is needed
+BuildRequest = Callable[[Context, Sequence[Exchange]], "Request | None"]  # None: no further request is needed
 CheckFn = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One request of a case, built from the run's context and the exchanges before it (None: send nothing).
+
+    A step builds with no earlier exchanges too, giving the request it would send first: that is how a plan
+    counts what a case may cost before anything is sent. The one exception is declared: a step sent only when
+    the request before it was refused (a probe's option sent alone) needs that answer, so a plan never builds
+    it and a live run's budget does not count it.
+    """
+
+    build: BuildRequest
+    only_when_refused: bool = False
+
+    def __call__(self, ctx: Context, earlier: Sequence[Exchange]) -> Request | None:
+        return self.build(ctx, earlier)
+
+    def planned(self, ctx: Context) -> Request | None:
+        """The request a plan counts for this step, before anything was sent; None when it needs an answer first."""
+        return None if self.only_when_refused else self.build(ctx, ())
 
 
 @dataclass(frozen=True)
@@ -154,6 +175,10 @@ class Case:
     perform: Callable[[Caller, Context], list[Any]] | None = None
     per_model: bool = True
     streams: bool = False  # its answer is a stream (also when its id says so): it takes longer, so it starts sooner
+
+    def __post_init__(self) -> None:
+        """A plain function among the steps is a step that needs nothing from the answers before it to be planned."""
+        object.__setattr__(self, "steps", tuple(s if isinstance(s, Step) else Step(s) for s in self.steps))
 
     @property
     def weight(self) -> int:
@@ -201,8 +226,8 @@ def check(requirement: str, *, whole: bool = False) -> Callable[[CheckFn], Check
 def send(method: str, path: str, body: Any = None, **kwargs: Any) -> Step:
     """A step that sends a fixed request; `body` may be a function of the context (to insert the model)."""
 
-    def step(ctx: Context, _: Sequence[Exchange]) -> Request:
+    def build(ctx: Context, _: Sequence[Exchange]) -> Request:
         payload = body(ctx) if callable(body) else body
         return Request(method, path, payload, **kwargs)
 
-    return step
+    return Step(build)

@@ -66,13 +66,13 @@ class Probe:
             return Request("POST", path, self.body(ctx, self.options))
 
         def alone(option: Option) -> Step:
-            def step(ctx: Context, earlier: Sequence[Exchange]) -> Request | None:
+            def build(ctx: Context, earlier: Sequence[Exchange]) -> Request | None:
                 return None if accepted(earlier[0]) else Request("POST", path, self.body(ctx, (option,)))
 
-            step.only_when_refused = True  # type: ignore[attr-defined]  # not counted in a live run's budget
-            return step
+            return Step(build, only_when_refused=True)
 
-        return (together, *(alone(o) for o in self.options)) if len(self.options) > 1 else (together,)
+        first = Step(together)
+        return (first, *(alone(o) for o in self.options)) if len(self.options) > 1 else (first,)
 
     def alone(self, xs: Sequence[Exchange]) -> dict[str, Exchange]:
         """Each option's own exchange by its name, when the request with all of them was refused (fewer when a

@@ -116,7 +116,6 @@ def replay_target(directory: Path, profile: str | None = None) -> Target:
     """The target a cassette directory describes, reachable only through its cassettes."""
     manifest = _manifest(directory)
     return Target(REPLAY_HOST + manifest.get("base_path", ""), api_key="replay", kind="replay",
-                  model=manifest.get("model"), messages_model=manifest.get("messages_model"),
                   profile=profile or manifest.get("profile", "crun"))
 
 

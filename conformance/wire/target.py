@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Callable, ContextManager, Coroutine, Iterator, TypeVar
 from urllib.parse import urlsplit
 
@@ -48,8 +48,6 @@ class Target:
     base_url: str
     api_key: str = field(repr=False)
     kind: str = "live"
-    model: str | None = None
-    messages_model: str | None = None
     profile: str = "crun"
     timeout_s: float = DEFAULT_TIMEOUT_S
 
@@ -58,9 +56,6 @@ class Target:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise TargetError(f"base URL must be an http(s) URL such as https://api.crun.ai/api/v1, got {self.base_url!r}")
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
-
-    def with_models(self, model: str, messages_model: str) -> Target:
-        return replace(self, model=model, messages_model=messages_model)
 
     def auth_headers(self, auth: str) -> dict[str, str]:
         key = WRONG_KEY if auth.startswith("wrong-") else self.api_key
