@@ -141,7 +141,7 @@ def _load(args: argparse.Namespace, key: str, mix: tuple, certify_passed: set | 
 
     models, messages_model, preflight = _models(args, base_url, key, kind)
     plan = LoadPlan(base_url, kind, args.profile, args.timeout, models, args.messages_model or messages_model, mix,
-                judge=not args.no_checks)
+                    judge=not args.no_checks)
     spawn_rate = args.spawn_rate or float(args.users)
     with tempfile.TemporaryDirectory(prefix="crun-load-") as scratch:
         result_path = Path(scratch, "result.json")
