@@ -1,6 +1,6 @@
 """`crun-conformance`: certify a server, serve the reference server, list the requirements.
 
-Exit codes: 0 every MUST of the profile held; 1 a MUST failed (or a SHOULD,
+Exit codes (conformance/outcomes/verdict.py): 0 every MUST of the profile held; 1 a MUST failed (or a SHOULD,
 with --strict); 2 a usage error or a target that cannot be certified at all.
 """
 
@@ -20,14 +20,13 @@ from . import __version__, options
 from .catalogue.requirements import CATALOGUE, PROFILES
 from .load.command import add_parser as add_load_parser
 from .load.command import run as load
+from .outcomes.verdict import EXIT_INTERRUPTED, EXIT_UNUSABLE, exit_code
 from .reports import baseline, certificate, merge
 from .reports import diff as diffs
 from .reports import document as reports
 from .reports.reportfile import InputError, check_writable
 from .run.certification import Options
 from .wire.target import Target, TargetError
-
-EXIT_CERTIFIED, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
 
 
 class UsageError(Exception):
@@ -154,7 +153,7 @@ def certify(args: argparse.Namespace) -> int:
     say(reports.terminal(built))
     if gate_on is not None:
         return baseline.gate(built, gate_on, args.strict_baseline, say, strict=args.strict)
-    return reports.verdict(outcomes, args.strict)
+    return exit_code(built["verdict"])
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -213,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNUSABLE
     except KeyboardInterrupt:
         print("crun-conformance: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader (e.g. `| head`) went away; nothing left to say
         sys.stdout = None
         return 0

@@ -115,7 +115,7 @@ OPTIONS: dict[str, Option] = {option.name: option for option in (
 MODEL_OPTIONS = ("base_url", "api_key", "model", "messages_model", "models", "models_match", "messages_models")
 CERTIFY = (*MODEL_OPTIONS, "profile", "strict", "timeout", "concurrency", "fuzz", "fuzz_examples", "report_json",
            "report_md", "junit_xml", "report_html", "quiet")
-LOAD = ("base_url", "api_key", "model", "models", "messages_model", "profile", "timeout", "report_json", "report_md",
+LOAD = ("base_url", "api_key", "model", "models", "messages_model", "profile", "strict", "timeout", "report_json", "report_md",
         "report_html", "quiet")
 PYTEST = (*MODEL_OPTIONS, "profile", "strict", "timeout", "concurrency", "fuzz", "fuzz_examples", "report_json",
           "report_md", "report_html", "junit_xml")

@@ -19,6 +19,7 @@ import pytest_recording  # noqa: F401  imported before .cassettes imports vcr, s
 
 from . import options
 from .outcomes.outcome import Outcome
+from .outcomes.verdict import ERROR, SKIPPED
 from .reports import certificate
 from .reports import document as reports
 from .run.certification import KINDS, Certification, Options
@@ -142,13 +143,13 @@ def conformance(pytestconfig: pytest.Config) -> ConformanceRun:
     return pytestconfig.stash[RUN].start()
 
 
-def verdict(outcome: Outcome) -> None:
-    """Turn an outcome into the pytest result: failures read requirement, expected, actual (h2spec style)."""
-    if outcome.outcome == "skipped":
+def raise_pytest_result(outcome: Outcome) -> None:
+    """Turn an outcome into the pytest result (skip, fail, or return): failures read requirement, expected, actual."""
+    if outcome.outcome == SKIPPED:
         pytest.skip(outcome.actual)
-    if outcome.outcome in ("failed", "error"):
+    if outcome.failing:
         head = f"{outcome.id} [{outcome.level}] {outcome.endpoint}: {outcome.statement}"
-        if outcome.outcome == "error":
+        if outcome.outcome == ERROR:
             pytest.fail(f"{head}\n  the check could not run: {outcome.actual}", pytrace=False)
         listed = "".join(f"\n    - {v}" for v in reports.violations(outcome))
         pytest.fail(f"{head}\n  expected: {outcome.expected}\n  actual:   {outcome.actual}{listed}\n"

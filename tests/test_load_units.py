@@ -7,13 +7,15 @@ monkey-patches whatever imports it), which the last test holds.
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
-from conformance.load import judge as judging
+from conformance.load import answer as answers
 from conformance.load import tally as tallies
 from conformance.load.mix import MIX_CASES, MixError, case_of, parse_mix
-from conformance.load.plan import Plan, shares
+from conformance.load.plan import LoadPlan, shares
+from conformance.outcomes.outcome import Outcome
 from conformance.reference import ReferenceConfig, ReferenceServer
 from conformance.suite.cases import CASES
 from conformance.wire.exchange import Exchange, Request
@@ -44,11 +46,11 @@ def test_parse_mix_refuses_bad_input_in_one_line(text, says):
 
 
 def test_plan_keeps_only_the_checks_the_profile_asks_for_and_travels_as_json():
-    plan = Plan("http://127.0.0.1:1/v1", "live", "openai", 5.0, ("m",), None, (("chat-stream", 1),))
+    plan = LoadPlan("http://127.0.0.1:1/v1", "live", "openai", 5.0, ("m",), None, (("chat-stream", 1),))
     (entry,) = plan.entries()
     assert "USAGE-001" in {c.requirement for c in case_of("chat-stream").checks}
     assert "USAGE-001" not in {c.requirement for c in entry.checks}  # CRUN's automatic stream usage: crun only
-    assert Plan.from_dict(json.loads(json.dumps(plan.as_dict()))) == plan
+    assert LoadPlan.from_dict(json.loads(json.dumps(plan.as_dict()))) == plan
 
 
 def test_budget_shares_add_up_to_the_total():
@@ -69,7 +71,7 @@ def _x(status=None, headers=None, failure=None):
     (_x(failure="could not connect to x: refused"), "transport error"),
 ])
 def test_http_outcomes(x, outcome):
-    assert judging.http_outcome(x) == outcome
+    assert answers.http_outcome(x) == outcome
 
 
 def test_timings_find_the_first_token_and_the_gaps():
@@ -81,17 +83,17 @@ def test_timings_find_the_first_token_and_the_gaps():
     x = Exchange(Request("POST", "/chat/completions", {"stream": True}), status=200,
                  headers={"content-type": "text/event-stream"}, body=body, events=events,
                  event_times=[0.1, 0.25, 0.3, 0.5], elapsed_s=0.5, headers_s=0.05)
-    t = judging.timings(x)
+    t = answers.timings(x)
     assert (t.ttfb_s, t.ttft_s, t.output_tokens, t.input_tokens) == (0.05, 0.25, 2, 3)
     assert [round(g, 3) for g in t.gaps_s] == [0.15, 0.05, 0.2]
     assert t.tokens_per_s == pytest.approx(2 / 0.25)
 
 
 def test_tokens_are_recognised_in_all_three_stream_formats():
-    assert judging.carries_token({"type": "response.output_text.delta", "delta": "x"})
-    assert judging.carries_token({"type": "content_block_delta", "delta": {"text": "x"}})
-    assert not judging.carries_token({"type": "response.created"})
-    assert not judging.carries_token({"choices": [{"delta": {"role": "assistant", "content": ""}}]})
+    assert answers.carries_token({"type": "response.output_text.delta", "delta": "x"})
+    assert answers.carries_token({"type": "content_block_delta", "delta": {"text": "x"}})
+    assert not answers.carries_token({"type": "response.created"})
+    assert not answers.carries_token({"choices": [{"delta": {"role": "assistant", "content": ""}}]})
 
 
 def test_percentiles_of_the_bucketed_histogram_are_within_their_resolution():
@@ -104,11 +106,13 @@ def test_percentiles_of_the_bucketed_histogram_are_within_their_resolution():
 
 
 def _answer(tally, violated: bool, case="chat_basic", at=1000.0):
-    verdicts = [judging.Verdict("AUTH-001", "failed", "a 2xx status", "HTTP 503") if violated
-                else judging.Verdict("AUTH-001", "passed")]
-    timing = judging.Timings(0.01, None, (), 0.02, 5, 3, None)
-    return tallies.record(tally, name="chat", case=case, model="m", requests=1, outcome="5xx" if violated else "2xx",
-                          timing=timing, verdicts=verdicts, exchange="POST /chat/completions -> 503", streaming=False, at=at)
+    judged = Outcome("AUTH-001", "MUST", "POST /chat/completions", "statement", case, "passed", model="m")
+    if violated:
+        judged = replace(judged, outcome="failed", expected="a 2xx status", actual="HTTP 503",
+                         exchange="POST /chat/completions -> 503")
+    timing = answers.Timings(0.01, None, (), 0.02, 5, 3, None)
+    return tallies.record(tally, name="chat", requests=1, outcome="5xx" if violated else "2xx", timing=timing,
+                          outcomes=[judged], streaming=False, at=at)
 
 
 def test_tallies_merge_like_one_tally_of_everything():
@@ -233,7 +237,7 @@ def test_the_html_report_draws_its_plots_offline_in_a_real_browser(tmp_path):
     tally = tallies.new_tally()
     for i in range(20):
         _answer(tally, violated=i % 4 == 0, at=1000.0 + i // 5)
-    plan = Plan("http://127.0.0.1:1/v1", "live", "crun", 5.0, ("m",), None, (("chat", 1),))
+    plan = LoadPlan("http://127.0.0.1:1/v1", "live", "crun", 5.0, ("m",), None, (("chat", 1),))
     result = {"tally": tally, "stopped_by": "duration", "started": 1000.0, "ended": 1004.0, "wall_s": 4.0}
     report = reports.build(result, plan, {"users": 2, "mix": "chat=1"})
     page = tmp_path / "load.html"
@@ -246,7 +250,26 @@ def test_the_html_report_draws_its_plots_offline_in_a_real_browser(tmp_path):
 
 
 def test_messages_answers_are_filed_under_the_messages_model():
-    plan = Plan("http://gw.test/v1", "live", "crun", 5.0, ("gpt-5.4", "gemini-3.1-pro-preview"), "claude-sonnet-4-5",
+    plan = LoadPlan("http://gw.test/v1", "live", "crun", 5.0, ("gpt-5.4", "gemini-3.1-pro-preview"), "claude-sonnet-4-5",
                     (("messages-stream", 1), ("chat", 1)))
     by_name = {entry.name: plan.models_of(entry) for entry in plan.entries()}
     assert by_name == {"messages-stream": ("claude-sonnet-4-5",), "chat": ("gpt-5.4", "gemini-3.1-pro-preview")}
+
+
+@pytest.mark.parametrize("strict, verdict", [(False, "certified"), (True, "failed")])
+def test_a_load_run_applies_the_one_verdict_rule_a_should_counts_under_strict(strict, verdict):
+    from conformance.load import report as reports
+
+    plan = LoadPlan("http://127.0.0.1:1/v1", "live", "crun", 5.0, ("m",), None, (("responses", 1),))
+    (entry,) = plan.entries()
+    violated = Outcome("RESP-002", "SHOULD", entry.case.endpoint, "statement", entry.case.id, "failed", expected="x",
+                       actual="y", exchange="POST /responses -> 200", model="m")
+    tally = tallies.new_tally()
+    tallies.record(tally, name="responses", requests=1, outcome="2xx", timing=answers.Timings(0.01, None, (), 0.02, 5, 3, None),
+                   outcomes=[violated], streaming=False, at=1000.0)
+    result = {"tally": tally, "stopped_by": "duration", "started": 1000.0, "ended": 1001.0, "wall_s": 1.0}
+    report = reports.build(result, plan, {"users": 1, "mix": "responses=1"}, strict=strict)
+    assert report["verdict"] == verdict and report["strict"] is strict
+    (check,) = [c for c in report["checks"] if c["id"] == "RESP-002"]
+    assert (check["level"], check["outcome"], check["answers"], check["violated"]) == ("SHOULD", "failed", 1, 1)
+    assert f"verdict: {verdict.upper()} under load" in reports.terminal(report)

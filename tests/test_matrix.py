@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.catalogue.requirements import CATALOGUE
+from conformance.reports import markdown, terminal
 from conformance.reports import matrix as matrices
 
 
@@ -170,7 +171,7 @@ def _wide() -> matrices.Matrix:
 
 
 def test_the_terminal_matrix_fits_120_columns_with_a_key_for_long_labels():
-    text = matrices.terminal(_wide())
+    text = terminal.render(_wide())
     table = text.split("\n\n")[0].splitlines()
     assert table[0].split()[:3] == ["requirement", "level", "A"]
     assert all(len(line) <= 120 for line in table)
@@ -185,7 +186,7 @@ def test_many_columns_become_several_tables_within_120_columns():
     models = [f"model-{i:02d}" for i in range(30)]
     m = matrices.build([report([check("CHAT-001", "failed" if mo == "model-29" else "passed", model=mo) for mo in models],
                                models=models)])
-    text = matrices.terminal(m)
+    text = terminal.render(m)
     tables = [block for block in text.split("\n\n") if block.startswith("requirement")]
     assert len(tables) > 1 and all(len(line) <= 120 for block in tables for line in block.splitlines())
     headers = [name for block in tables for name in block.splitlines()[0].split()[2:]]
@@ -197,7 +198,7 @@ def test_the_terminal_matrix_uses_short_labels_as_headers_and_lists_verdicts_and
     m = matrices.build([report([check("CHAT-001", "failed", model="m2", actual="HTTP 500",
                                       violations=["status 500", "no body"], violations_more=3),
                                 check("CHAT-001"), check("CAP-001", "skipped", actual="not supported: 400")])])
-    text = matrices.terminal(m)
+    text = terminal.render(m)
     lines = text.splitlines()
     assert lines[0].split()[:4] == ["requirement", "level", "m1", "m2"]
     assert next(line for line in lines if line.strip().startswith("CHAT-001")).split()[2:4] == ["PASS", "FAIL"]
@@ -212,7 +213,7 @@ def test_markdown_has_the_same_matrix_and_escapes_server_text():
     m = matrices.build([report([check("CHAT-001", "failed", model="m2", actual="<script>alert(1)</script> a|b",
                                       exchange="POST /chat/completions -> 500\n```\nbody"),
                                 check("CHAT-001"), check("MODELS-001", model=None)])])
-    text = matrices.markdown(m)
+    text = markdown.render(m)
     assert "| requirement | level | m1 | m2 | statement |" in text
     assert "| CHAT-001 | MUST | PASS | **FAIL** |" in text
     assert "| MODELS-001 | MUST | PASS | PASS |" in text
@@ -224,5 +225,5 @@ def test_markdown_has_the_same_matrix_and_escapes_server_text():
 def test_markdown_lists_skipped_and_not_supported_checks_with_where_they_were_judged():
     m = matrices.build([report([check("CHAT-001"), check("CAP-001", "skipped", actual="not supported: 400"),
                                 check("SDK-001", "skipped", actual="no SDK here")])])
-    text = matrices.markdown(m)
+    text = markdown.render(m)
     assert "not supported: 400" in text and "no SDK here" in text

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from .. import options
 from ..catalogue.requirements import DEFAULT_PROFILE
+from ..outcomes.verdict import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNUSABLE, exit_code
 
-EXIT_HELD, EXIT_FAILED, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_PORT = 5557  # Locust's master port
 SHUTDOWN_GRACE_S = 90.0  # beyond duration + deadline, how long the parent waits for its Locust processes
 
@@ -125,12 +125,12 @@ def _run(args: argparse.Namespace) -> int:
 
 def _load(args: argparse.Namespace, key: str, mix: tuple, certify_passed: set | None, base_url: str, kind: str) -> int:
     from . import report as reports
-    from .plan import Plan
+    from .plan import LoadPlan
 
     profile = args.profile or DEFAULT_PROFILE  # no recording to take one from, as a certify replay has
     models, messages_model, preflight = _models(args, base_url, key, kind, profile)
-    plan = Plan(base_url, kind, profile, args.timeout, models, args.messages_model or messages_model, mix,
-                judge=not args.no_checks)
+    plan = LoadPlan(base_url, kind, profile, args.timeout, models, args.messages_model or messages_model, mix,
+                    judge=not args.no_checks)
     spawn_rate = args.spawn_rate or float(args.users)
     with tempfile.TemporaryDirectory(prefix="crun-load-") as scratch:
         result_path = Path(scratch, "result.json")
@@ -147,7 +147,7 @@ def _load(args: argparse.Namespace, key: str, mix: tuple, certify_passed: set | 
     run = {"users": args.users, "spawn_rate": spawn_rate, "duration_s": args.duration, "max_requests": args.max_requests,
            "mix": ",".join(f"{name}={weight}" for name, weight in mix), "timeout_s": args.timeout,
            "checks": not args.no_checks}
-    built = reports.build(result, plan, run, preflight, certify_passed)
+    built = reports.build(result, plan, run, preflight, certify_passed, args.strict)
     if not built["run"]["answers"]:
         raise LoadError("no answer came back during the run")
     reports.write(built, args.report_json, args.report_md, args.report_html)
@@ -156,30 +156,29 @@ def _load(args: argparse.Namespace, key: str, mix: tuple, certify_passed: set | 
         print("crun-conformance: every answer was throttled (429/503 with Retry-After): nothing could be judged",
               file=sys.stderr)
         return EXIT_UNUSABLE
-    code = reports.exit_code(built)
-    return EXIT_INTERRUPTED if result["stopped_by"] == "interrupted" and code == EXIT_HELD else code
+    code = exit_code(built["verdict"])
+    return EXIT_INTERRUPTED if result["stopped_by"] == "interrupted" and code == EXIT_OK else code
 
 
 def _models(args: argparse.Namespace, base_url: str, key: str, kind: str,
             profile: str) -> tuple[tuple[str, ...], str | None, int]:
-    """The models to load, the /messages model found (like certify: a listed Claude model), and the requests spent."""
-    from ..wire.discovery import discover_models, likely_messages_model, models_answer
+    """The models to load, chosen as certify chooses them (ModelChoice), the /messages model (None: each model in
+    turn), and the requests spent choosing."""
+    from ..wire.discovery import ModelChoice, models_answer
     from ..wire.target import Caller, Target, TargetError
 
     try:
         target = Target(base_url, key, kind=kind, profile=profile, timeout_s=args.timeout)
     except TargetError as exc:
         raise LoadError(str(exc)) from None
+    listed = tuple(m.strip() for m in args.models.split(",") if m.strip()) if args.models else None
+    choice = ModelChoice(model=args.model, messages_model=args.messages_model, models=listed)
     caller = Caller(target)
     try:
-        given = [m.strip() for m in (args.models or args.model or "").split(",") if m.strip()]
-        if not given:
-            listed = discover_models(caller)
-            return (listed[0],), likely_messages_model(listed), caller.cost.requests
-        if args.models and given == ["all"]:
-            return tuple(discover_models(caller)), None, caller.cost.requests
-        models_answer(caller)  # reachable, and the key accepted, before any load is sent
-        return tuple(dict.fromkeys(given)), None, caller.cost.requests
+        models, messages = choice.resolve(caller)
+        if not caller.cost.requests:
+            models_answer(caller)  # reachable, and the key accepted, before any load is sent
+        return tuple(models), None if choice.matrix else messages[0], caller.cost.requests
     except TargetError as exc:
         raise LoadError(str(exc)) from None
     finally:
@@ -215,7 +214,7 @@ def _wait_worker(args: argparse.Namespace, key: str) -> int:
     if proc.returncode != 0:
         raise LoadError(f"the worker stopped without finishing a run of the master at {args.master_host}:{args.master_port}"
                         f" (exit {proc.returncode})")
-    return EXIT_HELD
+    return EXIT_OK
 
 
 def _spawn(config: dict) -> subprocess.Popen:

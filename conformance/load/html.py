@@ -13,8 +13,9 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from .judge import HTTP_OUTCOMES
-from .report import MARK
+from ..outcomes.verdict import FAILING
+from ..reports.matrix import SHORT, mark
+from .answer import HTTP_OUTCOMES
 
 CONFIG = {"displaylogo": False, "responsive": True}
 STYLE = """
@@ -22,8 +23,8 @@ body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #1d2329; }
 table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; }
 th, td { border: 1px solid #ccd3da; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
 td.num { text-align: right; }
-.FAIL, .ERROR { background: #fbe3e4; } .PASS { background: #e6f4ea; } .SKIP { background: #f1f3f4; }
-.verdict-failed { color: #b3261e; } .verdict-passed { color: #1e7e34; }
+.fail, .error { background: #fbe3e4; } .pass { background: #e6f4ea; } .skip, .not-supported { background: #f1f3f4; }
+.verdict-failed { color: #b3261e; } .verdict-certified { color: #1e7e34; }
 pre { white-space: pre-wrap; background: #f6f8fa; padding: 0.5rem; max-width: 110ch; }
 """
 
@@ -114,17 +115,18 @@ def _checks_table(report: dict) -> str:
             "<th>violated / answers</th><th>load-only</th><th>statement</th></tr>")
     rows = []
     for c in report["checks"]:
-        mark = MARK[c["outcome"]]
+        shown = mark(c["outcome"], c["actual"])
         only = {True: "yes", False: "no", None: ""}[c["load_only"]]
-        rows.append(f"<tr class='{mark}'><td>{escape(c['id'])}</td><td>{c['level']}</td><td>{escape(c['endpoint'])}</td>"
-                    f"<td>{escape(c['case'])}</td><td>{escape(c['model'])}</td><td>{mark}</td>"
+        rows.append(f"<tr class='{shown.replace(' ', '-')}'><td>{escape(c['id'])}</td><td>{c['level']}</td>"
+                    f"<td>{escape(c['endpoint'])}</td><td>{escape(c['case'])}</td><td>{escape(c['model'])}</td>"
+                    f"<td>{SHORT[shown]}</td>"
                     f"<td class='num'>{c['violated']} / {c['answers']}</td><td>{only}</td>"
                     f"<td>{escape(c['statement'])}</td></tr>")
     return f"<table>{head}{''.join(rows)}</table>"
 
 
 def _violations(report: dict) -> str:
-    bad = [c for c in report["checks"] if c["outcome"] in ("failed", "error")]
+    bad = [c for c in report["checks"] if c["outcome"] in FAILING]
     if not bad:
         return ""
     out = ["<h2>Violations</h2>"]

@@ -24,7 +24,7 @@ import locust  # noqa: F401  (gevent patches this process before any socket is o
 from locust.env import Environment
 
 from . import tally as tallies
-from .plan import Plan, shares
+from .plan import LoadPlan, shares
 from .user import GENERATOR, CaseUser
 
 PROGRESS_EVERY_S = 5.0
@@ -53,7 +53,7 @@ def progress(tally: dict, users: int, started: float) -> str:
             f"{tally['throttled']} throttled, {violations} checks violated")
 
 
-def run_local(config: dict, plan: Plan) -> dict:
+def run_local(config: dict, plan: LoadPlan) -> dict:
     env = Environment(user_classes=[CaseUser], stop_timeout=plan.timeout_s)
     runner = env.create_local_runner()
     stopper = Stopper(runner.quit)
@@ -61,7 +61,7 @@ def run_local(config: dict, plan: Plan) -> dict:
     return drive(config, env, runner, stopper, lambda: GENERATOR.tally)
 
 
-def run_master(config: dict, plan: Plan) -> dict:
+def run_master(config: dict, plan: LoadPlan) -> dict:
     env = Environment(user_classes=[CaseUser], stop_timeout=plan.timeout_s)
     runner = env.create_master_runner(config["master_bind_host"], config["master_port"])
     merged, finals, spent = tallies.new_tally(), set(), set()
@@ -137,7 +137,7 @@ def run_worker(config: dict) -> None:
     runner = env.create_worker_runner(config["master_host"], config["master_port"])
 
     def on_plan(environment: Environment, msg: Any) -> None:
-        GENERATOR.set_up(Plan.from_dict(msg.data["plan"]), config["api_key"], msg.data["budget"],
+        GENERATOR.set_up(LoadPlan.from_dict(msg.data["plan"]), config["api_key"], msg.data["budget"],
                          lambda: runner.send_message("crun_spent", None))
 
     def on_report(client_id: str, data: dict) -> None:
@@ -172,7 +172,7 @@ def main() -> int:
     if role == "worker":
         run_worker(config)
         return 0
-    plan = Plan.from_dict(config["plan"])
+    plan = LoadPlan.from_dict(config["plan"])
     result = run_local(config, plan) if role == "local" else run_master(config, plan)
     Path(config["result"]).write_text(json.dumps(result))
     return 0

@@ -27,7 +27,9 @@ class Entry:
 
 
 @dataclass(frozen=True)
-class Plan:
+class LoadPlan:
+    """What a load run sends, to whom, with which models and mix (certify's plan is conformance/run/plan.py)."""
+
     base_url: str
     kind: str
     profile: str
@@ -41,7 +43,7 @@ class Plan:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> Plan:
+    def from_dict(cls, data: dict) -> LoadPlan:
         return cls(**{**data, "models": tuple(data["models"]), "mix": tuple((n, int(w)) for n, w in data["mix"])})
 
     def target(self, api_key: str) -> Target:
@@ -50,6 +52,11 @@ class Plan:
     def contexts(self, target: Target) -> list[Context]:
         """One context per model; /messages uses --messages-model when given, else the model itself."""
         return [Context(target, model, self.messages_model or model) for model in self.models]
+
+    @property
+    def all_models(self) -> tuple[str, ...]:
+        """Every model an answer can come from: the models, then the /messages models."""
+        return tuple(dict.fromkeys([*self.models, *(self.messages_model or model for model in self.models)]))
 
     def models_of(self, entry: Entry) -> tuple[str, ...]:
         """The models an entry's answers come from: /messages answers come from the messages model."""

@@ -1,9 +1,11 @@
 """The verdict under load, as a report: built from the merged tally and the plan, never from the key.
 
-JSON follows certify's conventions (`target`, `summary`, `cost`, `checks`,
-see the README) and adds what only load has: `run`, `http`, `latency` and
-`timeline`. A check is one requirement on one suite case for one model; it
-failed when any answer violated it, and `answers`/`violated` say how often.
+The JSON is certify's report (conformance/reports/document.py: `target`,
+`verdict`, `summary`, `cost`, `checks` of the same outcomes, by the same
+verdict rule) plus what only load has: `run`, `http`, `latency` and
+`timeline`, and per check `answers`, `violated` and `load_only`. A check is one
+requirement on one suite case for one model; it failed when any answer
+violated it, and `answers`/`violated` say how often.
 With a certify report of the same target, a violated check is marked
 `load_only` when certify passed that requirement on that case (and model, when
 the certify report names models): the promise holds one request at a time and
@@ -16,17 +18,20 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..catalogue import requirements
 from ..catalogue.requirements import CATALOGUE
-from ..outcomes.outcome import OUTCOMES
-from ..reports.matrix import md_text
+from ..outcomes.outcome import Outcome
+from ..outcomes.verdict import CERTIFIED, ERROR, FAILED, FAILING, PASSED, SKIPPED, counting_levels, counts_against
+from ..reports import document
+from ..reports.matrix import SHORT, counts_text, mark
 from ..reports.reportfile import InputError, load_report
+from ..reports.text import fence, md_text
+from ..run.judging import blank
+from ..wire.cost import describe
 from . import tally as tallies
-from .judge import HTTP_OUTCOMES, SERVER_ERROR
-from .plan import Plan
+from .answer import HTTP_OUTCOMES, SERVER_ERROR
+from .plan import LoadPlan
 
 _ORDER = {r.id: i for i, r in enumerate(CATALOGUE)}
-MARK = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "error": "ERROR"}
 
 
 class CertifyReportError(ValueError):
@@ -39,25 +44,27 @@ def read_certify_report(path: str) -> set[tuple[str, str, str | None]]:
         checks = load_report(path, "--certify-report")["checks"]
     except InputError as exc:
         raise CertifyReportError(str(exc)) from None
-    return {(c["id"], c["case"], c["model"]) for c in checks if c["outcome"] == "passed"}
+    return {(c["id"], c["case"], c["model"]) for c in checks if c["outcome"] == PASSED}
 
 
-def build(result: dict, plan: Plan, run: dict, preflight_requests: int = 0,
-          certify_passed: set[tuple[str, str, str | None]] | None = None) -> dict:
+def build(result: dict, plan: LoadPlan, run: dict, preflight_requests: int = 0,
+          certify_passed: set[tuple[str, str, str | None]] | None = None, strict: bool = False) -> dict:
+    """The load report: certify's report of the aggregated outcomes (conformance/reports/document.py), and load's own
+    parts. The run also fails on any 5xx answer: a gateway that breaks under load has not held."""
     tally = result["tally"]
-    checks = _checks(tally, plan, certify_passed)
-    counts = {name: sum(1 for c in checks if c["outcome"] == name) for name in OUTCOMES}
+    outcomes, counted = _outcomes(tally, plan, certify_passed)
+    cost = {"requests": tally["requests"] + preflight_requests, "input_tokens": tally["input_tokens"],
+            "output_tokens": tally["output_tokens"], "retries": 0}
+    report = document.assemble({"base_url": plan.base_url, "kind": plan.kind, "profile": plan.profile},
+                               list(plan.all_models), outcomes, cost, strict)
+    if tally["http"].get(SERVER_ERROR, 0):
+        report["verdict"] = FAILED
     wall = result.get("wall_s") or 0.0
     started = tally["first_at"] or result.get("started") or 0.0
-    failing = any(_counts_against(c) for c in checks) or tally["http"].get(SERVER_ERROR, 0) > 0
     peaks = tally["streams_peak"]
+    checks = [o.as_dict() | extra for o, extra in zip(outcomes, counted, strict=True)]
     return {
-        "target": {"base_url": plan.base_url, "kind": plan.kind, "profile": plan.profile, "models": list(plan.models)},
-        "models": list(plan.models),
-        "summary": counts,
-        "cost": {"requests": tally["requests"] + preflight_requests, "input_tokens": tally["input_tokens"],
-                 "output_tokens": tally["output_tokens"], "retries": 0},
-        "verdict": "failed" if failing else "passed",
+        **{name: value for name, value in report.items() if name != "checks"},
         "run": {**run, "workers": result.get("workers", 0), "stopped_by": result.get("stopped_by"),
                 "started": _iso(result.get("started")), "ended": _iso(result.get("ended")), "wall_s": round(wall, 3),
                 "answers": tally["answers"], "judged": tally["judged"], "throttled": tally["throttled"],
@@ -83,50 +90,41 @@ def _streams_mean(tally: dict, wall: float) -> float | None:
     return round(open_ms / 1000 / wall, 1)
 
 
-def _counts_against(check: dict) -> bool:
-    return check["level"] == "MUST" and check["outcome"] in ("failed", "error")
-
-
-def exit_code(report: dict) -> int:
-    return 1 if report["verdict"] == "failed" else 0
-
-
-def _checks(tally: dict, plan: Plan, certify_passed: set | None) -> list[dict]:
-    out = []
+def _outcomes(tally: dict, plan: LoadPlan, certify_passed: set | None) -> tuple[list[Outcome], list[dict]]:
+    """One outcome per requirement, case and model, over every answer (the same Outcome certify reports), and what
+    only load counts of it: answers judged, answers that violated it, and whether only load found it."""
+    found = []
     for entry in plan.entries():
         for model in plan.models_of(entry):
             for check in entry.checks:
                 got = tally["checks"].get(tallies.check_key(entry.case.id, model, check.requirement))
-                out.append(_check(entry.case, model, check.requirement, plan.profile, got, certify_passed))
-    out.sort(key=lambda c: (_ORDER.get(c["id"], len(_ORDER)), c["case"], c["model"]))
-    return out
+                found.append(_outcome(blank(check.requirement, entry.case, model, plan.profile), got, certify_passed))
+    found.sort(key=lambda pair: (_ORDER.get(pair[0].id, len(_ORDER)), pair[0].case, pair[0].model))
+    return [o for o, _ in found], [extra for _, extra in found]
 
 
-def _check(case, model: str, rid: str, profile: str, got: dict | None, certify_passed: set | None) -> dict:
-    r = requirements.get(rid)
+def _outcome(o: Outcome, got: dict | None, certify_passed: set | None) -> tuple[Outcome, dict]:
+    """A check failed when any answer violated it, errored when it could not run on one, passed when one held it."""
     got = got or tallies.new_check()
     if got["violated"]:
-        outcome = "failed"
+        o.outcome = FAILED
     elif got["errors"]:
-        outcome = "error"
+        o.outcome = ERROR
     elif got["judged"] > got["skipped"]:
-        outcome = "passed"
+        o.outcome = PASSED
     else:
-        outcome = "skipped"
-    actual = got["actual"]
-    if outcome == "skipped":
-        actual = got["skip_reason"] or "no answer judged (none came back, or every one was throttled)"
+        o.outcome = SKIPPED
+    if o.failing:
+        o.expected, o.actual, o.violations = got["expected"], got["actual"], list(got["examples"])
+    elif o.outcome == SKIPPED:
+        o.actual = got["skip_reason"] or "no answer judged (none came back, or every one was throttled)"
+    o.violations_more = max(0, got["violated"] + got["errors"] - len(got["examples"]))
+    o.exchange = got["exchange"]
     load_only = None
-    if certify_passed is not None and outcome in ("failed", "error"):
-        load_only = any(cid == rid and ccase == case.id and cmodel in (None, model)
+    if certify_passed is not None and o.failing:
+        load_only = any(cid == o.id and ccase == o.case and cmodel in (None, o.model)
                         for cid, ccase, cmodel in certify_passed)
-    return {"id": rid, "level": r.level(profile) or "-", "endpoint": case.endpoint, "model": model,
-            "statement": r.statement, "source": r.cited(), "case": case.id, "outcome": outcome,
-            "expected": got["expected"] if outcome in ("failed", "error") else "", "actual": actual if outcome != "passed" else "",
-            "violations": got["examples"] if outcome in ("failed", "error") else [],
-            "violations_more": max(0, got["violated"] + got["errors"] - len(got["examples"])),
-            "duration_s": 0.0, "exchange": got["exchange"],
-            "answers": got["judged"], "violated": got["violated"] + got["errors"], "load_only": load_only}
+    return o, {"answers": got["judged"], "violated": got["violated"] + got["errors"], "load_only": load_only}
 
 
 def _latency(tally: dict, wall: float) -> dict:
@@ -168,6 +166,15 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def _mark(check: dict) -> str:
+    """A check's mark as the matrix shows it (PASS, FAIL, ERROR, SKIP, N/S)."""
+    return SHORT[mark(check["outcome"], check["actual"])]
+
+
+def _failing(report: dict) -> list[dict]:
+    return [c for c in report["checks"] if c["outcome"] in FAILING]
+
+
 def terminal(report: dict) -> str:
     run, http, lat = report["run"], report["http"], report["latency"]
     spread = f" on {run['workers']} workers" if run["workers"] else ""
@@ -186,9 +193,9 @@ def terminal(report: dict) -> str:
     lines += ["", f"{'requirement':<16} {'level':<6} {'outcome':<7} {'violated':>12}  case / model"]
     for c in report["checks"]:
         flag = " load-only" if c["load_only"] else ""
-        lines.append(f"{c['id']:<16} {c['level']:<6} {MARK[c['outcome']]:<7} {c['violated']:>5} of {c['answers']:<5} "
+        lines.append(f"{c['id']:<16} {c['level']:<6} {_mark(c):<7} {c['violated']:>5} of {c['answers']:<5} "
                      f" {c['case']} / {c['model']}{flag}")
-    bad = [c for c in report["checks"] if c["outcome"] in ("failed", "error")]
+    bad = _failing(report)
     if bad:
         lines += ["", "Violations under load (requirement, expected, actual):"]
         for c in bad:
@@ -197,19 +204,18 @@ def terminal(report: dict) -> str:
                       f"    violated by {c['violated']} of {c['answers']} answers",
                       f"    expected: {c['expected'] or '-'}", f"    actual:   {c['actual']}"]
             lines += [f"    example:  {text}" for text in c["violations"][1:]]
-    s, cost = report["summary"], report["cost"]
-    lines += ["", f"{s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped, {s['error']} error",
-              f"cost: {cost['requests']} requests, {cost['input_tokens']} input tokens, {cost['output_tokens']} output tokens"]
-    if report["verdict"] == "failed":
+    lines += ["", counts_text(report["summary"]), describe(report["cost"])]
+    strict = report["strict"]
+    if report["verdict"] == FAILED:
         reasons = []
-        if any(_counts_against(c) for c in report["checks"]):
-            reasons.append("a MUST requirement was violated")
+        if any(counts_against(c["level"], c["outcome"], strict) for c in report["checks"]):
+            reasons.append(f"a {' or '.join(counting_levels(strict))} requirement was violated")
         if http[SERVER_ERROR]:
             reasons.append(f"{http[SERVER_ERROR]} answers were 5xx")
-        lines.append("verdict: FAILED under load: " + " and ".join(reasons))
+        lines.append(f"verdict: {FAILED.upper()} under load: " + " and ".join(reasons))
     else:
-        lines.append(f"verdict: HELD under load: every MUST of profile {report['target']['profile']} held in "
-                     f"{run['judged']} judged answers")
+        lines.append(f"verdict: {CERTIFIED.upper()} under load: every {' and '.join(counting_levels(strict))} of profile "
+                     f"{report['target']['profile']} held in {run['judged']} judged answers")
     return "\n".join(lines)
 
 
@@ -232,21 +238,20 @@ def markdown(report: dict) -> str:
     lines += ["", "| requirement | level | case | model | outcome | violated / answers | load-only |", "|---|---|---|---|---|---|---|"]
     for c in report["checks"]:
         only = {True: "yes", False: "no", None: ""}[c["load_only"]]
-        lines.append(f"| {c['id']} | {c['level']} | {c['case']} | {c['model']} | {MARK[c['outcome']]} | "
+        lines.append(f"| {c['id']} | {c['level']} | {c['case']} | {c['model']} | {_mark(c)} | "
                      f"{c['violated']} / {c['answers']} | {only} |")
-    bad = [c for c in report["checks"] if c["outcome"] in ("failed", "error")]
+    bad = _failing(report)
     if bad:
         lines += ["", "## Violations", ""]
         for c in bad:
-            lines += [f"### {c['id']} ({c['case']}, {c['model']}): {MARK[c['outcome']]}", "", md_text(c["statement"]), "",
+            lines += [f"### {c['id']} ({c['case']}, {c['model']}): {_mark(c)}", "", md_text(c["statement"]), "",
                       f"- violated by {c['violated']} of {c['answers']} answers",
                       f"- expected: {md_text(c['expected'] or '-')}", f"- actual: {md_text(c['actual'])}"]
             lines += [f"- example: {md_text(text)}" for text in c["violations"][1:]]
             if c["exchange"]:
-                lines += ["", "```", c["exchange"], "```"]
+                lines += ["", fence(c["exchange"]), c["exchange"], fence(c["exchange"])]
             lines.append("")
     return "\n".join(lines) + "\n"
-
 
 
 def write(report: dict, json_path: str | None, md_path: str | None, html_path: str | None) -> None:

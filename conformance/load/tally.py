@@ -13,7 +13,9 @@ import math
 import time
 from typing import Iterable
 
-from .judge import HTTP_OUTCOMES, THROTTLED, Timings, Verdict
+from ..outcomes.outcome import Outcome
+from ..outcomes.verdict import ERROR, FAILED, SKIPPED
+from .answer import HTTP_OUTCOMES, THROTTLED, Timings
 
 EXAMPLES = 5  # distinct violations kept per check
 BUCKETS_PER_E = 40  # histogram resolution: exp(1/40) ~ 2.5% per bucket
@@ -63,9 +65,9 @@ def check_key(case: str, model: str, requirement: str) -> str:
     return f"{case}|{model}|{requirement}"
 
 
-def record(tally: dict, *, name: str, case: str, model: str, requests: int, outcome: str, timing: Timings,
-           verdicts: list[Verdict], exchange: str, streaming: bool, at: float | None = None) -> int:
-    """Add one answer of mix entry `name` (suite case `case`); returns how many checks it violated."""
+def record(tally: dict, *, name: str, requests: int, outcome: str, timing: Timings, outcomes: list[Outcome],
+           streaming: bool, at: float | None = None) -> int:
+    """Add one answer of mix entry `name`, its HTTP outcome and its checks' outcomes; returns how many it violated."""
     at = time.time() if at is None else at
     tally["first_at"] = at if tally["first_at"] is None else min(tally["first_at"], at)
     tally["last_at"] = at if tally["last_at"] is None else max(tally["last_at"], at)
@@ -76,22 +78,22 @@ def record(tally: dict, *, name: str, case: str, model: str, requests: int, outc
     tally["http"][outcome] = tally["http"].get(outcome, 0) + 1
     if outcome in THROTTLED:
         tally["throttled"] += 1
-    elif verdicts:
+    elif outcomes:
         tally["judged"] += 1
     violated = 0
-    for v in verdicts:
-        entry = tally["checks"].setdefault(check_key(case, model, v.requirement), new_check())
+    for o in outcomes:
+        entry = tally["checks"].setdefault(check_key(o.case, o.model or "", o.id), new_check())
         entry["judged"] += 1
-        if v.outcome == "failed":
+        if o.outcome == FAILED:
             violated += 1
             entry["violated"] += 1
-            _example(entry, f"expected {v.expected}; got {v.actual}", v, exchange)
-        elif v.outcome == "error":
+            _example(entry, f"expected {o.expected}; got {o.actual}", o)
+        elif o.outcome == ERROR:
             entry["errors"] += 1
-            _example(entry, f"the check could not run: {v.actual}", v, exchange)
-        elif v.outcome == "skipped":
+            _example(entry, f"the check could not run: {o.actual}", o)
+        elif o.outcome == SKIPPED:
             entry["skipped"] += 1
-            entry["skip_reason"] = entry["skip_reason"] or v.actual
+            entry["skip_reason"] = entry["skip_reason"] or o.actual
     lat = tally["latency"].setdefault(name, {"total": {}, "ttfb": {}, "ttft": {}, "gap": {}, "tps": {}})
     hist_add(lat["total"], timing.total_s * 1000)
     if timing.ttfb_s is not None:
@@ -162,9 +164,9 @@ def new_check() -> dict:
             "expected": "", "actual": "", "exchange": "", "skip_reason": ""}
 
 
-def _example(entry: dict, text: str, verdict: Verdict, exchange: str) -> None:
+def _example(entry: dict, text: str, outcome: Outcome) -> None:
     """Keep the first few distinct violations; the first one's expected/actual/exchange are the check's evidence."""
     if text not in entry["examples"] and len(entry["examples"]) < EXAMPLES:
         entry["examples"].append(text)
     if not entry["exchange"]:
-        entry["expected"], entry["actual"], entry["exchange"] = verdict.expected, verdict.actual, exchange
+        entry["expected"], entry["actual"], entry["exchange"] = outcome.expected, outcome.actual, outcome.exchange

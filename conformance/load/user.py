@@ -18,11 +18,11 @@ from locust import User, constant, task
 from locust.exception import StopUser
 
 from ..catalogue.requirements import MESSAGES
-from ..wire.exchange import mask
+from ..run.judging import judge
 from ..wire.target import SyncCaller, Target
 from . import tally as tallies
-from .judge import THROTTLED, http_outcome, judge, timings
-from .plan import Entry, Plan
+from .answer import THROTTLED, http_outcome, timings
+from .plan import Entry, LoadPlan
 
 
 @contextlib.contextmanager
@@ -65,7 +65,7 @@ class Generator:
     """One load-generating process: what its users send, to whom, and what they saw."""
 
     def __init__(self) -> None:
-        self.plan: Plan | None = None
+        self.plan: LoadPlan | None = None
         self.target: Target | None = None
         self.entries: list[Entry] = []
         self.weights: list[int] = []
@@ -75,7 +75,7 @@ class Generator:
         self.tally = tallies.new_tally()
         self.open_streams = 0
 
-    def set_up(self, plan: Plan, api_key: str, budget: int | None, on_spent: Callable[[], None]) -> None:
+    def set_up(self, plan: LoadPlan, api_key: str, budget: int | None, on_spent: Callable[[], None]) -> None:
         self.plan = plan
         self.target = plan.target(api_key)
         self.entries = plan.entries()
@@ -123,14 +123,13 @@ class CaseUser(User):
             run.budget.done()
         last = exchanges[-1]
         outcome = http_outcome(last)
-        verdicts = judge(entry.checks, exchanges, ctx) if run.plan.judge and outcome not in THROTTLED else []
-        bad = [v for v in verdicts if v.outcome in ("failed", "error")]
-        evidence = "\n".join(mask(x.summary(), *ctx.secrets) for x in exchanges) if bad else ""
         answered_by = ctx.messages_model if entry.case.endpoint == MESSAGES else ctx.model
-        tallies.record(run.tally, name=entry.name, case=entry.case.id, model=answered_by,
-                       requests=self.caller.cost.requests - sent_before, outcome=outcome, timing=timings(last),
-                       verdicts=verdicts, exchange=evidence, streaming=streaming)
-        problem = f"{bad[0].requirement}: expected {bad[0].expected}" if bad else None
+        judged = run.plan.judge and outcome not in THROTTLED
+        outcomes = [judge(entry.case, check, exchanges, ctx, answered_by) for check in entry.checks] if judged else []
+        tallies.record(run.tally, name=entry.name, requests=self.caller.cost.requests - sent_before, outcome=outcome,
+                       timing=timings(last), outcomes=outcomes, streaming=streaming)
+        bad = [o for o in outcomes if o.failing]
+        problem = f"{bad[0].id}: expected {bad[0].expected}" if bad else None
         if problem is None and outcome not in ("2xx", *THROTTLED):
             problem = f"HTTP outcome {outcome}"
         self.environment.events.request.fire(

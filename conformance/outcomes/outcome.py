@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-OUTCOMES = ("passed", "failed", "skipped", "error")
+from . import verdict
 
 
 @dataclass
@@ -31,7 +31,11 @@ class Outcome:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def failing(self) -> bool:
+        """Failed, or could not run: what a report lists as a failure, whatever its level."""
+        return self.outcome in verdict.FAILING
+
     def counts_against(self, strict: bool) -> bool:
-        """Whether this outcome makes a certification fail: a MUST that failed (also SHOULD under --strict)."""
-        levels = ("MUST", "SHOULD") if strict else ("MUST",)
-        return self.level in levels and self.outcome in ("failed", "error")
+        """Whether this outcome makes a certification fail (the rule in conformance/outcomes/verdict.py)."""
+        return verdict.counts_against(self.level, self.outcome, strict)

@@ -17,10 +17,10 @@ from typing import Any, Callable, Iterable
 import yaml
 
 from ..catalogue.requirements import BY_ID
+from ..outcomes.verdict import EXIT_FAILED, EXIT_OK, FAILING, OUTCOMES, PASSED, SKIPPED, counts_against
 from .diff import RENAMED
-from .reportfile import FAILING, InputError, Key, describe, key, load_report, parse_report, read_text
+from .reportfile import InputError, Key, describe, key, load_report, parse_report, read_text
 
-OUTCOMES = ("passed", "failed", "skipped", "error")
 ENTRY_FIELDS = ("id", "endpoint", "model", "case", "outcome", "reason")
 TOP_FIELDS = ("version", "expectations", "judged")
 REASON_PLACEHOLDER = "TODO: say why this outcome is accepted"
@@ -135,7 +135,7 @@ def parse_expectations(text: str, where: str) -> Baseline:
         if not isinstance(node, yaml.SequenceNode):
             raise InputError(f"{where}:{_line(node)}: `judged` must be a list of requirement ids")
         judged = frozenset(RENAMED.get(rid, rid) for rid in (_scalar(item, where, "judged") for item in node.value))
-    return Baseline(where, expectations, "passed", judged)
+    return Baseline(where, expectations, PASSED, judged)
 
 
 def _expectation(node: yaml.Node, where: str) -> Expectation:
@@ -188,8 +188,8 @@ def _line(node: yaml.Node) -> int:
 
 
 @dataclass(frozen=True)
-class Finding:
-    """One check set against its expectation."""
+class Comparison:
+    """One check of the run set against its expectation (None: a check the baseline does not judge)."""
 
     key: Key
     level: str
@@ -214,11 +214,11 @@ class GateResult:
     source: str
     strict: bool
     strict_baseline: bool
-    regressions: list[Finding] = field(default_factory=list)
-    fixed: list[Finding] = field(default_factory=list)
-    new_failures: list[Finding] = field(default_factory=list)
-    known: list[Finding] = field(default_factory=list)
-    changed: list[Finding] = field(default_factory=list)
+    regressions: list[Comparison] = field(default_factory=list)
+    fixed: list[Comparison] = field(default_factory=list)
+    new_failures: list[Comparison] = field(default_factory=list)
+    known: list[Comparison] = field(default_factory=list)
+    changed: list[Comparison] = field(default_factory=list)
     new_checks: int = 0
     compared: int = 0
     not_run: list[Expectation] = field(default_factory=list)
@@ -227,7 +227,7 @@ class GateResult:
     @property
     def exit_code(self) -> int:
         failing = self.regressions or self.new_failures or (self.strict_baseline and self.fixed)
-        return 1 if failing else 0
+        return EXIT_FAILED if failing else EXIT_OK
 
     def text(self) -> str:
         lines = ["", f"Baseline {self.source}: {self.compared} checks compared, {self.new_checks} new"]
@@ -266,30 +266,29 @@ class GateResult:
 def compare(checks: Iterable[dict], baseline: Baseline, strict: bool = False, strict_baseline: bool = False) -> GateResult:
     """Set each current check against its expectation; pure, so the caller decides what to print and return."""
     result = GateResult(baseline.source, strict, strict_baseline, notes=list(baseline.notes))
-    against = ("MUST", "SHOULD") if strict else ("MUST",)
     used: set[int] = set()
     for check in checks:
         k = key(check)
         level, outcome = check.get("level") or "-", check["outcome"]
         expectation = baseline.expectation_for(k)
         used.add(id(expectation))
-        finding = Finding(k, level, outcome, expectation.outcome if expectation else None,
-                          expectation.reason if expectation else "", check.get("actual") or "")
-        if expectation is None or expectation.outcome == "skipped" and outcome in FAILING:
+        entry = Comparison(k, level, outcome, expectation.outcome if expectation else None,
+                           expectation.reason if expectation else "", check.get("actual") or "")
+        if expectation is None or expectation.outcome == SKIPPED and outcome in FAILING:
             result.new_checks += expectation is None
-            if outcome in FAILING and level in against:
-                result.new_failures.append(finding)
+            if counts_against(level, outcome, strict):
+                result.new_failures.append(entry)
             continue
         result.compared += 1
         was_failing, failing = expectation.outcome in FAILING, outcome in FAILING
         if failing and not was_failing:
-            result.regressions.append(finding)
-        elif was_failing and outcome == "passed":
-            result.fixed.append(finding)
+            result.regressions.append(entry)
+        elif was_failing and outcome == PASSED:
+            result.fixed.append(entry)
         elif failing:
-            result.known.append(finding)
+            result.known.append(entry)
         elif outcome != expectation.outcome:
-            result.changed.append(finding)
+            result.changed.append(entry)
     result.not_run = [e for e in baseline.expectations if id(e) not in used]
     return result
 
@@ -308,7 +307,7 @@ def expectations_yaml(report: dict, source: str) -> str:
     certificate = report.get("certificate") or {}
     target = report.get("target") or {}
     entries = []
-    for check in sorted((c for c in report["checks"] if c["outcome"] != "passed"),
+    for check in sorted((c for c in report["checks"] if c["outcome"] != PASSED),
                         key=lambda c: (c["outcome"] not in FAILING, c["id"], c.get("endpoint") or "",
                                        c.get("model") or "", c.get("case") or "")):
         entry: dict[str, Any] = {"id": check["id"], "endpoint": check.get("endpoint"), "model": check.get("model"),

@@ -18,8 +18,8 @@ from typing import Iterable, Sequence
 from .. import __version__
 from ..catalogue.contract import contract_path
 from ..catalogue.requirements import CATALOGUE, Requirement
+from ..outcomes.verdict import FAILING, verdict_of
 from ..wire.exchange import MASK
-from .reportfile import FAILING
 
 KEY_OPTIONS = ("--api-key",)
 
@@ -110,7 +110,8 @@ def markdown_block(report: dict) -> list[str]:
     certificate = report.get("certificate") or {}
     strict = bool(report.get("strict", certificate.get("strict", False)))
     musts, shoulds = _failures(report, "MUST"), _failures(report, "SHOULD")
-    verdict = report.get("verdict") or ("failed" if musts or (strict and shoulds) else "certified")
+    verdict = report.get("verdict") or verdict_of(((c.get("level"), c.get("outcome")) for c in report.get("checks") or []),
+                                                  strict)
     cost = report.get("cost") or {}
     profile = certificate.get("profile") or (report.get("target") or {}).get("profile")
     lines = [

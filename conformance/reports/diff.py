@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..catalogue.requirements import BY_ID
-from .matrix import md_text
-from .reportfile import FAILING, Key, check_writable, describe, duration_s, key, load_report, verdict
+from ..outcomes.verdict import EXIT_FAILED, EXIT_OK, FAILING, PASSED
+from .reportfile import Key, check_writable, describe, duration_s, key, load_report, report_verdict
+from .text import md_text
 
 # Requirement ids renamed between tool versions, old id -> new id. The one place renames are recorded: diffs and
 # baselines (conformance/reports/baseline.py) read old reports and expectation files through it. Add a line when an id changes.
@@ -60,7 +61,7 @@ class DiffResult:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.regressions else 0
+        return EXIT_FAILED if self.regressions else EXIT_OK
 
     def sections(self) -> list[tuple[str, list[str]]]:
         """The diff as (title, lines) in reading order, regressions first; text and Markdown render these."""
@@ -148,16 +149,16 @@ def diff(old: dict, new: dict, old_name: str = "OLD", new_name: str = "NEW") -> 
         if old_outcome == new_outcome:
             continue
         change = Change(k, check.get("level") or "-", old_outcome, new_outcome, check.get("actual") or "")
-        if new_outcome in FAILING and old_outcome == "passed":
+        if new_outcome in FAILING and old_outcome == PASSED:
             result.regressions.append(change)
-        elif old_outcome in FAILING and new_outcome == "passed":
+        elif old_outcome in FAILING and new_outcome == PASSED:
             result.fixes.append(change)
         else:
             result.changed.append(change)
     result.checks_removed = [k for k, c in old_by_key.items() if k not in used and c["id"] in new_ids]
     old_models, new_models = _models(old), _models(new)
     result.models = ([m for m in new_models if m not in old_models], [m for m in old_models if m not in new_models])
-    result.verdict = (verdict(old), verdict(new))
+    result.verdict = (report_verdict(old), report_verdict(new))
     old_by_model, new_by_model = old.get("summary_by_model") or {}, new.get("summary_by_model") or {}
     result.verdict_by_model = {m: (old_by_model[m].get("verdict"), new_by_model[m].get("verdict"))
                                for m in new_by_model if m in old_by_model

@@ -2,7 +2,8 @@
 
 Built only from outcomes, the catalogue and the cost; the target's key is never
 an input, so it cannot appear in any of them. The terminal, Markdown and HTML
-views all render the same matrix (conformance/reports/matrix.py).
+views all render the same matrix (conformance/reports/matrix.py); the verdict is the one rule of
+conformance/outcomes/verdict.py.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from ..outcomes.outcome import OUTCOMES, Outcome
+from ..outcomes.outcome import Outcome
+from ..outcomes.verdict import OUTCOMES, verdict_of
 from ..run.certification import Certification
 from ..run.plan import Plan
 from ..wire.cost import Cost
@@ -21,18 +23,33 @@ from . import certificate
 
 def build(target: Target, plan: Plan, outcomes: list[Outcome], cost: Cost, strict: bool = False) -> dict:
     """The report as data: every other view (terminal, Markdown, HTML, JUnit, diffs) is rendered from it."""
-    counts = Counter(o.outcome for o in outcomes)
-    models = list(plan.all_models)
+    facts = {"base_url": target.base_url, "kind": target.kind, "profile": target.profile}
+    return assemble(facts, list(plan.all_models), outcomes, cost.as_dict(), strict)
+
+
+def assemble(target: dict, models: list[str], outcomes: list[Outcome], cost: dict, strict: bool) -> dict:
+    """The report of any run that judged these outcomes (certify's, load's): target, verdict, summaries, cost, checks."""
     return {
-        "target": {"base_url": target.base_url, "kind": target.kind, "profile": target.profile, "models": models},
+        "target": {**target, "models": models},
         "models": models,
         "strict": strict,
-        "verdict": "failed" if verdict(outcomes, strict) else "certified",
-        "summary": {name: counts.get(name, 0) for name in OUTCOMES},
+        "verdict": outcomes_verdict(outcomes, strict),
+        "summary": counts(outcomes),
         "summary_by_model": by_model(models, outcomes, strict),
-        "cost": cost.as_dict(),
+        "cost": cost,
         "checks": [o.as_dict() for o in outcomes],
     }
+
+
+def outcomes_verdict(outcomes: list[Outcome], strict: bool) -> str:
+    """CERTIFIED or FAILED, by the one rule (conformance/outcomes/verdict.py)."""
+    return verdict_of(((o.level, o.outcome) for o in outcomes), strict)
+
+
+def counts(outcomes: list[Outcome]) -> dict[str, int]:
+    """How many checks came to each outcome, every outcome named."""
+    found = Counter(o.outcome for o in outcomes)
+    return {name: found.get(name, 0) for name in OUTCOMES}
 
 
 def of_certification(run: Certification) -> dict:
@@ -46,29 +63,24 @@ def by_model(models: list[str], outcomes: list[Outcome], strict: bool) -> dict[s
     table = {}
     for model in models:
         mine = [o for o in outcomes if o.model in (None, model)]
-        counts = Counter(o.outcome for o in mine)
-        table[model] = {**{name: counts.get(name, 0) for name in OUTCOMES},
-                        "verdict": "failed" if verdict(mine, strict) else "certified"}
+        table[model] = {**counts(mine), "verdict": outcomes_verdict(mine, strict)}
     return table
-
-
-def verdict(outcomes: list[Outcome], strict: bool) -> int:
-    """Exit code: 1 when a MUST (or, under strict, a SHOULD) failed or could not be judged, else 0."""
-    return 1 if any(o.counts_against(strict) for o in outcomes) else 0
 
 
 def terminal(report: dict) -> str:
     """The terminal view: the report as a matrix (one column per model), its verdicts and its failures."""
-    from . import matrix
+    from .matrix import build
+    from .terminal import render
 
-    return matrix.terminal(matrix.build([report]))
+    return render(build([report]))
 
 
 def markdown(report: dict) -> str:
     """The Markdown view: the certificate's verdict block a person reads in seconds, then the matrix."""
-    from . import matrix
+    from .markdown import render
+    from .matrix import build
 
-    title, _, rest = matrix.markdown(matrix.build([report])).partition("\n")
+    title, _, rest = render(build([report])).partition("\n")
     return "\n".join([title, "", *certificate.markdown_block(report), rest.lstrip("\n")])
 
 

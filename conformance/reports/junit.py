@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from ..outcomes.outcome import Outcome
+from ..outcomes.verdict import ERROR, FAILED, SKIPPED
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -23,20 +24,20 @@ def _text(value: str) -> str:
 
 def render(outcomes: list[Outcome], name: str = "crun-conformance") -> bytes:
     counts = Counter(o.outcome for o in outcomes)
-    suite = ET.Element("testsuite", name=name, tests=str(len(outcomes)), failures=str(counts["failed"]),
-                       errors=str(counts["error"]), skipped=str(counts["skipped"]),
+    suite = ET.Element("testsuite", name=name, tests=str(len(outcomes)), failures=str(counts[FAILED]),
+                       errors=str(counts[ERROR]), skipped=str(counts[SKIPPED]),
                        time=f"{sum(o.duration_s for o in outcomes):.3f}")
     for o in outcomes:
         label = f"{o.id}@{o.case}" + (f"[{o.model}]" if o.model else "")
         case = ET.SubElement(suite, "testcase", classname=o.endpoint, name=label, time=f"{o.duration_s:.3f}")
-        if o.outcome == "failed":
+        if o.outcome == FAILED:
             text = [f"{o.id} [{o.level}] {o.statement}", f"expected: {o.expected}", f"actual: {o.actual}",
                     *(f"violation: {v}" for v in o.violations),
                     *([f"... and {o.violations_more} more"] if o.violations_more else []), o.exchange]
             ET.SubElement(case, "failure", message=_text(f"{o.id}: expected {o.expected}")).text = _text("\n".join(text))
-        elif o.outcome == "error":
+        elif o.outcome == ERROR:
             ET.SubElement(case, "error", message=f"{o.id}: the check could not run").text = _text(o.actual)
-        elif o.outcome == "skipped":
+        elif o.outcome == SKIPPED:
             ET.SubElement(case, "skipped", message=_text(o.actual))
     root = ET.Element("testsuites")
     root.append(suite)

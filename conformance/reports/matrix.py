@@ -1,7 +1,7 @@
-"""The matrix view of one or more JSON reports: requirements as rows, target x model as columns.
+"""The matrix of one or more JSON reports: requirements as rows, target x model as columns.
 
 One view-model, built only from report dicts (the shape `certify --report-json` writes), feeds every
-renderer: the terminal table and Markdown here, the HTML page in `report_html`. Older reports without
+renderer: the terminal (reports/terminal.py), Markdown (reports/markdown.py) and HTML (reports/html.py). Older reports without
 `model`, `violations`, `models` or `summary_by_model` are read as one column per report.
 
 A model-independent check (model null: `GET /models`, the missing- and wrong-key cases) belongs to every
@@ -18,7 +18,7 @@ from itertools import product
 from typing import Any
 
 from ..catalogue.requirements import CATALOGUE, LEVELS
-from ..outcomes.outcome import OUTCOMES
+from ..outcomes.verdict import CERTIFIED, ERROR, FAILED, FAILING, OUTCOMES, PASSED, SKIPPED, counts_against
 from ..wire.cost import describe
 
 _CATALOGUE = {r.id: r for r in CATALOGUE}
@@ -37,8 +37,6 @@ MEANING = {
     "skip": "could not be judged here (the reason is in the details)",
     NOT_JUDGED: "no check of this requirement for this column",
 }
-CERTIFIED, FAILED = "certified", "failed"
-WIDTH = 120
 
 
 class NotAReport(ValueError):
@@ -48,6 +46,13 @@ class NotAReport(ValueError):
 def area(requirement_id: str) -> str:
     """The requirement's area: its id without the trailing -NNN (CHAT-STREAM-003 -> CHAT-STREAM)."""
     return re.sub(r"-\d+$", "", requirement_id)
+
+
+def mark(outcome: str, actual: str = "") -> str:
+    """A check's cell mark: its outcome, with a skip told apart from an optional capability "not supported"."""
+    if outcome == SKIPPED:
+        return "not supported" if actual.startswith("not supported") else "skip"
+    return {PASSED: "pass", FAILED: "fail", ERROR: "error"}[outcome]
 
 
 def validate(report: Any) -> None:
@@ -60,7 +65,7 @@ def validate(report: Any) -> None:
 
 
 @dataclass(frozen=True)
-class Check:
+class MatrixCheck:
     """One check of a report, with the defaults older reports need."""
 
     id: str
@@ -79,7 +84,7 @@ class Check:
     target: int
 
     @classmethod
-    def read(cls, raw: dict, target: int) -> Check:
+    def read(cls, raw: dict, target: int) -> MatrixCheck:
         requirement = _CATALOGUE.get(raw["id"])
         return cls(
             id=raw["id"], level=str(raw.get("level") or ""), endpoint=str(raw.get("endpoint") or ""),
@@ -93,13 +98,11 @@ class Check:
 
     @property
     def mark(self) -> str:
-        if self.outcome == "skipped":
-            return "not supported" if self.actual.startswith("not supported") else "skip"
-        return {"passed": "pass", "failed": "fail", "error": "error"}[self.outcome]
+        return mark(self.outcome, self.actual)
 
     @property
-    def failed(self) -> bool:
-        return self.outcome in ("failed", "error")
+    def failing(self) -> bool:
+        return self.outcome in FAILING
 
     def as_dict(self) -> dict:
         return {"id": self.id, "level": self.level, "endpoint": self.endpoint, "model": self.model, "case": self.case,
@@ -118,7 +121,7 @@ class Column:
 
 
 @dataclass
-class Target:
+class MatrixTarget:
     """One report: its label, the columns it contributes, and its totals (each check counted once)."""
 
     index: int
@@ -140,7 +143,7 @@ class Cell:
     row: str
     columns: tuple[int, ...]
     mark: str
-    checks: list[Check]
+    checks: list[MatrixCheck]
 
     @property
     def judged(self) -> bool:
@@ -173,12 +176,12 @@ class FailureGroup:
 
     title: str
     columns: tuple[int, ...]
-    checks: list[Check]
+    checks: list[MatrixCheck]
 
 
 @dataclass
 class Matrix:
-    targets: list[Target]
+    targets: list[MatrixTarget]
     columns: list[Column]
     areas: list[Area]
     failures: list[FailureGroup]
@@ -200,7 +203,7 @@ def _target_label(report: dict, given: str | None) -> str:
     return str(target.get("base_url") or "report")
 
 
-def _models(report: dict, checks: list[Check]) -> list[str | None]:
+def _models(report: dict, checks: list[MatrixCheck]) -> list[str | None]:
     """The report's model columns: `models` when given, else the models its checks name, else one column."""
     named = dict.fromkeys(m for m in report.get("models") or () if isinstance(m, str) and m)
     named.update(dict.fromkeys(c.model for c in checks if c.model))
@@ -216,13 +219,9 @@ def _unique(labels: list[str]) -> list[str]:
     return out
 
 
-def _worst(checks: list[Check]) -> str:
+def _worst(checks: list[MatrixCheck]) -> str:
     marks = {c.mark for c in checks}
     return next((m for m in WORST_FIRST if m in marks), NOT_JUDGED)
-
-
-def _counts_against(check: Check, strict: bool) -> bool:
-    return check.failed and check.level in (("MUST", "SHOULD") if strict else ("MUST",))
 
 
 def build(reports: list[dict], labels: list[str] | None = None) -> Matrix:
@@ -233,11 +232,11 @@ def build(reports: list[dict], labels: list[str] | None = None) -> Matrix:
         validate(report)
     target_labels = _unique([_target_label(r, labels[i] if labels else None) for i, r in enumerate(reports)])
     several = len(reports) > 1
-    targets: list[Target] = []
+    targets: list[MatrixTarget] = []
     columns: list[Column] = []
-    checks_of: list[list[Check]] = []
+    checks_of: list[list[MatrixCheck]] = []
     for t, report in enumerate(reports):
-        checks = [Check.read(raw, t) for raw in report["checks"]]
+        checks = [MatrixCheck.read(raw, t) for raw in report["checks"]]
         checks_of.append(checks)
         info = report.get("target") if isinstance(report.get("target"), dict) else {}
         first = len(columns)
@@ -249,7 +248,7 @@ def build(reports: list[dict], labels: list[str] | None = None) -> Matrix:
             columns.append(Column(len(columns), t, model, label))
         summary = {name: sum(1 for c in checks if c.outcome == name) for name in OUTCOMES}
         cost = report.get("cost") if isinstance(report.get("cost"), dict) else None
-        targets.append(Target(t, target_labels[t], str(info.get("base_url") or ""), str(info.get("kind") or ""),
+        targets.append(MatrixTarget(t, target_labels[t], str(info.get("base_url") or ""), str(info.get("kind") or ""),
                               str(info.get("profile") or ""), bool(report.get("strict")), list(range(first, len(columns))),
                               summary, cost))
     _verdicts(targets, columns, checks_of)
@@ -260,17 +259,17 @@ def build(reports: list[dict], labels: list[str] | None = None) -> Matrix:
     return Matrix(targets, columns, list(areas.values()), _failures(targets, columns, checks_of, several))
 
 
-def _in_column(check: Check, column: Column) -> bool:
+def _in_column(check: MatrixCheck, column: Column) -> bool:
     return check.target == column.target and (check.model is None or check.model == column.model)
 
 
-def _verdicts(targets: list[Target], columns: list[Column], checks_of: list[list[Check]]) -> None:
-    """A column fails when one of its checks (model-independent ones included) at MUST, or at SHOULD under
-    strict, failed or errored. Derived from the checks, never copied from a summary, so it matches the cells."""
+def _verdicts(targets: list[MatrixTarget], columns: list[Column], checks_of: list[list[MatrixCheck]]) -> None:
+    """A column's verdict by the one rule (outcomes/verdict.py) over its checks, model-independent ones included.
+    Derived from the checks, never copied from a summary, so it matches the cells."""
     for column in columns:
         strict = targets[column.target].strict
-        column.broken_by = sorted({c.id for c in checks_of[column.target] if _in_column(c, column) and _counts_against(c, strict)},
-                                  key=_row_key)
+        column.broken_by = sorted({c.id for c in checks_of[column.target]
+                                   if _in_column(c, column) and counts_against(c.level, c.outcome, strict)}, key=_row_key)
         column.verdict = FAILED if column.broken_by else CERTIFIED
 
 
@@ -278,8 +277,8 @@ def _row_key(requirement_id: str) -> tuple[int, str]:
     return (_ORDER.get(requirement_id, len(_ORDER)), requirement_id)
 
 
-def _rows(targets: list[Target], columns: list[Column], checks_of: list[list[Check]]) -> list[Row]:
-    by_id: dict[str, list[Check]] = {}
+def _rows(targets: list[MatrixTarget], columns: list[Column], checks_of: list[list[MatrixCheck]]) -> list[Row]:
+    by_id: dict[str, list[MatrixCheck]] = {}
     for checks in checks_of:
         for c in checks:
             by_id.setdefault(c.id, []).append(c)
@@ -309,10 +308,10 @@ def _rows(targets: list[Target], columns: list[Column], checks_of: list[list[Che
     return rows
 
 
-def _failures(targets: list[Target], columns: list[Column], checks_of: list[list[Check]], several: bool) -> list[FailureGroup]:
+def _failures(targets: list[MatrixTarget], columns: list[Column], checks_of: list[list[MatrixCheck]], several: bool) -> list[FailureGroup]:
     groups: list[FailureGroup] = []
     for target in targets:
-        failed = sorted((c for c in checks_of[target.index] if c.failed), key=lambda c: _row_key(c.id))
+        failed = sorted((c for c in checks_of[target.index] if c.failing), key=lambda c: _row_key(c.id))
         by_model = [columns[ci].model for ci in target.columns]
         if by_model != [None]:
             shared = [c for c in failed if c.model is None]
@@ -346,75 +345,27 @@ def headers(matrix: Matrix, room: int, longest: int = 14) -> tuple[list[str], bo
     return _letters(len(labels)), True
 
 
-def _verdict_text(column: Column) -> str:
+def verdict_text(column: Column) -> str:
+    """A column's verdict as shown: CERTIFIED, or FAILED with the requirements that decided it."""
     if column.verdict == CERTIFIED:
-        return "CERTIFIED"
+        return CERTIFIED.upper()
     shown = ", ".join(column.broken_by[:5]) + (f" and {len(column.broken_by) - 5} more" if len(column.broken_by) > 5 else "")
-    return "FAILED" + (f": {shown}" if shown else "")
+    return FAILED.upper() + (f": {shown}" if shown else "")
 
 
-def summary_text(target: Target) -> str:
-    s = target.summary
-    text = f"{s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped, {s['error']} error"
+def counts_text(summary: dict[str, int]) -> str:
+    """`3 passed, 1 failed, 0 skipped, 0 error`: a report's `summary` in words."""
+    return ", ".join(f"{summary.get(name, 0)} {name}" for name in OUTCOMES)
+
+
+def summary_text(target: MatrixTarget) -> str:
+    text = counts_text(target.summary)
     if target.cost:
         text += f"; {describe(target.cost)}"
     return text
 
 
-def terminal(matrix: Matrix) -> str:
-    """Plain text, readable at 120 columns: the matrix, a legend, the verdict per column, the failures per column."""
-    if not matrix.columns:
-        return "no checks"
-    id_width = max([len("requirement") + 1] + [len(r.id) + 3 for r in matrix.rows])
-    level_width = max([5] + [len(r.level) for r in matrix.rows])
-    lead = id_width + level_width + 1
-    names, keyed = headers(matrix, WIDTH - lead - 20)
-    step = max([len(SHORT["error"])] + [len(n) for n in names]) + 2
-    room = WIDTH - lead - len(names) * step
-    per_table = len(names) if room >= 20 else max(1, (WIDTH - lead) // step)  # too many columns: several tables
-    lines: list[str] = []
-    for first in range(0, len(names), per_table):
-        shown = range(first, min(first + per_table, len(names)))
-        if first:
-            lines.append("")
-        lines.append(f"{'requirement':<{id_width}}{'level':<{level_width}} " + "".join(f"{names[i]:<{step}}" for i in shown))
-        for a in matrix.areas:
-            lines.append(a.name)
-            for row in a.rows:
-                marks = _marks(row, len(names))
-                text = f"  {row.id:<{id_width - 2}}{row.level:<{level_width}} " + "".join(f"{marks[i]:<{step}}" for i in shown)
-                if room >= 20:
-                    text += _clip(row.statement, room)
-                lines.append(text.rstrip())
-    if keyed:
-        lines += [""] + [f"{n} = {c.label}" for n, c in zip(names, matrix.columns, strict=True)]
-    lines += ["", "legend: " + "; ".join(f"{SHORT[m]} {m}" for m in MARKS),
-              "        a model-independent check (GET /models, missing or wrong key) counts for every column of its target"]
-    lines += ["", "verdict per column:"]
-    name_width = max(len(n) for n in names)
-    label_width = max(len(c.label) for c in matrix.columns)
-    for n, column in zip(names, matrix.columns, strict=True):
-        label = f"{n:<{name_width}}  " + (f"{column.label:<{label_width}}  " if keyed else "")
-        lines.append(f"  {label}{_verdict_text(column)}")
-    for target in matrix.targets:
-        prefix = f"{target.label}: " if len(matrix.targets) > 1 else ""
-        lines.append(f"{prefix}{summary_text(target)}")
-    failed = [n for n, c in zip(names, matrix.columns, strict=True) if c.verdict == FAILED]
-    lines.append("verdict: " + (f"FAILED in {len(failed)} of {len(names)} columns ({', '.join(failed)})" if failed
-                                else f"CERTIFIED in every column ({len(names)})"))
-    for group in matrix.failures:
-        lines += ["", f"Failures, {group.title} (requirement, expected, actual):"]
-        for c in group.checks:
-            lines += [f"  {c.id} [{c.level}] {c.endpoint} ({c.case}): {c.statement}",
-                      f"    expected: {_one_line(c.expected) or '-'}", f"    actual:   {_one_line(c.actual)}"]
-            for v in c.violations:
-                lines.append(f"    violation: {_one_line(v)}")
-            if c.violations_more:
-                lines.append(f"    ... and {c.violations_more} more violations")
-    return "\n".join(lines)
-
-
-def _marks(row: Row, columns: int) -> list[str]:
+def row_marks(row: Row, columns: int) -> list[str]:
     """The row's short mark per column (a spanning cell repeats its mark in each column it covers)."""
     marks = [SHORT[NOT_JUDGED]] * columns
     for cell in row.cells:
@@ -423,79 +374,16 @@ def _marks(row: Row, columns: int) -> list[str]:
     return marks
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _clip(text: str, room: int) -> str:
-    text = _one_line(text)
-    return text if len(text) <= room else text[: room - 1] + "…"
-
-
-def md_text(text: str) -> str:
-    """Text safe in a Markdown table cell or list item: no table breaks, no raw HTML from a server."""
-    return (_one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("|", "\\|"))
-
-
-def _fence(text: str) -> str:
-    run = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    return "`" * max(3, run + 1)
-
-
-def markdown(matrix: Matrix) -> str:
-    """The same matrix as a Markdown table, then the verdicts and the details of every failure and skip."""
-    lines = ["# Conformance matrix", ""]
-    for target in matrix.targets:
-        location = f"`{target.base_url}`" if target.base_url else "unknown target"
-        label = f"**{md_text(target.label)}**: " if len(matrix.targets) > 1 else ""
-        facts = ", ".join(x for x in (target.kind and f"{target.kind} target", target.profile and f"profile `{target.profile}`",
-                                       "strict" if target.strict else "") if x)
-        lines.append(f"- {label}{location}" + (f" ({facts})" if facts else "") + f". {summary_text(target)}.")
-    names, keyed = headers(matrix, 10_000, longest=24)
-    lines.append("")
-    if keyed:
-        lines += [f"- **{n}**: {md_text(c.label)}" for n, c in zip(names, matrix.columns, strict=True)] + [""]
-    lines += ["| requirement | level | " + " | ".join(md_text(n) for n in names) + " | statement |",
-              "|---|---|" + "---|" * len(names) + "---|"]
-    for a in matrix.areas:
-        lines.append(f"| **{a.name}** | |" + " |" * len(names) + " |")
-        for row in a.rows:
-            marks = [f"**{m}**" if m in (SHORT["fail"], SHORT["error"]) else m for m in _marks(row, len(names))]
-            lines.append(f"| {row.id} | {row.level} | " + " | ".join(marks) + f" | {md_text(row.statement)} |")
-    lines += ["", "Legend: " + "; ".join(f"`{SHORT[m]}` {m}" for m in MARKS) + ".", "", "## Verdict per column", ""]
-    lines += [f"- **{md_text(n)}**" + (f" ({md_text(c.label)})" if keyed else "") + f": {_verdict_text(c)}"
-              for n, c in zip(names, matrix.columns, strict=True)]
-    for group in matrix.failures:
-        lines += ["", f"## Failures: {md_text(group.title)}", ""]
-        for c in group.checks:
-            lines += [f"### {c.id} [{c.level}] {md_text(c.endpoint)} ({md_text(c.case)}): {c.outcome}", "",
-                      f"- requirement: {md_text(c.statement)}", f"- source: {md_text(c.source)}",
-                      f"- expected: {md_text(c.expected) or '-'}", f"- actual: {md_text(c.actual)}"]
-            lines += [f"- violation: {md_text(v)}" for v in c.violations]
-            if c.violations_more:
-                lines.append(f"- and {c.violations_more} more violations")
-            if c.exchange:
-                fence = _fence(c.exchange)
-                lines += ["", fence, c.exchange, fence]
-            lines.append("")
-    skipped = [c for row in matrix.rows for c in _distinct(row) if c.outcome == "skipped"]
-    if skipped:
-        lines += ["", "## Skipped and not supported", ""]
-        lines += [f"- {c.id} {md_text(c.endpoint)} ({md_text(c.case)}), {md_text(where(matrix, c))}: {md_text(c.actual)}" for c in skipped]
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def _distinct(row: Row) -> list[Check]:
+def distinct_checks(row: Row) -> list[MatrixCheck]:
     """The row's checks, each once (a model-independent check sits in several cells of its target)."""
-    seen: dict[int, Check] = {}
+    seen: dict[int, MatrixCheck] = {}
     for cell in row.cells:
         for c in cell.checks:
             seen.setdefault(id(c), c)
     return list(seen.values())
 
 
-def model_text(matrix: Matrix, check: Check) -> str:
+def model_text(matrix: Matrix, check: MatrixCheck) -> str:
     """A check's model as a reader should see it; a report older than the matrix records none."""
     if check.model:
         return check.model
@@ -504,7 +392,7 @@ def model_text(matrix: Matrix, check: Check) -> str:
     return "any (model-independent)"
 
 
-def where(matrix: Matrix, check: Check) -> str:
+def where(matrix: Matrix, check: MatrixCheck) -> str:
     """The column a check belongs to, or its target's 'any model' for a model-independent check."""
     column = next((c for c in matrix.columns if c.target == check.target and c.model == check.model), None)
     if column is not None:

@@ -11,11 +11,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..outcomes.verdict import EXIT_OK, EXIT_UNUSABLE
 from . import html as report_html
+from . import markdown, terminal
 from . import matrix as matrices
 from .reportfile import InputError, load_report
-
-EXIT_OK, EXIT_UNUSABLE = 0, 2
 
 
 class BadReport(Exception):
@@ -54,12 +54,12 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_UNUSABLE
     matrix = matrices.build(reports, args.label)
     try:
-        for out, text in ((args.html, lambda: report_html.render(matrix)), (args.md, lambda: matrices.markdown(matrix))):
+        for out, text in ((args.html, lambda: report_html.render(matrix)), (args.md, lambda: markdown.render(matrix))):
             if out:
                 Path(out).parent.mkdir(parents=True, exist_ok=True)
                 Path(out).write_text(text(), encoding="utf-8")
     except OSError as exc:
         print(f"crun-conformance: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
         return EXIT_UNUSABLE
-    print(matrices.terminal(matrix))
+    print(terminal.render(matrix))
     return EXIT_OK

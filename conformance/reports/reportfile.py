@@ -12,7 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-FAILING = ("failed", "error")
+from ..outcomes.verdict import OUTCOMES, VERDICTS, verdict_of
+
 Key = tuple[str, str | None, str | None, str | None]  # (id, endpoint, model, case)
 
 
@@ -45,8 +46,7 @@ def parse_report(text: str, where: str) -> dict:
         raise InputError(f"{where}: \"cost\" holds a value that is not a number")
     checks = []
     for index, check in enumerate(data["checks"]):
-        if not isinstance(check, dict) or not isinstance(check.get("id"), str) or check.get("outcome") not in (
-                "passed", "failed", "skipped", "error"):
+        if not isinstance(check, dict) or not isinstance(check.get("id"), str) or check.get("outcome") not in OUTCOMES:
             raise InputError(f"{where}: check #{index + 1} has no id or no valid outcome")
         wrong = [name for name, kinds in _CHECK_FIELDS.items() if name in check and not isinstance(check[name], kinds)]
         if wrong:
@@ -78,12 +78,11 @@ def describe(k: Key) -> str:
     return " ".join(part for part in (rid, endpoint, model) if part) + (f" ({case})" if case else "")
 
 
-def verdict(report: dict) -> str:
+def report_verdict(report: dict) -> str:
     """The report's verdict, or the one its checks imply for reports older than the `verdict` field."""
-    if report.get("verdict") in ("certified", "failed"):
+    if report.get("verdict") in VERDICTS:
         return report["verdict"]
-    levels = ("MUST", "SHOULD") if report.get("strict") else ("MUST",)
-    return "failed" if any(c["level"] in levels and c["outcome"] in FAILING for c in report["checks"]) else "certified"
+    return verdict_of(((c["level"], c["outcome"]) for c in report["checks"]), bool(report.get("strict")))
 
 
 def duration_s(report: dict) -> float:

@@ -48,7 +48,7 @@ class RunProgress(Progress):
 
     def done(self, unit: Unit, outcomes: list[Outcome]) -> None:
         self.finished += 1
-        self.failures += sum(o.outcome in ("failed", "error") for o in outcomes)
+        self.failures += sum(o.failing for o in outcomes)
 
     def line(self) -> str:
         session = self.session

@@ -12,17 +12,18 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Callable, ContextManager
 
-from ..catalogue import requirements
 from ..catalogue.requirements import CATALOGUE, COMPLETIONS, MESSAGES
 from ..outcomes.outcome import Outcome
-from ..suite.case import MAX_VIOLATIONS, Check, Failed, Skipped, Unsupported
+from ..outcomes.verdict import SKIPPED
+from ..suite.case import Failed
 from ..suite.expect import error_for
-from ..wire.exchange import Exchange, ReplayMismatch, mask
+from ..wire.exchange import Exchange
 from ..wire.target import Caller, Target, TargetError
+from . import judging
+from .judging import exchanges_of
 from .plan import Plan, Unit
 from .schedule import Job, Schedule
 
@@ -116,49 +117,11 @@ class ConformanceSession:
         return exchanges, time.monotonic() - started
 
     def _judge_unit(self, plan: Plan, unit: Unit, made: list[Any], spent: float) -> list[Outcome]:
-        outcomes = [self.judge(plan, unit, check, made, spent) for check in unit.checks]
+        ctx = plan.context(unit)
+        outcomes = [judging.judge(unit.case, check, made, ctx, unit.model, spent) for check in unit.checks]
         with self._lock:
             self.outcomes.extend(outcomes)
         return outcomes
-
-    def judge(self, plan: Plan, unit: Unit, check: Check, made: list[Any], spent: float) -> Outcome:
-        """One check over one unit's exchanges: passed, failed (expected, actual, violations), skipped or error."""
-        requirement = requirements.get(check.requirement)
-        ctx = plan.context(unit)
-        outcome = Outcome(id=requirement.id, level=requirement.level(self.target.profile) or "-",
-                          endpoint=unit.case.endpoint, statement=requirement.statement, case=unit.case.id,
-                          outcome="passed", model=unit.model, source=requirement.cited())
-        started = time.monotonic()
-        try:
-            if made and isinstance(made[0], Exception):
-                raise made[0]
-            if not made:
-                raise Failed("a request to be made", "the case made no request")
-            limited = [x for x in made if getattr(x, "rate_limited", False)]
-            if limited:
-                raise _RateLimited(limited[-1])
-            check.judge(made, ctx)
-        except Failed as exc:
-            outcome.outcome, outcome.expected, outcome.actual = "failed", exc.expected, exc.actual
-            outcome.set_violations(exc.violations, MAX_VIOLATIONS)
-        except Unsupported as exc:
-            outcome.outcome, outcome.actual = "skipped", f"not supported: {exc}"
-        except Skipped as exc:
-            outcome.outcome, outcome.actual = "skipped", str(exc)
-        except (ReplayMismatch, _RateLimited) as exc:
-            outcome.outcome, outcome.actual = "error", str(exc)
-        except Exception as exc:  # the check itself broke: report it as an error, not a verdict on the server
-            frame = traceback.extract_tb(exc.__traceback__)[-1]
-            outcome.outcome = "error"
-            outcome.actual = f"{type(exc).__name__}: {exc} (at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno})"
-        outcome.duration_s = round(spent + time.monotonic() - started, 4)
-        if outcome.outcome in ("failed", "error"):
-            outcome.exchange = "\n".join(x.summary() for x in _exchanges_of(made))
-        secrets = ctx.secrets
-        outcome.expected, outcome.actual, outcome.exchange = (
-            mask(text, *secrets) for text in (outcome.expected, outcome.actual, outcome.exchange))
-        outcome.violations = [mask(text, *secrets) for text in outcome.violations]
-        return outcome
 
     def _declined_models_not_supported(self, plan: Plan, made: dict[int, tuple[list[Any], float]]) -> None:
         """In a matrix, a model an endpoint declines with a proper 4xx error is "not supported" there, not failed:
@@ -167,27 +130,18 @@ class ConformanceSession:
         for index, unit in enumerate(plan.units):
             if unit.model is None or BASIC_CASES.get(unit.case.endpoint) != unit.case.id:
                 continue
-            exchanges = _exchanges_of(made.get(index, ([], 0))[0])
+            exchanges = exchanges_of(made.get(index, ([], 0))[0])
             reason = _declined(exchanges[-1]) if exchanges else None
             if reason:
                 declined[(unit.case.endpoint, unit.model)] = reason
         for outcome in self.outcomes:
             reason = declined.get((outcome.endpoint, outcome.model or ""))
-            if reason and outcome.model is not None and outcome.outcome in ("failed", "error"):
-                outcome.outcome, outcome.expected, outcome.violations = "skipped", "", []
+            if reason and outcome.model is not None and outcome.failing:
+                outcome.outcome, outcome.expected, outcome.violations = SKIPPED, "", []
                 outcome.actual, outcome.exchange = f"not supported: the model is declined here ({reason})", ""
 
     def close(self) -> None:
         self.caller.close()
-
-
-class _RateLimited(Exception):
-    """The case's request stayed rate-limited after every retry: the check could not be judged."""
-
-    def __init__(self, limited: Any) -> None:
-        response = getattr(getattr(limited, "error", None), "response", None)  # an SDK call's error keeps it
-        status = getattr(limited, "status", None) or getattr(response, "status_code", None)
-        super().__init__(f"rate-limited: HTTP {status} after the caller's retries; nothing to judge")
 
 
 def _declined(x: Exchange) -> str | None:
@@ -207,11 +161,6 @@ def _declined(x: Exchange) -> str | None:
     about_model = (error.get("param") == "model" or "model" in str(error.get("code") or "")
                    or bool(asked) and str(asked) in message)
     return f"HTTP {x.status}: {message[:160]}" if about_model else None
-
-
-def _exchanges_of(made: list[Any]) -> list[Exchange]:
-    """The raw exchanges of a unit: its requests' own, or those an SDK call recorded (listed before its result)."""
-    return [item for item in made if isinstance(item, Exchange)]
 
 
 def _order(plan: Plan) -> Callable[[Outcome], tuple]:

@@ -1,8 +1,8 @@
 """The conformance suite as pytest tests: one per requirement, case and model, parametrized by the plugin."""
 
-from conformance.plugin import verdict
+from conformance.plugin import raise_pytest_result
 
 
 def test_requirement(conformance, case_check):
     unit, check = case_check
-    verdict(conformance.outcome(unit, check))
+    raise_pytest_result(conformance.outcome(unit, check))

@@ -1,16 +1,15 @@
-"""One answer under load: how it ended on the wire, what the case's own checks say of it, and its timings.
+"""One answer under load: how it ended on the wire (its HTTP outcome) and its timings.
 
-The checks are the suite's, called exactly as `certify` calls them; only the
-bookkeeping around them is load's.
+What the case's checks say of it is judged by the function certify uses
+(conformance/run/judging.py); only the bookkeeping around it is load's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..suite.case import Check, Context, Failed, Skipped, Unsupported
 from ..wire.cost import tokens_spent
-from ..wire.exchange import Exchange, mask
+from ..wire.exchange import Exchange
 
 # HTTP outcomes, in the order a report lists them.
 OK, CLIENT_ERROR = "2xx", "4xx"
@@ -20,16 +19,6 @@ TIMEOUT, TRANSPORT = "timeout", "transport error"
 HTTP_OUTCOMES = (OK, RATE_LIMITED, RATE_LIMITED_BARE, UNAVAILABLE, SERVER_ERROR, CLIENT_ERROR, TIMEOUT, TRANSPORT)
 # The gateway protecting itself, with the time to come back: reported, never judged against the case's checks.
 THROTTLED = frozenset({RATE_LIMITED, UNAVAILABLE})
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What one check said of one answer: passed, failed (with the violation), skipped or error."""
-
-    requirement: str
-    outcome: str
-    expected: str = ""
-    actual: str = ""
 
 
 def http_outcome(x: Exchange) -> str:
@@ -47,25 +36,6 @@ def http_outcome(x: Exchange) -> str:
     if x.status >= 400:
         return CLIENT_ERROR
     return OK
-
-
-def judge(checks: tuple[Check, ...], exchanges: list[Exchange], ctx: Context) -> list[Verdict]:
-    """Every check over the case's exchanges, with what it found masked of any key."""
-    secrets = ctx.secrets
-    out = []
-    for check in checks:
-        try:
-            check.judge(exchanges, ctx)
-            out.append(Verdict(check.requirement, "passed"))
-        except Failed as exc:
-            out.append(Verdict(check.requirement, "failed", mask(exc.expected, *secrets), mask(exc.actual, *secrets)))
-        except Unsupported as exc:
-            out.append(Verdict(check.requirement, "skipped", actual=mask(f"not supported: {exc}", *secrets)))
-        except Skipped as exc:
-            out.append(Verdict(check.requirement, "skipped", actual=mask(str(exc), *secrets)))
-        except Exception as exc:  # the check itself broke: an error, not a verdict on the server
-            out.append(Verdict(check.requirement, "error", actual=mask(f"{type(exc).__name__}: {exc}", *secrets)))
-    return out
 
 
 def carries_token(data: object) -> bool:
