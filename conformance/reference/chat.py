@@ -68,7 +68,7 @@ async def create(request: Request) -> Response:
     fmt = read_response_format(body)
     tools = read_tools(body, prompt)
     mode, forced = read_tool_choice(body, tools)
-    tool = choose_tool(tools, mode, forced, prompt)
+    tool = choose_tool(tools, mode, forced, prompt, info.behaviour)
     logprobs = None if "logprobs_ignored" in faults else read_logprobs(body)
     options = v.obj(body, "stream_options")
     include_usage = v.boolean(options, "include_usage", param="stream_options.include_usage") if options else None
@@ -77,7 +77,7 @@ async def create(request: Request) -> Response:
         prompt.describe(fmt.schema or fmt.kind)
     choices = [
         Choice(i, generate(prompt, model=info.id, limit=limit, choice=i, seed=seed, stop=stop,
-                           fmt=fmt, tool=tool),
+                           fmt=fmt, tool=tool, behaviour=info.behaviour),
                new_id("call_") if tool else None, logprobs)
         for i in range(n)
     ]

@@ -42,7 +42,7 @@ async def create(request: Request) -> Response:
     for p, (text, prompt) in enumerate(prompts):
         prompt_tokens += prompt.tokens
         for i in range(n):
-            out = generate(prompt, model=info.id, limit=limit, choice=i, seed=seed, stop=stop)
+            out = generate(prompt, model=info.id, limit=limit, choice=i, seed=seed, stop=stop, behaviour=info.behaviour)
             completion_tokens += len(out.tokens)
             choices.append({"text": text + out.text if echo else out.text, "index": p * n + i, "logprobs": None,
                             "finish_reason": FINISH_REASONS[out.finish]})

@@ -63,7 +63,7 @@ async def answer(request: Request, config: ReferenceConfig) -> Response:
     mode, forced = read_tool_choice(body, tools)
     v.conform(body, "MessageRequest", faults)
     out = generate(prompt, model=info.id, limit=cap(limit, info), stop=stop,
-                   tool=choose_tool(tools, mode, forced, prompt))
+                   tool=choose_tool(tools, mode, forced, prompt, info.behaviour), behaviour=info.behaviour)
     message = message_object(info, out, prompt.tokens)
     if "messages_stop_reason_openai" in faults:
         message["stop_reason"] = out.finish

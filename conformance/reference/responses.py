@@ -104,12 +104,12 @@ async def create(request: Request) -> Response:
     tools = read_tools(body, prompt)
     mode, forced = read_tool_choice(body, tools)
     v.conform(body, "ResponseRequest", faults)
-    tool = choose_tool(tools, mode, forced, prompt)
+    tool = choose_tool(tools, mode, forced, prompt, info.behaviour)
     if fmt is not None:
         prompt.describe(fmt.schema or fmt.kind)
 
     limit = cap(None if "responses_max_output_tokens_ignored" in faults else limit_asked, info)
-    out = generate(prompt, model=info.id, limit=limit, fmt=fmt, tool=tool)
+    out = generate(prompt, model=info.id, limit=limit, fmt=fmt, tool=tool, behaviour=info.behaviour)
     if "capabilities_broken" in faults and (prompt.images or prompt.files):
         out = Output("", (), "stop")
     response = response_object(body, info, out, prompt.tokens, faults)
