@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..suite.case import Check, Context, Failed, Skipped, Unsupported
+from ..suite.case import Check, Context, Failed, NotJudged, Skipped, Unsupported
 from ..wire.cost import tokens_spent
 from ..wire.exchange import Exchange, mask
 
@@ -61,6 +61,8 @@ def judge(checks: tuple[Check, ...], exchanges: list[Exchange], ctx: Context) ->
             out.append(Verdict(check.requirement, "failed", mask(exc.expected, *secrets), mask(exc.actual, *secrets)))
         except Unsupported as exc:
             out.append(Verdict(check.requirement, "skipped", actual=mask(f"not supported: {exc}", *secrets)))
+        except NotJudged as exc:
+            out.append(Verdict(check.requirement, "skipped", actual=mask(f"not judged: {exc}", *secrets)))
         except Skipped as exc:
             out.append(Verdict(check.requirement, "skipped", actual=mask(str(exc), *secrets)))
         except Exception as exc:  # the check itself broke: an error, not a verdict on the server

@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from ..outcomes.outcome import OUTCOMES, Outcome
+from ..outcomes.outcome import OUTCOMES, Outcome, not_judged
 from ..run.certification import Certification
 from ..run.plan import Plan
 from ..wire.cost import Cost
@@ -31,6 +31,7 @@ def build(target: Target, plan: Plan, outcomes: list[Outcome], cost: Cost, stric
         "summary": {name: counts.get(name, 0) for name in OUTCOMES},
         "summary_by_model": by_model(models, outcomes, strict),
         "cost": cost.as_dict(),
+        "not_judged": not_judged(outcomes),
         "checks": [o.as_dict() for o in outcomes],
     }
 

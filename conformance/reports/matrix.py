@@ -25,14 +25,17 @@ _CATALOGUE = {r.id: r for r in CATALOGUE}
 _ORDER = {r.id: i for i, r in enumerate(CATALOGUE)}
 
 # Cell marks, worst first: the worst mark among a cell's checks is the cell's mark.
-WORST_FIRST = ("error", "fail", "pass", "not supported", "skip")
-NOT_JUDGED = "not judged"
+WORST_FIRST = ("error", "fail", "not judged", "pass", "not supported", "skip")
+NOT_JUDGED = "not checked"  # the mark of a cell with no check at all
 MARKS = WORST_FIRST + (NOT_JUDGED,)
-SHORT = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "not supported": "N/S", "error": "ERROR", NOT_JUDGED: "-"}
+SHORT = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "not supported": "N/S", "error": "ERROR", "not judged": "N/J",
+         NOT_JUDGED: "-"}
 MEANING = {
     "pass": "the requirement held",
     "fail": "it did not hold",
     "error": "the check could not run (counts as a failure)",
+    "not judged": "the answer held no evidence to judge by, only the model could have given it (the reason is in "
+                  "the details)",
     "not supported": "an optional capability declined with a proper error",
     "skip": "could not be judged here (the reason is in the details)",
     NOT_JUDGED: "no check of this requirement for this column",
@@ -77,6 +80,7 @@ class Check:
     violations_more: int
     exchange: str
     target: int
+    skip_kind: str = ""
 
     @classmethod
     def read(cls, raw: dict, target: int) -> Check:
@@ -89,12 +93,13 @@ class Check:
             case=str(raw.get("case") or ""), outcome=raw["outcome"], expected=str(raw.get("expected") or ""),
             actual=str(raw.get("actual") or ""), violations=tuple(str(v) for v in raw.get("violations") or ()),
             violations_more=int(raw.get("violations_more") or 0), exchange=str(raw.get("exchange") or ""),
-            target=target)
+            target=target, skip_kind=str(raw.get("skip_kind") or ""))
 
     @property
     def mark(self) -> str:
         if self.outcome == "skipped":
-            return "not supported" if self.actual.startswith("not supported") else "skip"
+            kind = self.skip_kind or next((k for k in ("not supported", "not judged") if self.actual.startswith(k)), "")
+            return kind or "skip"
         return {"passed": "pass", "failed": "fail", "error": "error"}[self.outcome]
 
     @property
@@ -130,6 +135,7 @@ class Target:
     columns: list[int]
     summary: dict[str, int]
     cost: dict[str, int] | None
+    musts_not_judged: int = 0
 
 
 @dataclass
@@ -251,7 +257,7 @@ def build(reports: list[dict], labels: list[str] | None = None) -> Matrix:
         cost = report.get("cost") if isinstance(report.get("cost"), dict) else None
         targets.append(Target(t, target_labels[t], str(info.get("base_url") or ""), str(info.get("kind") or ""),
                               str(info.get("profile") or ""), bool(report.get("strict")), list(range(first, len(columns))),
-                              summary, cost))
+                              summary, cost, sum(c.mark == "not judged" and c.level == "MUST" for c in checks)))
     _verdicts(targets, columns, checks_of)
     rows = _rows(targets, columns, checks_of)
     areas: dict[str, Area] = {}
@@ -356,6 +362,8 @@ def _verdict_text(column: Column) -> str:
 def summary_text(target: Target) -> str:
     s = target.summary
     text = f"{s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped, {s['error']} error"
+    if target.musts_not_judged:
+        text += f" ({target.musts_not_judged} MUST checks not judged: no evidence in the answer)"
     if target.cost:
         text += f"; {describe(target.cost)}"
     return text
@@ -481,7 +489,7 @@ def markdown(matrix: Matrix) -> str:
             lines.append("")
     skipped = [c for row in matrix.rows for c in _distinct(row) if c.outcome == "skipped"]
     if skipped:
-        lines += ["", "## Skipped and not supported", ""]
+        lines += ["", "## Skipped, not judged and not supported", ""]
         lines += [f"- {c.id} {md_text(c.endpoint)} ({md_text(c.case)}), {md_text(where(matrix, c))}: {md_text(c.actual)}" for c in skipped]
     return "\n".join(lines).rstrip() + "\n"
 

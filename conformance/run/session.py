@@ -18,8 +18,8 @@ from typing import Any, Callable, ContextManager
 
 from ..catalogue import requirements
 from ..catalogue.requirements import CATALOGUE, COMPLETIONS, MESSAGES
-from ..outcomes.outcome import Outcome
-from ..suite.case import MAX_VIOLATIONS, Check, Failed, Skipped, Unsupported
+from ..outcomes.outcome import NOT_JUDGED, NOT_SUPPORTED, Outcome
+from ..suite.case import MAX_VIOLATIONS, Check, Failed, NotJudged, Skipped, Unsupported
 from ..suite.expect import error_for
 from ..wire.exchange import Exchange, ReplayMismatch, mask
 from ..wire.target import Caller, Target, TargetError
@@ -142,9 +142,11 @@ class ConformanceSession:
             outcome.outcome, outcome.expected, outcome.actual = "failed", exc.expected, exc.actual
             outcome.set_violations(exc.violations, MAX_VIOLATIONS)
         except Unsupported as exc:
-            outcome.outcome, outcome.actual = "skipped", f"not supported: {exc}"
+            outcome.skip(NOT_SUPPORTED, str(exc))
+        except NotJudged as exc:
+            outcome.skip(NOT_JUDGED, str(exc))
         except Skipped as exc:
-            outcome.outcome, outcome.actual = "skipped", str(exc)
+            outcome.skip("", str(exc))
         except (ReplayMismatch, _RateLimited) as exc:
             outcome.outcome, outcome.actual = "error", str(exc)
         except Exception as exc:  # the check itself broke: report it as an error, not a verdict on the server
@@ -174,8 +176,8 @@ class ConformanceSession:
         for outcome in self.outcomes:
             reason = declined.get((outcome.endpoint, outcome.model or ""))
             if reason and outcome.model is not None and outcome.outcome in ("failed", "error"):
-                outcome.outcome, outcome.expected, outcome.violations = "skipped", "", []
-                outcome.actual, outcome.exchange = f"not supported: the model is declined here ({reason})", ""
+                outcome.expected, outcome.violations, outcome.exchange = "", [], ""
+                outcome.skip(NOT_SUPPORTED, f"the model is declined here ({reason})")
 
     def close(self) -> None:
         self.caller.close()
