@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from ..wire.exchange import Exchange
 from .case import Context, Failed, check
+from .evidence import baseline_of, carried, nth, words
 from .expect import show, success_body
 
 WEATHER_CALL_ID = "call_crun_conformance_1"
+QUESTION = {"role": "user", "content": "Update it for rainy weather in one short sentence."}
 HISTORY = [
     {"role": "system", "content": "You are a concise travel assistant."},
     {"role": "user", "content": "I will spend 2 days in Tokyo. Build a simple itinerary."},
     {"role": "assistant", "content": "Day 1: Asakusa and Ueno. Day 2: Shibuya and Meiji Shrine."},
-    {"role": "user", "content": "Update it for rainy weather in one short sentence."},
+    QUESTION,
 ]
 
 
@@ -37,9 +39,15 @@ def _answered(x: Exchange) -> None:
         raise Failed("an assistant answer (text or a tool call)", show(message))
 
 
-@check("CHAT-006")
-def conversation_answered(x: Exchange, ctx: Context) -> None:
-    _answered(x)
+@check("CHAT-006", whole=True)
+def conversation_answered(xs: list[Exchange], ctx: Context) -> None:
+    """The conversation (the case's second request) is answered, and carried: its prompt_tokens exceed those of its
+    last question sent alone (the first request) by half the words of the turns before it."""
+    conversation = nth(xs, 1, "the conversation history")
+    _answered(conversation)
+    earlier = sum(words(turn["content"]) for turn in HISTORY[:-1])
+    carried(baseline_of(xs), success_body(conversation, "ChatCompletion"), "prompt_tokens", "conversation history",
+            earlier)
 
 
 @check("CHAT-007")

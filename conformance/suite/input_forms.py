@@ -9,20 +9,34 @@ from __future__ import annotations
 
 from ..wire.exchange import Exchange
 from .case import Context, Failed, check
+from .evidence import baseline_of, carried, nth, words
 from .expect import client_error, openai_error, show, status, success_body
 from .responses import response_text
 
+QUESTION = "Explain prompt caching in one short sentence."
+SYSTEM_ITEM = "You are a helpful assistant who explains things to beginners."
+INSTRUCTIONS = "You are a concise assistant. Answer in plain words, without lists."
 MESSAGE_ITEMS = [
-    {"role": "system", "content": "You are a helpful assistant."},
-    {"role": "user", "content": "Explain prompt caching in one short sentence."},
+    {"role": "system", "content": SYSTEM_ITEM},
+    {"role": "user", "content": QUESTION},
 ]
+# The case's requests, in order: the question alone (the baseline both checks compare with), as message items with
+# a system item (RESP-010), and with `instructions` (RESP-016).
+ALONE, ITEMS, WITH_INSTRUCTIONS = 0, 1, 2
 
 
-@check("RESP-010")
-def message_items_answered(x: Exchange, ctx: Context) -> None:
-    body = success_body(x, "Response")
+@check("RESP-010", whole=True)
+def message_items_answered(xs: list[Exchange], ctx: Context) -> None:
+    body = success_body(nth(xs, ITEMS, "message items"), "Response")
     if not response_text(body):
         raise Failed("a text answer to the message items", show(body.get("output")))
+    carried(baseline_of(xs, ALONE), body, "input_tokens", "system item", words(SYSTEM_ITEM))
+
+
+@check("RESP-016", whole=True)
+def instructions_carried(xs: list[Exchange], ctx: Context) -> None:
+    body = success_body(nth(xs, WITH_INSTRUCTIONS, "instructions"), "Response")
+    carried(baseline_of(xs, ALONE), body, "input_tokens", "instructions", words(INSTRUCTIONS))
 
 
 @check("RESP-014")
