@@ -16,6 +16,7 @@ from . import validation as v
 from .auth import authenticate
 from .chat import min_limit, read_sampling
 from .errors import invalid
+from .faults import raised
 from .model import Prompt, cap, generate
 from .wire import DONE, event_stream, json_response, new_id, now, sse
 
@@ -35,7 +36,7 @@ async def create(request: Request) -> Response:
     v.integer(body, "logprobs", 0, 5)
     v.string(body, "suffix")
     echo = bool(v.boolean(body, "echo"))
-    limit = cap(min_limit(v.integer(body, "max_tokens", 1)), info)
+    limit = cap(raised(min_limit(v.integer(body, "max_tokens", 1)), faults), info)
     stop = v.stop_sequences(body, "stop", 4)
     v.conform(body, "CompletionRequest", faults)
     choices, prompt_tokens, completion_tokens = [], 0, 0

@@ -233,6 +233,7 @@ def stored_follow_up(xs: list[Exchange], ctx: Context) -> None:
     if len(xs) < 2:
         raise Failed("a stored response id to follow up", f"id {show(first.get('id'))}: nothing to continue from")
     body = supported(xs[1])
+    _output(body)
     if body.get("previous_response_id") not in (None, first.get("id")):
         raise Failed(f"previous_response_id {first.get('id')}", show(body.get("previous_response_id")))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..wire.exchange import Exchange
 from .case import Context, Failed, NotJudged, check
-from .evidence import CUT_LIMIT, reached_limit
+from .evidence import CUT_LIMIT, reached_limit, stream_to_judge
 from .expect import show, success_body, usage_adds_up
 from .usage import usage_chunks
 
@@ -46,6 +46,7 @@ def max_tokens_cuts(x: Exchange, ctx: Context) -> None:
 @check("CHAT-003")
 def stream_max_tokens_caps(x: Exchange, ctx: Context) -> None:
     """The same cap on a stream: the completion_tokens of its usage chunk (USAGE-001/002 judge whether it came)."""
+    stream_to_judge(x, "CHAT-STREAM-001/002")
     found = [c["usage"].get("completion_tokens") for c in usage_chunks(x) if isinstance(c["usage"], dict)]
     if not found:
         raise NotJudged("no usage in the stream to read completion_tokens from (USAGE-001/002 judge that)")

@@ -33,9 +33,10 @@ def tool_round_trip(question: str) -> list[dict]:
 
 
 def _answered(x: Exchange) -> None:
-    """A chat completion whose first choice carries an assistant answer: text, or another tool call."""
+    """A chat completion whose first choice carries an assistant answer: text (what it says, even nothing, is the
+    model's to choose), or another tool call."""
     message = success_body(x, "ChatCompletion")["choices"][0].get("message") or {}
-    if not message.get("content") and not message.get("tool_calls"):
+    if not isinstance(message.get("content"), str) and not message.get("tool_calls"):
         raise Failed("an assistant answer (text or a tool call)", show(message))
 
 

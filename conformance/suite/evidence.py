@@ -64,6 +64,15 @@ def reached_limit(used: int | None, limit: int, what: str, rule: str) -> None:
                         "judged")
 
 
+def stream_to_judge(x: Exchange, judged_by: str) -> list[dict]:
+    """The JSON events of a stream, for a check of what a stream holds; not judged when no event stream came (the
+    stream checks `judged_by` name judge that)."""
+    if x.failure or x.status is None or not 200 <= x.status < 300 or not x.is_event_stream or not x.events:
+        raise NotJudged(f"no event stream to read ({x.failure or f'HTTP {x.status} {x.content_type}'}); "
+                        f"{judged_by} judge that")
+    return [data for event in x.events if isinstance(data := event.json(), dict)]
+
+
 def baseline_of(xs: Sequence[Exchange], index: int = 0) -> dict:
     """The answer to the same question without the context: the JSON of a 2xx, else not judged."""
     if len(xs) <= index or xs[index].failure or xs[index].status is None or not 200 <= xs[index].status < 300:

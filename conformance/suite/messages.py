@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..wire.exchange import Exchange
 from .case import Context, Failed, Violations, check
-from .evidence import CUT_LIMIT, STOP, ends_before_stop, reached_limit, stop_problems
-from .expect import anthropic_error, event_objects, show, status, success_body
+from .evidence import CUT_LIMIT, STOP, ends_before_stop, reached_limit, stop_problems, stream_to_judge
+from .expect import anthropic_error, show, status, success_body
 
 STOP_REASONS = ("end_turn", "max_tokens", "stop_sequence", "tool_use", "pause_turn", "refusal")
 
@@ -51,7 +51,8 @@ def max_tokens_caps(x: Exchange, ctx: Context) -> None:
 @check("MSG-011")
 def stream_max_tokens_caps(x: Exchange, ctx: Context) -> None:
     """The same on a stream, read from its message_delta (MSG-STREAM-003/004 judge that it came, and its shape)."""
-    delta = next((e for e in reversed(event_objects(x)) if e.get("type") == "message_delta"), None)
+    events = stream_to_judge(x, "MSG-STREAM-001/002")
+    delta = next((e for e in reversed(events) if e.get("type") == "message_delta"), None)
     if delta is None:
         raise Failed("a message_delta with usage.output_tokens and stop_reason", "none in the stream")
     usage, changes = delta.get("usage") or {}, delta.get("delta") or {}

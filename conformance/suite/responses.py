@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..wire.exchange import Exchange
 from .case import Context, Failed, Violations, check
-from .evidence import REPEAT_PASSAGE, reached_limit, usage_count
-from .expect import event_objects, show, success_body, usage_adds_up
+from .evidence import REPEAT_PASSAGE, reached_limit, stream_to_judge, usage_count
+from .expect import show, success_body, usage_adds_up
 
 LIMIT = 16  # OpenAI refuses max_output_tokens below 16
 LONG_ANSWER = REPEAT_PASSAGE  # an answer no model fits in LIMIT tokens (nor in twice that), an echo's included
@@ -61,8 +61,8 @@ def max_output_tokens_respected(x: Exchange, ctx: Context) -> None:
 
 
 def final_response(x: Exchange) -> dict | None:
-    """The response a stream's terminal event carries, if any."""
-    last = next((e for e in reversed(event_objects(x)) if e.get("type") in TERMINAL), None)
+    """The response a stream's terminal event carries, if any (not judged when no event stream came)."""
+    last = next((e for e in reversed(stream_to_judge(x, "RESP-STREAM-001/002")) if e.get("type") in TERMINAL), None)
     response = last.get("response") if last is not None else None
     return response if isinstance(response, dict) else None
 
