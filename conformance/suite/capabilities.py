@@ -21,6 +21,8 @@ from typing import Any
 import jsonschema
 
 from ..wire.exchange import Exchange, Request
+from . import conversations as conv
+from . import input_forms as inputs
 from .case import Context, Failed, NotJudged, Unsupported, check
 from .evidence import baseline_of, carried, nth, words
 from .expect import error_for, json_object, show
@@ -191,11 +193,6 @@ def responses_json_schema_honoured(x: Exchange, ctx: Context) -> None:
     _json_matching(response_text(body), TASK_SCHEMA, "the output text")
 
 
-# The requests of the input-parts case, in order: the text alone (the baseline), then with an image, a file (a data
-# URL) and a file by URL, each judged against the text alone.
-TEXT_ALONE, WITH_IMAGE, WITH_FILE, WITH_FILE_URL = 0, 1, 2, 3
-
-
 def _part_accepted(xs: list[Exchange], index: int, what: str) -> dict:
     body = supported(nth(xs, index, what))
     _output(body)
@@ -204,27 +201,27 @@ def _part_accepted(xs: list[Exchange], index: int, what: str) -> dict:
 
 def _part_carried(xs: list[Exchange], index: int, what: str, key: str = "input_tokens") -> None:
     body = supported(nth(xs, index, what))
-    carried(baseline_of(xs, TEXT_ALONE), body, key, what)
+    carried(baseline_of(xs, inputs.ALONE), body, key, what)
 
 
 @check("CAP-007", whole=True)
 def image_input(xs: list[Exchange], ctx: Context) -> None:
-    _part_accepted(xs, WITH_IMAGE, "an input_image part")
+    _part_accepted(xs, inputs.WITH_IMAGE, "an input_image part")
 
 
 @check("CAP-107", whole=True)
 def image_input_honoured(xs: list[Exchange], ctx: Context) -> None:
-    _part_carried(xs, WITH_IMAGE, "image")
+    _part_carried(xs, inputs.WITH_IMAGE, "image")
 
 
 @check("CAP-008", whole=True)
 def file_input(xs: list[Exchange], ctx: Context) -> None:
-    _part_accepted(xs, WITH_FILE, "an input_file part")
+    _part_accepted(xs, inputs.WITH_FILE, "an input_file part")
 
 
 @check("CAP-108", whole=True)
 def file_input_honoured(xs: list[Exchange], ctx: Context) -> None:
-    _part_carried(xs, WITH_FILE, "file")
+    _part_carried(xs, inputs.WITH_FILE, "file")
 
 
 @check("CAP-009", whole=True)
@@ -270,24 +267,24 @@ SMALL_PDF_URL = "https://www.w3.org/WAI/ER/tests/xhtml/testfiles/resources/pdf/d
 
 @check("CAP-010", whole=True)
 def chat_image_input(xs: list[Exchange], ctx: Context) -> None:
-    _first_message(supported(nth(xs, 1, "an image_url part")))
+    _first_message(supported(nth(xs, conv.WITH_IMAGE, "an image_url part")))
 
 
 @check("CAP-110", whole=True)
 def chat_image_input_honoured(xs: list[Exchange], ctx: Context) -> None:
-    body = supported(nth(xs, 1, "an image_url part"))
+    body = supported(nth(xs, conv.WITH_IMAGE, "an image_url part"))
     _first_message(body)
-    carried(baseline_of(xs), body, "prompt_tokens", "image")
+    carried(baseline_of(xs, conv.ALONE), body, "prompt_tokens", "image")
 
 
 @check("CAP-011", whole=True)
 def file_url_input(xs: list[Exchange], ctx: Context) -> None:
-    _part_accepted(xs, WITH_FILE_URL, "an input_file part by file_url")
+    _part_accepted(xs, inputs.WITH_FILE_URL, "an input_file part by file_url")
 
 
 @check("CAP-111", whole=True)
 def file_url_input_honoured(xs: list[Exchange], ctx: Context) -> None:
-    _part_carried(xs, WITH_FILE_URL, "file by URL")
+    _part_carried(xs, inputs.WITH_FILE_URL, "file by URL")
 
 
 def stored_follow_up_request(ctx: Context, earlier: list[Exchange]) -> Request | None:

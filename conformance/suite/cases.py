@@ -102,17 +102,8 @@ WEATHER_TOOL_RESPONSES = {"type": "function", "name": "get_weather", "descriptio
 WEATHER_TOOL_MESSAGES = {"name": "get_weather", "description": "Current weather in a city.",
                          "input_schema": cap.WEATHER_PARAMETERS}
 WEATHER_QUESTION = "What is the weather in Paris?"
-IMAGE_QUESTION = "Describe this image in five words."
 TASK_PROMPT = "Extract a task from: Maya should send the launch brief by Friday."
 
-
-def _input_parts(*parts: dict) -> list[dict]:
-    return [{"role": "user", "content": [{"type": "input_text", "text": "Describe this in five words."}, *parts]}]
-
-
-def _with_part(part: dict | None):
-    """A /responses body of the text alone (None) or with one part: the input-parts case compares them."""
-    return lambda ctx: {**bodies.response(ctx), "input": _input_parts(*((part,) if part else ()))}
 
 
 CAPABILITY_CASES = [
@@ -143,14 +134,6 @@ CAPABILITY_CASES = [
          steps=post(RESPONSES, lambda ctx: {
         **bodies.response(ctx, max_output_tokens=64), "input": TASK_PROMPT,
         "text": {"format": {"type": "json_schema", "name": "task", "strict": True, "schema": cap.TASK_SCHEMA}}})),
-    # The text alone, then with an image, a file and a file by URL: each part judged against the text alone.
-    Case("cap_input_parts", RESPONSES, checks=(cap.image_input, cap.image_input_honoured, cap.file_input,
-                                               cap.file_input_honoured, cap.file_url_input, cap.file_url_input_honoured),
-         steps=(send("POST", "/responses", _with_part(None)),
-                send("POST", "/responses", _with_part({"type": "input_image", "image_url": cap.PIXEL_PNG})),
-                send("POST", "/responses", _with_part({"type": "input_file", "filename": "hello.pdf",
-                                                       "file_data": cap.HELLO_PDF})),
-                send("POST", "/responses", _with_part({"type": "input_file", "file_url": cap.SMALL_PDF_URL})))),
     Case("cap_stored_follow_up", RESPONSES, checks=(cap.stored_follow_up, cap.stored_follow_up_honoured),
          steps=(send("POST", "/responses", lambda ctx: bodies.response(ctx, store=True)),
                 cap.stored_follow_up_request)),
@@ -180,10 +163,12 @@ VERDICT_CASES = [
 # The happy path a real client walks and the promises the pages make (issue 11). Optional parameters of one
 # endpoint go together in one request; one by one only when that request is refused (see parameters_accepted).
 PROMISE_CASES = [
-    # The last question alone, then with the history before it: the history shows in prompt_tokens.
-    Case("chat_conversation", CHAT, checks=(conv.conversation_answered,), steps=(
-        send("POST", "/chat/completions", lambda ctx: {**bodies.chat(ctx), "messages": [conv.QUESTION]}),
-        send("POST", "/chat/completions", lambda ctx: {**bodies.chat(ctx), "messages": conv.HISTORY}))),
+    # One question alone, then with each context a client adds to it: history, an image. Each shows in prompt_tokens.
+    Case("chat_context", CHAT, checks=(conv.conversation_answered, cap.chat_image_input, cap.chat_image_input_honoured),
+         steps=tuple(send("POST", "/chat/completions", lambda ctx, m=messages: {**bodies.chat(ctx), "messages": m})
+                     for messages in ([conv.QUESTION], conv.HISTORY, [{"role": "user", "content": [
+                         {"type": "text", "text": conv.QUESTION["content"]},
+                         {"type": "image_url", "image_url": {"url": cap.PIXEL_PNG}}]}]))),
     Case("chat_tool_round_trip", CHAT, checks=(conv.tool_result_answered,), steps=post(CHAT, lambda ctx: {
         **bodies.chat(ctx), "messages": conv.tool_round_trip(WEATHER_QUESTION), "tools": [WEATHER_TOOL_CHAT],
         "tool_choice": "auto"})),
@@ -199,21 +184,21 @@ PROMISE_CASES = [
     Case("responses_parameters", RESPONSES, steps=accepted.RESPONSES_PROBE.steps(), checks=(
         accepted.RESPONSES_PROBE.accepted("PARAM-012", primary=True), accepted.RESPONSES_PROBE.accepted("PARAM-011"),
         accepted.RESPONSES_PROBE.accepted("RESP-011", honoured=accepted.huge_max_output_tokens_capped))),
-    # The question alone, then as message items with a system item, then with instructions: each shows in input_tokens.
-    Case("responses_message_items", RESPONSES, checks=(inputs.message_items_answered, inputs.instructions_carried), steps=(
-        send("POST", "/responses", lambda ctx: {**bodies.response(ctx), "input": inputs.QUESTION}),
-        send("POST", "/responses", lambda ctx: {**bodies.response(ctx), "input": inputs.MESSAGE_ITEMS}),
-        send("POST", "/responses", lambda ctx: {**bodies.response(ctx), "input": inputs.QUESTION,
-                                                "instructions": inputs.INSTRUCTIONS}))),
+    # One question alone, then with each context a client adds to it: a system item, instructions, an image, a file, a
+    # file by URL. Each shows in input_tokens, against the one baseline.
+    Case("responses_context", RESPONSES, checks=(
+        inputs.message_items_answered, inputs.instructions_carried, cap.image_input, cap.image_input_honoured,
+        cap.file_input, cap.file_input_honoured, cap.file_url_input, cap.file_url_input_honoured),
+         steps=tuple(send("POST", "/responses", lambda ctx, f=fields: {**bodies.response(ctx), **f}) for fields in (
+             {"input": inputs.QUESTION}, {"input": inputs.MESSAGE_ITEMS},
+             {"input": inputs.QUESTION, "instructions": inputs.INSTRUCTIONS},
+             {"input": inputs.with_part({"type": "input_image", "image_url": cap.PIXEL_PNG})},
+             {"input": inputs.with_part({"type": "input_file", "filename": "hello.pdf", "file_data": cap.HELLO_PDF})},
+             {"input": inputs.with_part({"type": "input_file", "file_url": cap.SMALL_PDF_URL})}))),
     Case("responses_missing_input", RESPONSES, checks=(inputs.missing_input_no_server_error, inputs.missing_input_refused),
          steps=post(RESPONSES, lambda ctx: {"model": ctx.model, "max_output_tokens": 16})),
     Case("messages_parameters", MESSAGES, steps=(*accepted.MESSAGES_PROBE.steps(), accepted.messages_baseline),
          checks=(accepted.MESSAGES_PROBE.accepted("MSG-010", primary=True, honoured=accepted.system_carried),)),
-    Case("cap_chat_image_input", CHAT, checks=(cap.chat_image_input, cap.chat_image_input_honoured), steps=(
-        send("POST", "/chat/completions", lambda ctx: {**bodies.chat(ctx), "messages": [{"role": "user", "content": [
-            {"type": "text", "text": IMAGE_QUESTION}]}]}),
-        send("POST", "/chat/completions", lambda ctx: {**bodies.chat(ctx), "messages": [{"role": "user", "content": [
-            {"type": "text", "text": IMAGE_QUESTION}, {"type": "image_url", "image_url": {"url": cap.PIXEL_PNG}}]}]}))),
 ]
 
 # Issue 22: caps and stop sequences judged on requests any model answers past the limit or up to the stop, an echo's

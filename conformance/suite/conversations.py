@@ -14,6 +14,9 @@ from .expect import show, success_body
 
 WEATHER_CALL_ID = "call_crun_conformance_1"
 QUESTION = {"role": "user", "content": "Update it for rainy weather in one short sentence."}
+# The chat context case's requests, in order: the last question alone (the one baseline), with the history before
+# it (CHAT-006), with an image (CAP-010/110 in capabilities.py).
+ALONE, WITH_HISTORY, WITH_IMAGE = range(3)
 HISTORY = [
     {"role": "system", "content": "You are a concise travel assistant."},
     {"role": "user", "content": "I will spend 2 days in Tokyo. Build a simple itinerary."},
@@ -42,12 +45,12 @@ def _answered(x: Exchange) -> None:
 
 @check("CHAT-006", whole=True)
 def conversation_answered(xs: list[Exchange], ctx: Context) -> None:
-    """The conversation (the case's second request) is answered, and carried: its prompt_tokens exceed those of its
-    last question sent alone (the first request) by half the words of the turns before it."""
-    conversation = nth(xs, 1, "the conversation history")
+    """The conversation is answered, and carried: its prompt_tokens exceed those of its last question sent alone by
+    half the words of the turns before it."""
+    conversation = nth(xs, WITH_HISTORY, "the conversation history")
     _answered(conversation)
     earlier = sum(words(turn["content"]) for turn in HISTORY[:-1])
-    carried(baseline_of(xs), success_body(conversation, "ChatCompletion"), "prompt_tokens", "conversation history",
+    carried(baseline_of(xs, ALONE), success_body(conversation, "ChatCompletion"), "prompt_tokens", "conversation history",
             earlier)
 
 

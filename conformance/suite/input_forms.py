@@ -20,9 +20,15 @@ MESSAGE_ITEMS = [
     {"role": "system", "content": SYSTEM_ITEM},
     {"role": "user", "content": QUESTION},
 ]
-# The case's requests, in order: the question alone (the baseline both checks compare with), as message items with
-# a system item (RESP-010), and with `instructions` (RESP-016).
-ALONE, ITEMS, WITH_INSTRUCTIONS = 0, 1, 2
+# The /responses context case's requests, in order: the question alone (the one baseline every other step is
+# compared with), as message items with a system item (RESP-010), with `instructions` (RESP-016), then with an
+# image, a file and a file by URL (CAP-007/107, CAP-008/108, CAP-011/111 in capabilities.py).
+ALONE, ITEMS, WITH_INSTRUCTIONS, WITH_IMAGE, WITH_FILE, WITH_FILE_URL = range(6)
+
+
+def with_part(part: dict) -> list[dict]:
+    """The question as one user item with a content part added."""
+    return [{"role": "user", "content": [{"type": "input_text", "text": QUESTION}, part]}]
 
 
 @check("RESP-010", whole=True)
