@@ -43,7 +43,9 @@ def test_profiles_differ_where_the_pages_differ():
 def test_a_live_run_stays_within_its_request_budget():
     sent = [[s for s in case.steps if not s.only_when_refused] for case in CASES]
     requests = sum(max(1, len(steps)) for steps in sent) + 1  # +1: model discovery; follow-ups only when refused
-    assert requests <= 90
+    # Issue 22 added a baseline per endpoint (context judged by input tokens with vs without it) and /messages caps
+    # and stops: 94 across both profiles.
+    assert requests <= 95
 
 
 def test_a_case_checks_each_requirement_once():

@@ -59,11 +59,15 @@ def test_markdown_block_says_verdict_failures_cost_and_date_first():
               {"id": "CAP-001", "level": "MAY", "outcome": "failed"},
               {"id": "AUTH-001", "level": "MUST", "outcome": "passed"}]
     report = {"target": {"base_url": "http://h/v1", "profile": "crun"}, "cost": {"requests": 3, "input_tokens": 20,
-              "output_tokens": 10}, "checks": checks}
+              "output_tokens": 10}, "checks": checks,
+              "not_judged": [{"id": "RESP-005", "level": "MUST", "model": "a", "reason": "output_tokens 3 < 16"},
+                             {"id": "CAP-009", "level": "MAY", "model": "a", "reason": "no usage"}]}
     report = certificate.attach(report, started=STARTED, finished=STARTED + timedelta(seconds=2), command=["x"])
     block = certificate.markdown_block(report)
-    assert block[:6] == ["> **Verdict: FAILED** (profile `crun`)", ">", "> - MUST failures: 1: CHAT-001 (a)",
-                         "> - SHOULD failures: 1: ERR-002", "> - Cost: 3 requests, 20 input and 10 output tokens",
+    assert block[:7] == ["> **Verdict: FAILED** (profile `crun`)", ">", "> - MUST failures: 1: CHAT-001 (a)",
+                         "> - SHOULD failures: 1: ERR-002",
+                         "> - MUST checks not judged (no evidence in the answer): 1: RESP-005 (a)",
+                         "> - Cost: 3 requests, 20 input and 10 output tokens",
                          "> - Date: 2026-01-02T03:04:07Z (2.0 s)"]
     passing = certificate.markdown_block({**report, "checks": checks[2:]})
     assert passing[0] == "> **Verdict: CERTIFIED** (profile `crun`)"

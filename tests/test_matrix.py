@@ -37,8 +37,8 @@ def test_one_report_has_a_column_per_model_and_rows_in_catalogue_order():
     assert [r.id for r in m.rows] == ["AUTH-001", "CHAT-001", "CHAT-002", "CHAT-STREAM-003"]
     assert [a.name for a in m.areas] == ["AUTH", "CHAT", "CHAT-STREAM"]
     assert cell(m, "CHAT-001", 0).mark == "fail"
-    assert cell(m, "CHAT-001", 1).mark == "not judged" and not cell(m, "CHAT-001", 1).judged
-    assert cell(m, "CHAT-002", 1).mark == "pass" and cell(m, "CHAT-002", 0).mark == "not judged"
+    assert cell(m, "CHAT-001", 1).mark == "not checked" and not cell(m, "CHAT-001", 1).judged
+    assert cell(m, "CHAT-002", 1).mark == "pass" and cell(m, "CHAT-002", 0).mark == "not checked"
     assert len(m.cells) == 4
 
 
@@ -176,7 +176,7 @@ def test_the_terminal_matrix_fits_120_columns_with_a_key_for_long_labels():
     assert table[0].split()[:3] == ["requirement", "level", "A"]
     assert all(len(line) <= 120 for line in table)
     assert "C = provider-2/a-rather-long-model-name-2" in text
-    assert "legend: ERROR error; FAIL fail; PASS pass; N/S not supported; SKIP skip; - not judged" in text
+    assert "legend: ERROR error; FAIL fail; N/J not judged; PASS pass; N/S not supported; SKIP skip; - not checked" in text
     assert "CHAT-003" in text.split("Failures, provider-2/a-rather-long-model-name-2")[1]
     row = next(line for line in table if line.strip().startswith("CHAT-003"))
     assert row.split()[2:8] == ["PASS", "PASS", "FAIL", "PASS", "PASS", "PASS"]

@@ -8,7 +8,7 @@ from conformance.cli import main
 from conformance.reference import ReferenceConfig, ReferenceServer
 
 KEY = "sk-matrix-test-0123456789abcdef"
-ALL = ["gpt-5.4", "claude-sonnet-4-5", "gemini-3.1-pro-preview"]
+ALL = ["gpt-5.4", "claude-sonnet-4-5", "gemini-3.1-pro-preview", "crun-echo", "crun-terse"]
 
 
 def certify(url: str, tmp_path, *extra: str) -> tuple[int, dict | None, str]:
@@ -47,7 +47,7 @@ def test_a_matrix_plan_counts_models_times_cases_and_max_requests_refuses_it(tmp
         code = main(["certify", "--base-url", server.base_url, "--api-key", KEY, "--models", "all",
                      "--max-requests", "60"])
     err = capsys.readouterr().err
-    assert code == 2 and "3 model(s)" in err and "above --max-requests 60" in err
+    assert code == 2 and "5 model(s)" in err and "above --max-requests 60" in err
 
 
 def test_a_one_model_report_has_the_matrix_shape(tmp_path):

@@ -131,6 +131,8 @@ def test_models(http):
         {"id": "gpt-5.4", "object": "model", "created": 1772294400, "owned_by": "OpenAI"},
         {"id": "claude-sonnet-4-5", "object": "model", "created": 1772294400, "owned_by": "Anthropic"},
         {"id": "gemini-3.1-pro-preview", "object": "model", "created": 1772294400, "owned_by": "Google"},
+        {"id": "crun-echo", "object": "model", "created": 1772294400, "owned_by": "crun-conformance"},
+        {"id": "crun-terse", "object": "model", "created": 1772294400, "owned_by": "crun-conformance"},
     ]}
 
 

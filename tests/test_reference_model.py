@@ -103,3 +103,21 @@ def test_json_formats_and_tool_arguments():
     call = generate(prompt_of("x"), model="m", limit=100, tool=Tool("f", schema))
     assert call.tool == "f" and call.finish == "tool" and "".join(call.tokens) == call.text
     assert generate(prompt_of("x"), model="m", limit=2, tool=Tool("f", schema)).finish == "length"
+
+
+def test_behaviours_echo_and_terse_keep_what_the_server_enforces():
+    """The echo and terse models say what they say, but the cut, the stop, a forced tool and JSON modes hold."""
+    asked = prompt_of("Repeat this passage exactly: one two three four five six seven")
+    assert generate(asked, model="m", limit=100).text == "one two three four five six seven"
+    echo = generate(asked, model="m", limit=100, behaviour="echo")
+    assert echo.text == asked.last_user_text() and echo.finish == "stop"
+    assert generate(asked, model="m", limit=100, behaviour="terse").text == "Noted"
+    cut = generate(asked, model="m", limit=3, behaviour="echo")
+    assert len(cut.tokens) == 3 and cut.finish == "length"
+    stopped = generate(asked, model="m", limit=100, stop=("four",), behaviour="echo")
+    assert stopped.text.endswith("three ") and stopped.finish == "stop_sequence" and stopped.stop_sequence == "four"
+    assert json.loads(generate(asked, model="m", limit=100, fmt=Format("json_object"), behaviour="terse").text)
+    tools = [Tool("a")]
+    assert choose_tool(tools, "auto", None, prompt_of("x"), "echo") is None
+    assert choose_tool(tools, "required", "a", prompt_of("x"), "terse") == tools[0]
+    assert generate(asked, model="m", limit=100, tool=tools[0], behaviour="echo").tool == "a"

@@ -49,8 +49,8 @@ def claude(server):
 
 def test_models_list(client):
     models = client.models.list()
-    assert [m.id for m in models.data] == [GPT, CLAUDE, "gemini-3.1-pro-preview"]
-    assert {m.owned_by for m in models.data} == {"OpenAI", "Anthropic", "Google"}
+    assert [m.id for m in models.data] == [GPT, CLAUDE, "gemini-3.1-pro-preview", "crun-echo", "crun-terse"]
+    assert {m.owned_by for m in models.data} == {"OpenAI", "Anthropic", "Google", "crun-conformance"}
     assert all(m.created == 1772294400 and m.object == "model" for m in models.data)
 
 

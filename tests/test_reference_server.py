@@ -54,7 +54,8 @@ def test_config_prefix_key_models_and_faults():
     assert create_app(config).state.config.faults == frozenset({"chat_no_done"})
     with pytest.raises(ValueError, match="unknown fault.*'no-done-marker'"):
         ReferenceConfig(faults=frozenset({"no-done-marker"}))
-    assert [m.id for m in DEFAULT_MODELS] == ["gpt-5.4", "claude-sonnet-4-5", "gemini-3.1-pro-preview"]
+    assert [m.id for m in DEFAULT_MODELS] == ["gpt-5.4", "claude-sonnet-4-5", "gemini-3.1-pro-preview", "crun-echo",
+                                             "crun-terse"]
 
 
 def test_unexpected_exception_is_a_json_500(monkeypatch):

@@ -66,7 +66,7 @@ def test_one_button_per_judged_cell_and_one_spanning_cell_per_model_independent_
     page = report_html.render(m)
     assert page.count('<button type="button" class="cell') == len(m.cells) == 4
     assert re.search(r'<td class="m-pass" colspan="3"><button[^>]*data-cell="0"', page)
-    assert page.count('class="m-not-judged"') == 3  # CHAT-001 for m3, USAGE-001 for m1 and m2
+    assert page.count('class="m-not-checked"') == 3  # CHAT-001 for m3, USAGE-001 for m1 and m2
 
 
 def test_write_creates_the_file(tmp_path):

@@ -71,11 +71,12 @@ def test_a_missing_field_answered_with_500_on_messages_fails_exactly_its_require
 # Item 5: one rule for every capability -------------------------------------------------------------
 
 STORED = {"id": "resp_1", "output": [{"type": "message", "content": [{"type": "output_text",
-                                                                        "text": "Quiet keyboards help."}]}]}
+                                                                        "text": "Quiet keyboards help."}]}],
+          "usage": {"input_tokens": 12}}
 
 
-def _follow_up(text: str) -> dict:
-    return {"id": "resp_2", "previous_response_id": "resp_1",
+def _follow_up(text: str, input_tokens: int = 12) -> dict:
+    return {"id": "resp_2", "previous_response_id": "resp_1", "usage": {"input_tokens": input_tokens},
             "output": [{"type": "message", "content": [{"type": "output_text", "text": text}]}]}
 
 
@@ -87,18 +88,25 @@ def test_stored_responses_declined_properly_are_not_supported():
 
 
 @pytest.mark.parametrize("follow_up", [
-    answer("/responses", 200, _follow_up("Steady signals matter.")),  # 2xx that ignores the stored reply
     answer("/responses", 500, {"error": {"message": "boom", "type": "server_error"}}),
     answer("/responses", 404, b"not found"),  # a 4xx, but not the endpoint's error shape
-], ids=["ignored", "5xx", "malformed-4xx"])
+], ids=["5xx", "malformed-4xx"])
 def test_stored_responses_that_are_broken_fail(follow_up: Exchange):
-    with pytest.raises(Failed):
-        cap.stored_follow_up.judge([answer("/responses", 200, STORED), follow_up], CTX)
+    for check in (cap.stored_follow_up, cap.stored_follow_up_honoured):
+        with pytest.raises(Failed):
+            check.judge([answer("/responses", 200, STORED), follow_up], CTX)
 
 
-def test_a_follow_up_that_repeats_the_stored_words_passes():
-    follow = answer("/responses", 200, _follow_up('"Quiet keyboards help"'))
-    cap.stored_follow_up.judge([answer("/responses", 200, STORED), follow], CTX)
+def test_a_follow_up_accepted_and_ignored_fails_the_must_by_its_input_tokens_whatever_it_says():
+    """Issue 22: whether the follow-up's words echo the stored reply is the model's business; its input tokens are
+    the server's. Accepted is the MAY row (CAP-009); carried is the MUST (CAP-109)."""
+    first = answer("/responses", 200, STORED)
+    ignored = answer("/responses", 200, _follow_up('"Quiet keyboards help"', input_tokens=12))
+    cap.stored_follow_up.judge([first, ignored], CTX)
+    with pytest.raises(Failed, match="did not reach the model"):
+        cap.stored_follow_up_honoured.judge([first, ignored], CTX)
+    carried = answer("/responses", 200, _follow_up("Noted", input_tokens=12 + 9))
+    cap.stored_follow_up_honoured.judge([first, carried], CTX)
 
 
 def test_a_server_that_keeps_nothing_reports_stored_responses_as_not_supported(tmp_path):

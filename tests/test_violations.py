@@ -115,11 +115,12 @@ def test_a_messages_stream_out_of_order_names_each_misplaced_event_and_reads_on(
 
 
 def test_a_cut_stream_must_end_incomplete_with_the_reason():
-    response = {"id": "r", "status": "completed", "incomplete_details": None}
+    response = {"id": "r", "status": "completed", "incomplete_details": None, "usage": {"output_tokens": 16}}
     x = stream({"type": "response.created"}, {"type": "response.completed", "response": response})
     assert failure(rs.cut_stream_incomplete, x).violations == [
         "terminal event response.completed", "its response's status completed", "its response's incomplete_details null"]
-    cut = {"id": "r", "status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}}
+    cut = {"id": "r", "status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"},
+           "usage": {"output_tokens": 16}}
     rs.cut_stream_incomplete.judge([stream({"type": "response.incomplete", "response": cut})], CTX)
 
 

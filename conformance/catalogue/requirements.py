@@ -156,7 +156,9 @@ CATALOGUE: tuple[Requirement, ...] = (
        **_both("MUST")),
     _r("CHAT-002", CHAT, "`n: 2` gives two choices, indexed 0 and 1.", chat_page("Body: n"),
        quote="Number of completion choices to generate.", crun="MUST", openai="SHOULD"),
-    _r("CHAT-003", CHAT, "`max_tokens: 1` stops with `finish_reason: \"length\"` and `completion_tokens` <= 1.",
+    _r("CHAT-003", CHAT, "`max_tokens: 5` against a passage to repeat caps the answer: `completion_tokens` <= 5, in "
+       "JSON and in streams; a JSON answer that reached the limit ends with `finish_reason: \"length\"` (judged only "
+       "then).",
        crazyrouter("流式响应 (notes)"),
        quote="max_tokens 参数限制的是输出 Token 数,不包括输入。如果输出被截断,finish_reason 会返回 length",
        **_both("MUST")),
@@ -239,10 +241,11 @@ CATALOGUE: tuple[Requirement, ...] = (
     _r("RESP-003", RESPONSES, "Response usage adds up: `total_tokens` = `input_tokens` + `output_tokens`.",
        OPENAI_RESPONSES, quote="Represents token usage details including input tokens, output tokens, a breakdown of "
        "output tokens, and the total tokens used.", **_both("MUST")),
-    _r("RESP-004", RESPONSES, "`max_output_tokens` is respected: `output_tokens` <= the limit.",
+    _r("RESP-004", RESPONSES, "`max_output_tokens: 16` against a passage to repeat is respected: `output_tokens` <= "
+       "16, in JSON and in streams.",
        responses_page("请求体: max_output_tokens"), quote="最大输出 token 数,会受所选模型限制。", **_both("MUST")),
-    _r("RESP-005", RESPONSES, "An answer cut by `max_output_tokens` is `status: \"incomplete\"` with "
-       "`incomplete_details.reason: \"max_output_tokens\"`.", OPENAI_RESPONSES, **_both("MUST"),
+    _r("RESP-005", RESPONSES, "An answer that reached `max_output_tokens` (`output_tokens` >= the limit; judged only "
+       "then) is `status: \"incomplete\"` with `incomplete_details.reason: \"max_output_tokens\"`.", OPENAI_RESPONSES, **_both("MUST"),
        quote="Details about why the response is incomplete."),
     _r("RESP-STREAM-001", RESPONSES, "`stream: true` is answered with `Content-Type: text/event-stream`.",
        responses_page("流式输出"), quote="设置 stream=true 后,可以从 /responses 接收 Server-Sent Events。", **_both("MUST")),
@@ -260,8 +263,9 @@ CATALOGUE: tuple[Requirement, ...] = (
     _r("RESP-STREAM-007", RESPONSES, "The text deltas concatenate to the `output_text.done` text and the final "
        "response's text.", OPENAI_RESPONSES_STREAMING, quote="Emitted when text content is finalized.",
        **_both("MUST")),
-    _r("RESP-STREAM-008", RESPONSES, "A stream cut by `max_output_tokens` ends with `response.incomplete`, its "
-       "response `status: \"incomplete\"` with `incomplete_details.reason: \"max_output_tokens\"`.",
+    _r("RESP-STREAM-008", RESPONSES, "A stream that reached `max_output_tokens` (its final `output_tokens` >= the "
+       "limit; judged only then) ends with `response.incomplete`, its response `status: \"incomplete\"` with "
+       "`incomplete_details.reason: \"max_output_tokens\"`.",
        OPENAI_RESPONSES_STREAMING, **_both("MUST"),
        quote="An event that is emitted when a response finishes as incomplete."),
     # Messages
@@ -292,21 +296,21 @@ CATALOGUE: tuple[Requirement, ...] = (
     _r("MSG-STREAM-006", MESSAGES, "The stream has no OpenAI-style `[DONE]`.", ANTHROPIC_STREAMING,
        quote="A final message_stop event.", **_both("SHOULD")),
     # Capabilities: probed, reported as supported / not supported / broken
-    _r("CAP-001", CHAT, "Tools: a forced function tool yields `tool_calls` with JSON arguments.",
+    _r("CAP-001", CHAT, "Tools: a request with a forced function tool is accepted.",
        chat_page("Body: tools"), quote="Tool definitions in OpenAI-compatible format.", capability=True,
        **_both("MAY")),
-    _r("CAP-002", RESPONSES, "Tools: a forced function tool yields a `function_call` output item.",
+    _r("CAP-002", RESPONSES, "Tools: a request with a forced function tool is accepted.",
        responses_page("注意事项"), quote="工具可用性取决于所选模型和上游服务商。", capability=True, **_both("MAY")),
-    _r("CAP-003", MESSAGES, "Tools: a forced tool yields a `tool_use` block with an `input` object.", ANTHROPIC,
+    _r("CAP-003", MESSAGES, "Tools: a request with a forced tool is accepted.", ANTHROPIC,
        quote="How the model should use the provided tools. The model can use a specific tool, any available tool, "
              "decide by itself, or not use tools at all.", capability=True, **_both("MAY")),
-    _r("CAP-004", CHAT, "Structured output: `response_format: json_object` yields JSON content.",
+    _r("CAP-004", CHAT, "Structured output: `response_format: json_object` is accepted.",
        chat_page("Structured Output Example"), quote="Use response_format when you need the model to return JSON.",
        capability=True, **_both("MAY")),
-    _r("CAP-005", CHAT, "Structured output: `response_format: json_schema` yields JSON matching the schema.",
+    _r("CAP-005", CHAT, "Structured output: `response_format: json_schema` is accepted.",
        chat_page("Structured Output Example"), quote="For schema-enforced structured outputs, use a model and "
        "upstream provider that support json_schema.", capability=True, **_both("MAY")),
-    _r("CAP-006", RESPONSES, "Structured output: `text.format: json_schema` yields JSON matching the schema.",
+    _r("CAP-006", RESPONSES, "Structured output: `text.format: json_schema` is accepted.",
        responses_page("结构化输出"), quote="Responses 使用 text.format 配置结构化输出。", capability=True, **_both("MAY")),
     _r("CAP-007", RESPONSES, "Image input: an `input_image` part (data URL) is accepted.", responses_page("图片输入"),
        quote="当所选模型支持视觉能力时,可以在 content 数组中使用 type: \"input_image\" 传入图片。图片可以是公开 URL、Base64 data URL。",
@@ -314,8 +318,7 @@ CATALOGUE: tuple[Requirement, ...] = (
     _r("CAP-008", RESPONSES, "File input: an `input_file` part is accepted.", responses_page("文件输入"),
        quote="对于 PDF 和其他上游模型支持的已上传文件,请先上传文件,再作为 input_file content part 传入。", capability=True,
        **_both("MAY")),
-    _r("CAP-009", RESPONSES, "Stored responses: `store: true` then `previous_response_id` continues the "
-       "conversation.", responses_page("有状态追问"),
+    _r("CAP-009", RESPONSES, "Stored responses: `store: true` then `previous_response_id` is accepted.", responses_page("有状态追问"),
        quote="当上游模型支持存储响应时,可以设置 store=true,并在下一次请求中传入 previous_response_id,无需重新发送全部上下文。",
        capability=True, **_both("MAY")),
     # The official SDKs
@@ -338,22 +341,25 @@ PROMISE_REQUIREMENTS: tuple[Requirement, ...] = (
     _r("MODELS-003", GENERATING, "The `model` of every answer (the JSON body, every stream event that names one) is "
        "the public model id the request asked for, not an upstream or dated name.", responses_page("响应: model"),
        quote="客户端请求的公开模型 ID。", crun="MUST"),
-    _r("CHAT-006", CHAT, "A conversation with a `system` turn and earlier `user`/`assistant` turns is accepted and "
-       "answered.", overview("Managing Conversation History"),
+    _r("CHAT-006", CHAT, "A conversation with a `system` turn and earlier `user`/`assistant` turns is accepted, "
+       "answered and carried: its `prompt_tokens` exceed those of its last question alone by half the words before it.",
+       overview("Managing Conversation History"),
        quote="your application must keep the relevant message history and send it again in each new "
              "/chat/completions request.", **_both("MUST")),
     _r("CHAT-007", CHAT, "The tool round trip: an assistant `tool_calls` turn followed by a `role: \"tool\"` message "
        "with its `tool_call_id` is accepted and answered.", chat_page("Tool Calling Example"),
        quote="Your application is responsible for executing tool calls and sending tool results back in a "
              "follow-up request.", **_both("MUST")),
-    _r("CHAT-008", CHAT, "`max_completion_tokens: 1` caps like `max_tokens`: `finish_reason: \"length\"` and "
-       "`completion_tokens` <= 1.", overview("Notes"), quote="max_tokens and max_completion_tokens are both supported.",
+    _r("CHAT-008", CHAT, "`max_completion_tokens: 5` caps like `max_tokens`: `completion_tokens` <= 5; an answer "
+       "that reached it ends with `finish_reason: \"length\"` (judged only then).", overview("Notes"),
+       quote="max_tokens and max_completion_tokens are both supported.",
        crun="MUST", openai="SHOULD"),
     _r("CHAT-009", CHAT, "A `max_completion_tokens` far above any model's output limit is capped, not refused.",
        chat_page("Notes"), quote="max_tokens and max_completion_tokens are both accepted and are capped by the "
        "selected model’s output token limit.", crun="MUST"),
-    _r("CHAT-010", CHAT, "A stop sequence (a string, or a list of up to 4) ends the text before it: no choice's text "
-       "contains one.", chat_page("Body: stop"), quote="Stop sequence or list of stop sequences.", **_both("MUST")),
+    _r("CHAT-010", CHAT, "A stop sequence (a string, or a list of up to 4) ends the text before it: asked to repeat "
+       "a line holding one, no choice's text contains it, and a text that stops at it ends with `finish_reason: "
+       "\"stop\"`.", chat_page("Body: stop"), quote="Stop sequence or list of stop sequences.", **_both("MUST")),
     _r("CHAT-011", CHAT, "`logprobs: true` with `top_logprobs: 2` returns each choice's `logprobs.content`: a token, "
        "its logprob and up to 2 `top_logprobs` per entry.", crazyrouter("请求参数: logprobs"), quote="是否返回 logprobs",
        openai="MUST"),
@@ -379,8 +385,10 @@ PROMISE_REQUIREMENTS: tuple[Requirement, ...] = (
        "`metadata`, `temperature`, `top_p`, `user`, `parallel_tool_calls`, `truncation`, `prompt_cache_key`, "
        "`reasoning.effort`, `text.format: json_object`.", responses_page("请求体"),
        quote="OpenAI 兼容 Responses 请求。其他兼容字段会被接受,并在上游模型支持时透传。", crun="MUST", openai="SHOULD"),
-    _r("RESP-010", RESPONSES, "`input` as a list of message-like items, with a `system` item, is accepted and "
-       "answered.", responses_page("Message 风格输入"), quote="input 也可以传入 message-like items 列表,便于从 Chat Completions 迁移。",
+    _r("RESP-010", RESPONSES, "`input` as a list of message-like items, with a `system` item, is accepted, answered "
+       "and carried: its `input_tokens` exceed those of its question alone by half the system item's words.",
+       responses_page("Message 风格输入"),
+       quote="input 也可以传入 message-like items 列表,便于从 Chat Completions 迁移。",
        **_both("MUST")),
     _r("RESP-011", RESPONSES, "A `max_output_tokens` far above any model's output limit is capped, not refused.",
        responses_page("注意事项"), quote="max_output_tokens 会受所选模型的输出 token 上限约束。", crun="MUST"),
@@ -395,17 +403,77 @@ PROMISE_REQUIREMENTS: tuple[Requirement, ...] = (
        **_both("MUST")),
     _r("RESP-015", RESPONSES, "A request without `input` is refused with a 400 OpenAI error whose `error.param` is "
        "`input`.", OPENAI_ERROR_OBJECT, quote="Parameter related to the error, if any.", **_both("SHOULD")),
-    _r("MSG-010", MESSAGES, "`/messages` accepts a `system` prompt and `thinking` with valid values (2xx).",
+    _r("MSG-010", MESSAGES, "`/messages` accepts a `system` prompt and `thinking` with valid values (2xx), and "
+       "carries the `system` prompt: `input_tokens` exceed those of the same messages without it.",
        overview("Messages API (related resources)"),
        quote="Use Anthropic-compatible messages, system prompts, tools, thinking, and streaming events.", crun="MUST",
        openai="SHOULD"),
-    _r("CAP-010", CHAT, "Image input on chat: an `image_url` content part (data URL) in a user message is answered.",
+    _r("RESP-016", RESPONSES, "`instructions` are carried to the model: `input_tokens` exceed those of the same "
+       "input without them by half their words.", responses_page("请求体: instructions"),
+       quote="发送给模型的系统或开发者指令。", **_both("MUST")),
+    _r("MSG-011", MESSAGES, "`max_tokens: 5` against a passage to repeat caps the answer: `usage.output_tokens` <= 5, "
+       "in JSON and in streams; an answer that reached it ends with `stop_reason: \"max_tokens\"` (judged only "
+       "then).", ANTHROPIC, quote="Note that our models may stop before reaching this maximum. This parameter only "
+       "specifies the absolute maximum number of tokens to generate.", **_both("MUST")),
+    _r("MSG-012", MESSAGES, "`stop_sequences`: asked to repeat a line holding one, the text does not contain it, and "
+       "a text that stops at it has `stop_reason: \"stop_sequence\"` and `stop_sequence` naming it.", ANTHROPIC,
+       quote="If the model encounters one of the custom sequences, the response stop_reason value will be "
+             "\"stop_sequence\" and the response stop_sequence value will contain the matched stop sequence.",
+       **_both("MUST")),
+    _r("CAP-010", CHAT, "Image input on chat: an `image_url` content part (data URL) in a user message is accepted.",
        chat_page("Vision Input Example"),
        quote="When the selected model supports image input, pass multimodal content parts in the user message.",
        capability=True, **_both("MAY")),
-    _r("CAP-011", RESPONSES, "File input by URL: an `input_file` part with a `file_url` is answered.",
+    _r("CAP-011", RESPONSES, "File input by URL: an `input_file` part with a `file_url` is accepted.",
        responses_page("注意事项"), quote="文件输入使用带有上传 file_url … input_file content parts。", capability=True,
        **_both("MAY")),
+)
+
+# Accepted means honoured (issue 22): each capability above, when a server answers it 2xx, must have been done, by
+# evidence the server produces (a forced tool, a JSON mode, input tokens); CAP-1NN honours CAP-0NN. A silent ignore
+# fails a MUST; a proper 4xx refusal stays "not supported".
+OPENAI_RESPONSES_CREATE = Source("OpenAI API reference: Create a model response",
+                                 "https://platform.openai.com/docs/api-reference/responses/create")
+HONOURED_REQUIREMENTS: tuple[Requirement, ...] = (
+    _r("CAP-101", CHAT, "If a forced function tool is accepted, it is called: `tool_calls` names it, with arguments "
+       "that parse and match its parameters.", OPENAI_CHAT, quote="Specifying a particular tool via {\"type\": "
+       "\"function\", \"function\": {\"name\": \"my_function\"}} forces the model to call that tool.",
+       **_both("MUST")),
+    _r("CAP-102", RESPONSES, "If a forced function tool is accepted, it is called: a `function_call` output item names "
+       "it, with arguments that parse and match its parameters.", OPENAI_RESPONSES_CREATE,
+       quote="Use this option to force the model to call a specific function.", **_both("MUST")),
+    _r("CAP-103", MESSAGES, "If a forced tool is accepted, it is used: a `tool_use` block names it, with an `input` "
+       "matching its schema.", ANTHROPIC, quote="The model will use the specified tool with tool_choice.name.",
+       **_both("MUST")),
+    _r("CAP-104", CHAT, "If `response_format: json_object` is accepted, the content is a JSON object (unless cut at "
+       "`max_tokens`: not judged).", OPENAI_CHAT, quote="Setting to { \"type\": \"json_object\" } enables the older "
+       "JSON mode, which ensures the message the model generates is valid JSON.", **_both("MUST")),
+    _r("CAP-105", CHAT, "If `response_format: json_schema` is accepted, the content is JSON matching the schema (unless "
+       "cut at `max_tokens`: not judged).", OPENAI_CHAT, quote="Setting to { \"type\": \"json_schema\", "
+       "\"json_schema\": {...} } enables Structured Outputs which ensures the model will match your supplied JSON "
+       "schema.", **_both("MUST")),
+    _r("CAP-106", RESPONSES, "If `text.format: json_schema` is accepted, the output text is JSON matching the schema "
+       "(unless cut at `max_output_tokens`: not judged).", OPENAI_RESPONSES_CREATE,
+       quote="Configuring { \"type\": \"json_schema\" } enables Structured Outputs, which ensures the model will "
+             "match your supplied JSON schema.", **_both("MUST")),
+    _r("CAP-107", RESPONSES, "If an `input_image` part is accepted, it reaches the model: `input_tokens` exceed those "
+       "of the same text alone.", responses_page("图片输入"),
+       quote="当所选模型支持视觉能力时,可以在 content 数组中使用 type: \"input_image\" 传入图片。", **_both("MUST")),
+    _r("CAP-108", RESPONSES, "If an `input_file` part is accepted, it reaches the model: `input_tokens` exceed those of "
+       "the same text alone.", responses_page("文件输入"),
+       quote="对于 PDF 和其他上游模型支持的已上传文件,请先上传文件,再作为 input_file content part 传入。", **_both("MUST")),
+    _r("CAP-109", RESPONSES, "If `previous_response_id` is accepted, the stored response is carried: the same question "
+       "asked again with it has `input_tokens` above the first request's by half the words of that question and "
+       "its reply.", responses_page("有状态追问"),
+       quote="当上游模型支持存储响应时,可以设置 store=true,并在下一次请求中传入 previous_response_id,无需重新发送全部上下文。",
+       **_both("MUST")),
+    _r("CAP-110", CHAT, "If an `image_url` content part is accepted, it reaches the model: `prompt_tokens` exceed "
+       "those of the same text alone.", chat_page("Vision Input Example"),
+       quote="When the selected model supports image input, pass multimodal content parts in the user message.",
+       **_both("MUST")),
+    _r("CAP-111", RESPONSES, "If an `input_file` part with a `file_url` is accepted, it reaches the model: "
+       "`input_tokens` exceed those of the same text alone.", responses_page("注意事项"),
+       quote="文件输入使用带有上传 file_url … input_file content parts。", **_both("MUST")),
 )
 
 FUZZ_REQUIREMENTS: tuple[Requirement, ...] = (
@@ -432,7 +500,7 @@ FUZZ_REQUIREMENTS: tuple[Requirement, ...] = (
        "the target resource's currently supported methods.", crun="SHOULD", openai="SHOULD"),
 )
 
-CATALOGUE += PROMISE_REQUIREMENTS + FUZZ_REQUIREMENTS
+CATALOGUE += PROMISE_REQUIREMENTS + HONOURED_REQUIREMENTS + FUZZ_REQUIREMENTS
 BY_ID: dict[str, Requirement] = {r.id: r for r in CATALOGUE}
 
 

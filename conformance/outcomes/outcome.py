@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from . import verdict
+from .verdict import NOT_JUDGED, SKIPPED
 
 
 @dataclass
@@ -23,6 +24,16 @@ class Outcome:
     source: str = ""
     violations: list[str] = field(default_factory=list)
     violations_more: int = 0  # distinct violations found beyond those listed
+    skip_kind: str = ""  # for a skipped check: NOT_SUPPORTED, NOT_JUDGED, or "" (another reason)
+
+    def skip(self, kind: str, reason: str) -> None:
+        """Mark the check skipped, of a kind (one of SKIP_KINDS, or "" for another reason) and why."""
+        self.outcome, self.skip_kind = SKIPPED, kind
+        self.actual = f"{kind}: {reason}" if kind else reason
+
+    @property
+    def not_judged(self) -> bool:
+        return self.outcome == SKIPPED and self.skip_kind == NOT_JUDGED
 
     def set_violations(self, found: list[str], cap: int) -> None:
         """Every distinct violation, capped, with a count of the rest."""
@@ -39,3 +50,9 @@ class Outcome:
     def counts_against(self, strict: bool) -> bool:
         """Whether this outcome makes a certification fail (the rule in conformance/outcomes/verdict.py)."""
         return verdict.counts_against(self.level, self.outcome, strict)
+
+
+def not_judged(outcomes: list[Outcome]) -> list[dict]:
+    """The checks not judged for want of evidence, and why: what a report lists so no one reads them as passed."""
+    return [{"id": o.id, "level": o.level, "endpoint": o.endpoint, "model": o.model, "case": o.case,
+             "reason": o.actual.removeprefix(f"{NOT_JUDGED}: ")} for o in outcomes if o.not_judged]

@@ -14,6 +14,10 @@ from collections.abc import Iterable
 PASSED, FAILED, SKIPPED, ERROR = "passed", "failed", "skipped", "error"
 OUTCOMES = (PASSED, FAILED, SKIPPED, ERROR)
 FAILING = frozenset({FAILED, ERROR})  # an error is a check that could not run: it counts as a failure
+# Why a check was skipped, when it is one of the two kinds every report marks on its own: a capability declined
+# with a proper error, or no evidence in the answer to judge by (the reason follows in `actual`, after the kind).
+NOT_SUPPORTED, NOT_JUDGED = "not supported", "not judged"
+SKIP_KINDS = (NOT_SUPPORTED, NOT_JUDGED)
 
 # What a run (or one model's column of it) came to: certified, or failed.
 CERTIFIED = "certified"

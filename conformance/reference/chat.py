@@ -17,6 +17,7 @@ from starlette.responses import Response
 from . import validation as v
 from .auth import authenticate
 from .errors import invalid
+from .faults import raised
 from .load_faults import usage_dropped
 from .model import (
     Format,
@@ -48,6 +49,8 @@ async def create(request: Request) -> Response:
     body = await v.read_json(request)
     info = v.model(body, config)
     prompt = read_messages(v.array(body, "messages", required=True), faults)
+    if "chat_history_dropped" in faults:
+        prompt.turns = [t for t in prompt.turns[:-1] if t[0] in ("system", "developer")] + prompt.turns[-1:]
     stream = bool(v.boolean(body, "stream"))
     if stream and "chat_stream_500_for_claude" in faults and info.owned_by == "Anthropic":
         raise RuntimeError("the Anthropic adapter cannot stream chat completions")
@@ -59,8 +62,8 @@ async def create(request: Request) -> Response:
     for name, value in (("max_tokens", max_tokens), ("max_completion_tokens", max_completion_tokens)):
         if f"huge_{name}_refused" in faults and value is not None and value > info.max_output_tokens:
             raise invalid(name, f"expected at most {info.max_output_tokens} for {info.id}, but got {value}.")
-    asked = min_limit(None if "chat_max_tokens_ignored" in faults else max_tokens,
-                      None if "max_completion_tokens_ignored" in faults else max_completion_tokens)
+    asked = raised(min_limit(None if "chat_max_tokens_ignored" in faults else max_tokens,
+                             None if "max_completion_tokens_ignored" in faults else max_completion_tokens), faults)
     limit = cap(asked, info)
     if "huge_max_tokens_overflow" in faults and max_tokens is not None and max_tokens > info.max_output_tokens:
         limit = 0
@@ -68,21 +71,21 @@ async def create(request: Request) -> Response:
     fmt = read_response_format(body)
     tools = read_tools(body, prompt)
     mode, forced = read_tool_choice(body, tools)
-    tool = choose_tool(tools, mode, forced, prompt)
+    tool = None if forced and "forced_tool_as_text" in faults else choose_tool(tools, mode, forced, prompt, info.behaviour)
     logprobs = None if "logprobs_ignored" in faults else read_logprobs(body)
     options = v.obj(body, "stream_options")
     include_usage = v.boolean(options, "include_usage", param="stream_options.include_usage") if options else None
     v.conform(body, "ChatCompletionRequest", faults)
     if fmt is not None:
         prompt.describe(fmt.schema or fmt.kind)
+    if "capabilities_broken" in faults:  # image and file parts accepted, then dropped before the model
+        prompt.images = prompt.files = 0
     choices = [
         Choice(i, generate(prompt, model=info.id, limit=limit, choice=i, seed=seed, stop=stop,
-                           fmt=fmt, tool=tool),
+                           fmt=fmt, tool=tool, behaviour=info.behaviour),
                new_id("call_") if tool else None, logprobs)
         for i in range(n)
     ]
-    if "capabilities_broken" in faults and (prompt.images or prompt.files):
-        choices = [Choice(c.index, Output("", (), "stop"), None, c.logprobs) for c in choices]
     usage = chat_usage(prompt.tokens, sum(len(c.out.tokens) for c in choices))
     if "chat_usage_miscounted" in faults:
         usage["total_tokens"] += 1

@@ -16,6 +16,7 @@ from . import validation as v
 from .auth import authenticate
 from .chat import min_limit, read_sampling
 from .errors import invalid
+from .faults import raised
 from .model import Prompt, cap, generate
 from .wire import DONE, event_stream, json_response, new_id, now, sse
 
@@ -35,14 +36,14 @@ async def create(request: Request) -> Response:
     v.integer(body, "logprobs", 0, 5)
     v.string(body, "suffix")
     echo = bool(v.boolean(body, "echo"))
-    limit = cap(min_limit(v.integer(body, "max_tokens", 1)), info)
+    limit = cap(raised(min_limit(v.integer(body, "max_tokens", 1)), faults), info)
     stop = v.stop_sequences(body, "stop", 4)
     v.conform(body, "CompletionRequest", faults)
     choices, prompt_tokens, completion_tokens = [], 0, 0
     for p, (text, prompt) in enumerate(prompts):
         prompt_tokens += prompt.tokens
         for i in range(n):
-            out = generate(prompt, model=info.id, limit=limit, choice=i, seed=seed, stop=stop)
+            out = generate(prompt, model=info.id, limit=limit, choice=i, seed=seed, stop=stop, behaviour=info.behaviour)
             completion_tokens += len(out.tokens)
             choices.append({"text": text + out.text if echo else out.text, "index": p * n + i, "logprobs": None,
                             "finish_reason": FINISH_REASONS[out.finish]})

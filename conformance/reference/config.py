@@ -14,18 +14,22 @@ SEED_CREATED = 1772294400  # the `created` of every model on the CRUN pages
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """One model of `GET /models`, plus the output limit that requested limits are capped to."""
+    """One model of `GET /models`, plus the output limit that requested limits are capped to, and how its fake
+    model answers (`behaviour`: default, echo or terse; see model.py)."""
 
     id: str
     owned_by: str
     created: int = SEED_CREATED
     max_output_tokens: int = 4096
+    behaviour: str = "default"
 
 
 DEFAULT_MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("gpt-5.4", "OpenAI"),
     ModelInfo("claude-sonnet-4-5", "Anthropic"),
     ModelInfo("gemini-3.1-pro-preview", "Google"),
+    ModelInfo("crun-echo", "crun-conformance", behaviour="echo"),  # only repeats the last user text
+    ModelInfo("crun-terse", "crun-conformance", behaviour="terse"),  # one word, whatever is asked
 )
 
 

@@ -88,8 +88,8 @@ _DECLARED: tuple[Fault, ...] = (
     _f("chat_body_off_schema", "A chat completion body without its `id`, against the response schema.",
        "CHAT-001..011", why=SHAPE_FIRST),
     _f("chat_choices_not_list", "A chat completion's `choices` is one choice object instead of a list.",
-       "CHAT-001..011", "CAP-001", "CAP-004", "CAP-005", "CAP-010", "SDK-001",
-       why=SHAPE_FIRST + "; the chat capability probes read choices[0] too"),
+       "CHAT-001..011", "CAP-001", "CAP-004", "CAP-005", "CAP-010", "CAP-101", "CAP-104", "CAP-105", "CAP-110",
+       "SDK-001", why=SHAPE_FIRST + "; the chat capability probes read choices[0] too, supported and honoured"),
     _f("chat_n_ignored", "`n` is accepted, but one choice is generated.", "CHAT-002"),
     _f("chat_max_tokens_ignored", "Chat's `max_tokens` is validated, then ignored (`max_completion_tokens` still "
        "caps).", "CHAT-003"),
@@ -143,15 +143,17 @@ _DECLARED: tuple[Fault, ...] = (
        judged_by=("certify", "fuzz")),
     # Responses
     _f("responses_usage_chat_names", "Response usage is named `prompt_tokens`/`completion_tokens`, like chat usage.",
-       "RESP-001..005", "RESP-010", "RESP-011", "RESP-STREAM-002",
-       why="every RESP check, and the stream's final response, is judged against the Response schema"),
+       "RESP-001..005", "RESP-010", "RESP-011", "RESP-016", "RESP-STREAM-002",
+       why="every RESP check, and the stream's final response, is judged against the Response schema; the honoured "
+           "capabilities find no input_tokens to compare and say 'not judged'"),
     _f("responses_no_output_text", "A response without the top-level `output_text`.", "RESP-002"),
     _f("responses_usage_miscounted", "Response usage `total_tokens` is one more than input + output.", "RESP-003"),
     _f("responses_max_output_tokens_ignored", "`max_output_tokens` is validated, then ignored.", "RESP-004",
        "RESP-005", "RESP-STREAM-008", why="an answer never cut is never incomplete either"),
     _f("responses_output_not_list", "A response's `output` is one item object instead of a list.",
-       "RESP-001..005", "RESP-010", "RESP-011", "CAP-002", "CAP-006..009", "CAP-011", "SDK-003",
-       why="every Responses probe reads output"),
+       "RESP-001..005", "RESP-010", "RESP-011", "RESP-016", "CAP-002", "CAP-006..009", "CAP-011", "CAP-102",
+       "CAP-106", "SDK-003", why="every Responses probe reads output; of the honoured capabilities, those the output "
+       "shows (a function_call, JSON text): the input tokens of the others still show their parts carried"),
     _f("responses_no_created", "A Responses stream starts without `response.created`.", "RESP-STREAM-003", "SDK-004",
        why="the openai SDK needs response.created first"),
     _f("responses_no_terminal", "A Responses stream ends without its terminal event.", "RESP-STREAM-004",
@@ -163,29 +165,32 @@ _DECLARED: tuple[Fault, ...] = (
     _f("responses_event_off_schema", "Responses text delta events have no `item_id`.", "RESP-STREAM-002"),
     # Messages
     _f("messages_content_not_list", "A message's `content` is one block object instead of a list.", "MSG-001",
-       "CAP-003", "SDK-005", why="the tools probe reads content too"),
+       "MSG-011", "MSG-012", "CAP-003", "CAP-103", "SDK-005",
+       why="the tools probe reads content too, and the cap and stop checks judge the Message schema first"),
     _f("messages_max_tokens_optional", "`/messages` without `max_tokens` is served with a default.", "MSG-002"),
     _f("messages_stop_reason_openai", "Messages say `stop_reason: \"stop\"`, OpenAI's word, in bodies and streams.",
-       "MSG-001", "MSG-STREAM-002", "MSG-STREAM-004", why="one stop_reason serves the message and its stream"),
+       "MSG-001", "MSG-011", "MSG-STREAM-002", "MSG-STREAM-004",
+       why="one stop_reason serves the message and its stream; MSG-011 asks \"max_tokens\" of an answer cut there"),
     _f("messages_no_stop", "A Messages stream ends without `message_stop`.", "MSG-STREAM-003"),
     _f("messages_out_of_order", "A Messages stream sends `message_delta` before `content_block_stop`.",
        "MSG-STREAM-003"),
     _f("messages_no_event_lines", "Messages stream events have no `event:` line (the anthropic SDK reads nothing).",
        "MSG-STREAM-005", "SDK-006", why="the anthropic SDK dispatches on event: names"),
     _f("messages_delta_no_stop_reason", "A Messages stream's `message_delta` has `stop_reason: null`.",
-       "MSG-STREAM-004"),
+       "MSG-STREAM-004", "MSG-011", why="MSG-011 reads the stop_reason of a stream cut at max_tokens there"),
     _f("messages_done_marker", "A Messages stream ends with an OpenAI-style `data: [DONE]`.", "MSG-STREAM-006"),
     _f("messages_event_off_schema", "Messages `content_block_stop` events have no `index`.", "MSG-STREAM-002",
        "SDK-006", why="the anthropic SDK finds the block to close by content_block_stop.index"),
     # Optional capabilities
     _f("capabilities_declined", "Tools, structured output, image and file input and stored responses are refused "
        "with a proper 400.", "CHAT-007", "CHAT-012", "CHAT-013", "RESP-012", "RESP-013", "PARAM-012",
-       declines=("CAP-001..011",),
+       declines=("CAP-001..011", "CAP-101..111"),
        why="a capability declined with a proper 4xx is reported as not supported, not failed; but the pages promise "
            "to accept tools (chat and /responses, so the tool round trip too), response_format json_object and "
            "text.format without a condition"),
-    _f("capabilities_broken", "Tools and structured output are silently dropped, image and file input get an empty "
-       "answer, a follow-up to a stored response is answered without it.", "CAP-001..011"),
+    _f("capabilities_broken", "Tools and structured output are silently dropped, so are image and file parts, and a "
+       "follow-up to a stored response is answered without it: each accepted, none honoured.", "CAP-101..111",
+       why="accepted is all the CAP-0NN (MAY) rows ask; each CAP-1NN (MUST) sees what was ignored"),
     # One model's adapter only: a model matrix shows the failure in that model's column and nowhere else
     _f("stream_usage_missing_for_gemini", "Google models' chat streams carry usage only when asked.", "USAGE-001",
        models=("gemini-3.1-pro-preview",), judged_by="matrix"),
@@ -193,7 +198,8 @@ _DECLARED: tuple[Fault, ...] = (
        "CHAT-STREAM-001..007", "USAGE-001..003", "SDK-002", models=("claude-sonnet-4-5",), judged_by="matrix",
        why="every check of a chat stream first needs the stream; USAGE-003 needs usage to judge"),
     _f("messages_declines_openai_models", "`/messages` refuses OpenAI models with a proper 400 Anthropic error.",
-       declines=("AUTH-001", "MSG-001", "MSG-010", "MSG-STREAM-001..006", "CAP-003", "SDK-005", "SDK-006"),
+       declines=("AUTH-001", "MSG-001", "MSG-010..012", "MSG-STREAM-001..006", "CAP-003", "CAP-103", "SDK-005",
+                 "SDK-006"),
        models=("gpt-5.4",), judged_by="matrix",
        why="in a matrix, what fails on an endpoint for a model it declines properly is not supported there; what "
            "holds (no key echoed, refusals in the right shape) stays passed"),
@@ -204,7 +210,7 @@ _DECLARED: tuple[Fault, ...] = (
        "500.", "PARAM-001", "MSG-002", "MSG-003", endpoints=("POST /messages",),
        why="a 5xx is none of the 400 refusals MSG-002/003 ask for"),
     _f("responses_not_stored", "`store: true` is accepted but nothing is kept: a `previous_response_id` is refused "
-       "with a proper 404.", declines=("CAP-009",),
+       "with a proper 404.", declines=("CAP-009", "CAP-109"),
        why="a proper 4xx refusal of a capability is reported as not supported, not failed"),
     _f("responses_two_stream_faults", "Responses stream events have no `sequence_number`, and the stream ends with a "
        "stray `data: [DONE]`.", "RESP-STREAM-002", "RESP-STREAM-005",
@@ -218,8 +224,8 @@ _DECLARED: tuple[Fault, ...] = (
     _f("sse_no_blank_lines", "Stream events are not separated by blank lines.", *STREAMED, judged_by="hostile"),
     _f("json_garbage", "Every JSON body, errors included, is replaced by garbage bytes (the status is kept).",
        "AUTH-003", "MODELS-001", "MODELS-002", "CHAT-001..011", "COMP-001", "COMP-002", "RESP-001..005", "RESP-010",
-       "RESP-011", "RESP-015", "MSG-001..003", "ERR-003..005", "PARAM-002", "PARAM-003", "CAP-001..011", "SDK-001",
-       "SDK-003", "SDK-005",
+       "RESP-011", "RESP-015", "RESP-016", "MSG-001..003", "MSG-010..012", "ERR-003..005", "PARAM-002", "PARAM-003",
+       "CAP-001..011", "CAP-101..111", "SDK-001", "SDK-003", "SDK-005",
        why="every check that reads a JSON body; streams, and checks of a status alone, hold",
        judged_by=("certify", "hostile")),
 )
@@ -250,6 +256,25 @@ PROMISE_FAULTS: tuple[Fault, ...] = (
     _f("messages_thinking_refused", "`/messages` refuses `thinking` with 400.", "MSG-010", profiles=BOTH),
 )
 
+# Breaks that only evidence the server produces can catch, whatever the model says (issue 22, suite/evidence.py): each
+# is caught with the echo and the terse models as well as the default one (a cut, a stop, a forced tool, input tokens).
+EVIDENCE_FAULTS: tuple[Fault, ...] = (
+    _f("chat_history_dropped", "Only the system turns and the last message of a chat conversation reach the model; "
+       "the earlier turns are dropped silently.", "CHAT-006", profiles=BOTH),
+    _f("system_dropped", "`instructions` and `system` items on `/responses`, and the `system` prompt on `/messages`, "
+       "are accepted and silently dropped.", "RESP-010", "RESP-016", "MSG-010", profiles=BOTH),
+    _f("forced_tool_as_text", "A forced `tool_choice` is accepted and answered with text, on chat, `/responses` and "
+       "`/messages`.", "CAP-101..103", profiles=BOTH),
+    _f("previous_response_ignored", "`previous_response_id` is accepted and ignored: the follow-up is answered "
+       "without the stored response.", "CAP-109", profiles=BOTH),
+    _f("messages_stop_sequences_ignored", "`/messages` `stop_sequences` are validated, then ignored.", "MSG-012",
+       profiles=BOTH),
+    _f("limits_raised", "Every output limit is doubled on its way to the model (`max_tokens`, "
+       "`max_completion_tokens`, `max_output_tokens`, `/messages` `max_tokens`): 8 becomes 16.", "CHAT-003",
+       "CHAT-008", "RESP-004", "MSG-011", profiles=BOTH,
+       why="an answer cut at twice the limit still says it was cut: RESP-005 and RESP-STREAM-008 hold"),
+)
+
 # Faults that appear only under concurrency (issue 15): thresholds in load_faults.py, above certify's concurrency,
 # so certify passes these servers and only `crun-conformance load` finds what they break.
 LOAD_ONLY_FAULTS: tuple[Fault, ...] = (
@@ -261,7 +286,7 @@ LOAD_ONLY_FAULTS: tuple[Fault, ...] = (
            "which still holds, and the model echo, which has no answer to read"),
 )
 
-FAULTS: dict[str, Fault] = {fault.name: fault for fault in _DECLARED + PROMISE_FAULTS + LOAD_ONLY_FAULTS}
+FAULTS: dict[str, Fault] = {fault.name: fault for fault in _DECLARED + PROMISE_FAULTS + EVIDENCE_FAULTS + LOAD_ONLY_FAULTS}
 
 
 def check_names(faults: frozenset[str] | set[str]) -> None:
@@ -335,6 +360,11 @@ def strip_capabilities(body: dict[str, Any]) -> None:
     """`capabilities_broken`, for tools and structured output: drop them and answer as if never asked."""
     for name in ("tools", "tool_choice", "response_format", "text"):
         body.pop(name, None)
+
+
+def raised(limit: int | None, faults: frozenset[str]) -> int | None:
+    """`limits_raised`: the output limit a careless gateway passes on, twice the one asked for."""
+    return limit * 2 if limit is not None and "limits_raised" in faults else limit
 
 
 def huge_padding() -> str:

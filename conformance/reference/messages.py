@@ -18,6 +18,7 @@ from . import validation as v
 from .auth import authenticate
 from .config import ModelInfo, ReferenceConfig
 from .errors import ApiError, invalid
+from .faults import raised
 from .model import Output, Prompt, Tool, cap, choose_tool, generate
 from .wire import DONE, dumps, event_stream, json_response, new_id, sse, typed_sse
 
@@ -43,10 +44,10 @@ async def answer(request: Request, config: ReferenceConfig) -> Response:
     if "messages_declines_openai_models" in faults and info.owned_by == "OpenAI":
         raise invalid("model", f"{info.id} is not served on /messages; use /chat/completions or /responses.",
                       "model_not_supported")
-    limit = v.integer(body, "max_tokens", 1, required="messages_max_tokens_optional" not in faults)
+    limit = raised(v.integer(body, "max_tokens", 1, required="messages_max_tokens_optional" not in faults), faults)
     messages = v.nonempty(v.array(body, "messages", required=True), "messages")
     prompt = Prompt()
-    read_system(body.get("system"), prompt)
+    read_system(None if "system_dropped" in faults else body.get("system"), prompt)
     read_messages(messages, prompt)
     v.temperature(body, 1, faults)
     v.number(body, "top_p", 0, 1)
@@ -58,12 +59,12 @@ async def answer(request: Request, config: ReferenceConfig) -> Response:
     stream = bool(v.boolean(body, "stream"))
     if isinstance(body.get("stop_sequences"), str):
         raise v.wrong_type("stop_sequences", "an array of strings", body["stop_sequences"])
-    stop = v.stop_sequences(body, "stop_sequences", None)
+    stop = () if "messages_stop_sequences_ignored" in faults else v.stop_sequences(body, "stop_sequences", None)
     tools = read_tools(body, prompt)
     mode, forced = read_tool_choice(body, tools)
     v.conform(body, "MessageRequest", faults)
-    out = generate(prompt, model=info.id, limit=cap(limit, info), stop=stop,
-                   tool=choose_tool(tools, mode, forced, prompt))
+    tool = None if forced and "forced_tool_as_text" in faults else choose_tool(tools, mode, forced, prompt, info.behaviour)
+    out = generate(prompt, model=info.id, limit=cap(limit, info), stop=stop, tool=tool, behaviour=info.behaviour)
     message = message_object(info, out, prompt.tokens)
     if "messages_stop_reason_openai" in faults:
         message["stop_reason"] = out.finish

@@ -23,7 +23,14 @@ The rules:
 - Long replies, deterministically: when the last user text says
   "count to N" (N up to 100000), the reply is "1 2 3 ... N", exactly N tokens.
   With a limit of at least N (e.g. max_tokens 200) this is how the benchmark
-  asks for a 200-chunk stream.
+  asks for a 200-chunk stream. When it asks to "repeat" a passage ("Repeat
+  this passage exactly: ..."), the reply is the passage, as a real model's is.
+- Behaviours, chosen by the model id (`ModelInfo.behaviour`), so a check that
+  leans on the model's goodwill shows up in the self-test: `default` follows
+  the rules above; `echo` only repeats the last user text; `terse` answers one
+  word whatever is asked. Every behaviour gets what the server enforces: the
+  cut at the limit and at a stop sequence, a forced tool call, JSON in a JSON
+  mode, and input tokens counted over everything the request carries.
 - JSON: `json_object` gives `{"answer": "<one sentence>"}`; `json_schema`
   gives an instance built from the schema (`instance`, see
   `schema_instance`), its strings drawn from VOCABULARY.
@@ -59,6 +66,9 @@ VOCABULARY = (
 )
 SENTENCE_WORDS = (7, 12)
 COUNT_REQUEST = re.compile(r"\bcount to (\d{1,6})\b", re.IGNORECASE)
+REPEAT_REQUEST = re.compile(r"\brepeat\b[^:\n]*:\s*(.+)", re.IGNORECASE | re.DOTALL)
+BEHAVIOURS = ("default", "echo", "terse")
+TERSE_WORD = "Noted"
 MAX_COUNT = 100_000
 TURN_TOKENS, PRIMER_TOKENS, IMAGE_TOKENS, FILE_TOKENS = 3, 3, 85, 100
 
@@ -158,24 +168,27 @@ def cap(requested: int | None, info: ModelInfo) -> int:
     return info.max_output_tokens if requested is None else min(requested, info.max_output_tokens)
 
 
-def choose_tool(tools: list[Tool], mode: str, forced: str | None, prompt: Prompt) -> Tool | None:
-    """Which tool the model calls: mode is "none", "auto" or "required"; `forced` names a tool."""
+def choose_tool(tools: list[Tool], mode: str, forced: str | None, prompt: Prompt,
+                behaviour: str = "default") -> Tool | None:
+    """Which tool the model calls: mode is "none", "auto" or "required"; `forced` names a tool. Only the default
+    model chooses a tool of its own accord ("auto"); a forced or required call is the server's to make."""
     if forced is not None:
         return next((t for t in tools if t.name == forced), None)
-    if not tools or mode == "none" or (mode == "auto" and prompt.ends_with_tool_result):
+    if not tools or mode == "none" or (mode == "auto" and (prompt.ends_with_tool_result or behaviour != "default")):
         return None
     return tools[0]
 
 
 def generate(prompt: Prompt, *, model: str, limit: int, choice: int = 0, seed: Any = None,
-             stop: tuple[str, ...] = (), fmt: Format | None = None, tool: Tool | None = None) -> Output:
+             stop: tuple[str, ...] = (), fmt: Format | None = None, tool: Tool | None = None,
+             behaviour: str = "default") -> Output:
     rng = prompt.rng(model, seed, choice)
     if tool is not None:
         arguments = tokenize(dumps(instance(tool.parameters, rng)))
         finish = "length" if len(arguments) > limit else "tool"
         kept = tuple(arguments[:limit])
         return Output("".join(kept), kept, finish, tool=tool.name)
-    text = _text(prompt, rng, limit, fmt)
+    text = _text(prompt, rng, limit, fmt, behaviour)
     finish, matched = "stop", None
     hits = [(at, s) for s in stop if (at := text.find(s)) >= 0]
     if hits:
@@ -187,11 +200,17 @@ def generate(prompt: Prompt, *, model: str, limit: int, choice: int = 0, seed: A
     return Output("".join(tokens), tuple(tokens), finish, matched)
 
 
-def _text(prompt: Prompt, rng: random.Random, limit: int, fmt: Format | None) -> str:
+def _text(prompt: Prompt, rng: random.Random, limit: int, fmt: Format | None, behaviour: str = "default") -> str:
     if fmt is not None and fmt.kind == "json_schema":
         return dumps(instance(fmt.schema, rng))
+    if behaviour != "default":
+        said = prompt.last_user_text() if behaviour == "echo" else TERSE_WORD
+        return dumps({"answer": said}) if fmt is not None else said
     if fmt is not None:
         return dumps({"answer": _sentence(rng)})
+    repeated = REPEAT_REQUEST.search(prompt.last_user_text())
+    if repeated:
+        return repeated.group(1).strip()
     counted = COUNT_REQUEST.search(prompt.last_user_text())
     if counted:
         # Only as many numbers as can be sent, plus a margin for stop sequences spanning the cut.

@@ -20,6 +20,7 @@ from .auth import authenticate
 from .chat import chat_usage
 from .config import ModelInfo
 from .errors import ApiError, invalid
+from .faults import raised
 from .model import (
     Format,
     Output,
@@ -69,11 +70,11 @@ async def create(request: Request) -> Response:
         if "responses_missing_input_500" in faults:
             raise RuntimeError("no input to read")
         raise v.missing("input")
-    instructions = v.string(body, "instructions")
+    instructions = None if "system_dropped" in faults else v.string(body, "instructions")
     previous_id = v.string(body, "previous_response_id")
     store_ = v.boolean(body, "store")
     stream = bool(v.boolean(body, "stream"))
-    limit_asked = v.integer(body, "max_output_tokens", 1)
+    limit_asked = raised(v.integer(body, "max_output_tokens", 1), faults)
     if "huge_max_output_tokens_refused" in faults and limit_asked is not None and limit_asked > info.max_output_tokens:
         raise invalid("max_output_tokens", f"expected at most {info.max_output_tokens} for {info.id}, but got "
                                            f"{limit_asked}.")
@@ -94,7 +95,8 @@ async def create(request: Request) -> Response:
     if instructions:
         prompt.say("system", instructions)
     history_from = len(prompt.turns)
-    if previous_id is not None and "capabilities_broken" not in faults:  # broken: the id is taken, then ignored
+    ignored = "capabilities_broken" in faults or "previous_response_ignored" in faults
+    if previous_id is not None and not ignored:  # broken: the id is taken, then ignored
         previous = request.app.state.responses.get(previous_id)
         if previous is None:
             raise ApiError(404, f"Previous response with id {v.shown(previous_id, 80)} not found.",
@@ -104,14 +106,14 @@ async def create(request: Request) -> Response:
     tools = read_tools(body, prompt)
     mode, forced = read_tool_choice(body, tools)
     v.conform(body, "ResponseRequest", faults)
-    tool = choose_tool(tools, mode, forced, prompt)
+    tool = None if forced and "forced_tool_as_text" in faults else choose_tool(tools, mode, forced, prompt, info.behaviour)
     if fmt is not None:
         prompt.describe(fmt.schema or fmt.kind)
+    if "capabilities_broken" in faults:  # image and file parts accepted, then dropped before the model
+        prompt.images = prompt.files = 0
 
     limit = cap(None if "responses_max_output_tokens_ignored" in faults else limit_asked, info)
-    out = generate(prompt, model=info.id, limit=limit, fmt=fmt, tool=tool)
-    if "capabilities_broken" in faults and (prompt.images or prompt.files):
-        out = Output("", (), "stop")
+    out = generate(prompt, model=info.id, limit=limit, fmt=fmt, tool=tool, behaviour=info.behaviour)
     response = response_object(body, info, out, prompt.tokens, faults)
     if store_ is not False and "responses_not_stored" not in faults:
         history = Prompt(prompt.turns[history_from:], prompt.images, prompt.files)
@@ -146,7 +148,9 @@ def read_input(value: Any, prompt: Prompt, faults: frozenset[str] = frozenset())
             role = v.one_of(item.get("role"), ROLES, f"{where}.role")
             if role == "system" and "responses_system_item_refused" in faults:
                 raise invalid(f"{where}.role", "a system item is not supported; use instructions.", "invalid_value")
-            prompt.say(role, read_content(item.get("content"), f"{where}.content", prompt))
+            text = read_content(item.get("content"), f"{where}.content", prompt)
+            if not (role in ("system", "developer") and "system_dropped" in faults):
+                prompt.say(role, text)
         elif kind == "function_call":
             name = v.string(item, "name", required=True, param=f"{where}.name")
             arguments = v.string(item, "arguments", required=True, param=f"{where}.arguments")

@@ -97,6 +97,15 @@ def _failures(report: dict, level: str) -> list[str]:
     return found
 
 
+def _not_judged(report: dict, level: str) -> list[str]:
+    found: list[str] = []
+    for item in report.get("not_judged") or []:
+        name = item["id"] + (f" ({item['model']})" if item.get("model") else "")
+        if item.get("level") == level and name not in found:
+            found.append(name)
+    return found
+
+
 def _named(items: list[str], cap: int = 8) -> str:
     if not items:
         return "none"
@@ -119,6 +128,7 @@ def markdown_block(report: dict) -> list[str]:
         ">",
         f"> - MUST failures: {_named(musts)}",
         f"> - SHOULD failures: {_named(shoulds)}",
+        f"> - MUST checks not judged (no evidence in the answer): {_named(_not_judged(report, 'MUST'))}",
         f"> - Cost: {cost.get('requests', 0)} requests, {cost.get('input_tokens', 0)} input and "
         f"{cost.get('output_tokens', 0)} output tokens",
         f"> - Date: {certificate.get('finished_at', 'unknown')}"

@@ -12,7 +12,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from ..outcomes.outcome import Outcome
+from ..outcomes.outcome import Outcome, not_judged
 from ..outcomes.verdict import OUTCOMES, verdict_of
 from ..run.certification import Certification
 from ..run.plan import Plan
@@ -37,6 +37,7 @@ def assemble(target: dict, models: list[str], outcomes: list[Outcome], cost: dic
         "summary": counts(outcomes),
         "summary_by_model": by_model(models, outcomes, strict),
         "cost": cost,
+        "not_judged": not_judged(outcomes),
         "checks": [o.as_dict() for o in outcomes],
     }
 

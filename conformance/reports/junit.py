@@ -38,7 +38,7 @@ def render(outcomes: list[Outcome], name: str = "crun-conformance") -> bytes:
         elif o.outcome == ERROR:
             ET.SubElement(case, "error", message=f"{o.id}: the check could not run").text = _text(o.actual)
         elif o.outcome == SKIPPED:
-            ET.SubElement(case, "skipped", message=_text(o.actual))
+            ET.SubElement(case, "skipped", message=_text(o.actual), **({"type": o.skip_kind} if o.skip_kind else {}))
     root = ET.Element("testsuites")
     root.append(suite)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)

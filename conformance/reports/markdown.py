@@ -45,6 +45,6 @@ def render(matrix: Matrix) -> str:
             lines.append("")
     skipped = [c for row in matrix.rows for c in distinct_checks(row) if c.outcome == SKIPPED]
     if skipped:
-        lines += ["", "## Skipped and not supported", ""]
+        lines += ["", "## Skipped, not judged and not supported", ""]
         lines += [f"- {c.id} {md_text(c.endpoint)} ({md_text(c.case)}), {md_text(where(matrix, c))}: {md_text(c.actual)}" for c in skipped]
     return "\n".join(lines).rstrip() + "\n"

@@ -18,24 +18,27 @@ from itertools import product
 from typing import Any
 
 from ..catalogue.requirements import CATALOGUE, LEVELS
-from ..outcomes.verdict import CERTIFIED, ERROR, FAILED, FAILING, OUTCOMES, PASSED, SKIPPED, counts_against
+from ..outcomes.verdict import CERTIFIED, ERROR, FAILED, FAILING, OUTCOMES, PASSED, SKIP_KINDS, SKIPPED, counts_against
 from ..wire.cost import describe
 
 _CATALOGUE = {r.id: r for r in CATALOGUE}
 _ORDER = {r.id: i for i, r in enumerate(CATALOGUE)}
 
 # Cell marks, worst first: the worst mark among a cell's checks is the cell's mark.
-WORST_FIRST = ("error", "fail", "pass", "not supported", "skip")
-NOT_JUDGED = "not judged"
-MARKS = WORST_FIRST + (NOT_JUDGED,)
-SHORT = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "not supported": "N/S", "error": "ERROR", NOT_JUDGED: "-"}
+WORST_FIRST = ("error", "fail", "not judged", "pass", "not supported", "skip")
+NOT_CHECKED = "not checked"  # the mark of a cell with no check at all
+MARKS = WORST_FIRST + (NOT_CHECKED,)
+SHORT = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "not supported": "N/S", "error": "ERROR", "not judged": "N/J",
+         NOT_CHECKED: "-"}
 MEANING = {
     "pass": "the requirement held",
     "fail": "it did not hold",
     "error": "the check could not run (counts as a failure)",
+    "not judged": "the answer held no evidence to judge by, only the model could have given it (the reason is in "
+                  "the details)",
     "not supported": "an optional capability declined with a proper error",
     "skip": "could not be judged here (the reason is in the details)",
-    NOT_JUDGED: "no check of this requirement for this column",
+    NOT_CHECKED: "no check of this requirement for this column",
 }
 
 
@@ -48,10 +51,12 @@ def area(requirement_id: str) -> str:
     return re.sub(r"-\d+$", "", requirement_id)
 
 
-def mark(outcome: str, actual: str = "") -> str:
-    """A check's cell mark: its outcome, with a skip told apart from an optional capability "not supported"."""
+def mark(outcome: str, actual: str = "", skip_kind: str = "") -> str:
+    """A check's cell mark: its outcome, with the two kinds of skip (not supported, not judged) told apart.
+
+    Older reports have no `skip_kind`: their kind is read from the reason's prefix."""
     if outcome == SKIPPED:
-        return "not supported" if actual.startswith("not supported") else "skip"
+        return skip_kind or next((k for k in SKIP_KINDS if actual.startswith(k)), "") or "skip"
     return {PASSED: "pass", FAILED: "fail", ERROR: "error"}[outcome]
 
 
@@ -82,6 +87,7 @@ class MatrixCheck:
     violations_more: int
     exchange: str
     target: int
+    skip_kind: str = ""
 
     @classmethod
     def read(cls, raw: dict, target: int) -> MatrixCheck:
@@ -94,11 +100,11 @@ class MatrixCheck:
             case=str(raw.get("case") or ""), outcome=raw["outcome"], expected=str(raw.get("expected") or ""),
             actual=str(raw.get("actual") or ""), violations=tuple(str(v) for v in raw.get("violations") or ()),
             violations_more=int(raw.get("violations_more") or 0), exchange=str(raw.get("exchange") or ""),
-            target=target)
+            target=target, skip_kind=str(raw.get("skip_kind") or ""))
 
     @property
     def mark(self) -> str:
-        return mark(self.outcome, self.actual)
+        return mark(self.outcome, self.actual, self.skip_kind)
 
     @property
     def failing(self) -> bool:
@@ -133,6 +139,7 @@ class MatrixTarget:
     columns: list[int]
     summary: dict[str, int]
     cost: dict[str, int] | None
+    musts_not_judged: int = 0
 
 
 @dataclass
@@ -147,7 +154,7 @@ class Cell:
 
     @property
     def judged(self) -> bool:
-        return self.mark != NOT_JUDGED
+        return self.mark != NOT_CHECKED
 
 
 @dataclass
@@ -221,7 +228,7 @@ def _unique(labels: list[str]) -> list[str]:
 
 def _worst(checks: list[MatrixCheck]) -> str:
     marks = {c.mark for c in checks}
-    return next((m for m in WORST_FIRST if m in marks), NOT_JUDGED)
+    return next((m for m in WORST_FIRST if m in marks), NOT_CHECKED)
 
 
 def build(reports: list[dict], labels: list[str] | None = None) -> Matrix:
@@ -250,7 +257,7 @@ def build(reports: list[dict], labels: list[str] | None = None) -> Matrix:
         cost = report.get("cost") if isinstance(report.get("cost"), dict) else None
         targets.append(MatrixTarget(t, target_labels[t], str(info.get("base_url") or ""), str(info.get("kind") or ""),
                               str(info.get("profile") or ""), bool(report.get("strict")), list(range(first, len(columns))),
-                              summary, cost))
+                              summary, cost, sum(c.mark == "not judged" and c.level == "MUST" for c in checks)))
     _verdicts(targets, columns, checks_of)
     rows = _rows(targets, columns, checks_of)
     areas: dict[str, Area] = {}
@@ -302,7 +309,7 @@ def _rows(targets: list[MatrixTarget], columns: list[Column], checks_of: list[li
                     cells.append(Cell(counter, rid, (ci,), _worst(inside), inside))
                     counter += 1
                 else:
-                    cells.append(Cell(-1, rid, (ci,), NOT_JUDGED, []))
+                    cells.append(Cell(-1, rid, (ci,), NOT_CHECKED, []))
         rows.append(Row(rid, area(rid), levels, requirement.statement if requirement else checks[0].statement,
                         requirement.cited() if requirement else checks[0].source, cells))
     return rows
@@ -360,6 +367,8 @@ def counts_text(summary: dict[str, int]) -> str:
 
 def summary_text(target: MatrixTarget) -> str:
     text = counts_text(target.summary)
+    if target.musts_not_judged:
+        text += f" ({target.musts_not_judged} MUST checks not judged: no evidence in the answer)"
     if target.cost:
         text += f"; {describe(target.cost)}"
     return text
@@ -367,7 +376,7 @@ def summary_text(target: MatrixTarget) -> str:
 
 def row_marks(row: Row, columns: int) -> list[str]:
     """The row's short mark per column (a spanning cell repeats its mark in each column it covers)."""
-    marks = [SHORT[NOT_JUDGED]] * columns
+    marks = [SHORT[NOT_CHECKED]] * columns
     for cell in row.cells:
         for i in cell.columns:
             marks[i] = SHORT[cell.mark]

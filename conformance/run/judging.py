@@ -13,8 +13,8 @@ from typing import Any
 
 from ..catalogue import requirements
 from ..outcomes.outcome import Outcome
-from ..outcomes.verdict import ERROR, FAILED, PASSED, SKIPPED
-from ..suite.case import MAX_VIOLATIONS, Case, Check, Context, Failed, Skipped, Unsupported
+from ..outcomes.verdict import ERROR, FAILED, NOT_JUDGED, NOT_SUPPORTED, PASSED
+from ..suite.case import MAX_VIOLATIONS, Case, Check, Context, Failed, NotJudged, Skipped, Unsupported
 from ..wire.exchange import Exchange, ReplayMismatch, mask
 
 
@@ -43,9 +43,11 @@ def judge(case: Case, check: Check, made: list[Any], ctx: Context, model: str | 
         outcome.outcome, outcome.expected, outcome.actual = FAILED, exc.expected, exc.actual
         outcome.set_violations(exc.violations, MAX_VIOLATIONS)
     except Unsupported as exc:
-        outcome.outcome, outcome.actual = SKIPPED, f"not supported: {exc}"
+        outcome.skip(NOT_SUPPORTED, str(exc))
+    except NotJudged as exc:
+        outcome.skip(NOT_JUDGED, str(exc))
     except Skipped as exc:
-        outcome.outcome, outcome.actual = SKIPPED, str(exc)
+        outcome.skip("", str(exc))
     except (ReplayMismatch, RateLimited) as exc:
         outcome.outcome, outcome.actual = ERROR, str(exc)
     except Exception as exc:  # the check itself broke: report it as an error, not a verdict on the server

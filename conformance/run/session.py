@@ -17,7 +17,7 @@ from typing import Any, Callable, ContextManager
 
 from ..catalogue.requirements import CATALOGUE, COMPLETIONS, MESSAGES
 from ..outcomes.outcome import Outcome
-from ..outcomes.verdict import SKIPPED
+from ..outcomes.verdict import NOT_SUPPORTED
 from ..suite.case import Failed
 from ..suite.expect import error_for
 from ..wire.exchange import Exchange
@@ -137,8 +137,8 @@ class ConformanceSession:
         for outcome in self.outcomes:
             reason = declined.get((outcome.endpoint, outcome.model or ""))
             if reason and outcome.model is not None and outcome.failing:
-                outcome.outcome, outcome.expected, outcome.violations = SKIPPED, "", []
-                outcome.actual, outcome.exchange = f"not supported: the model is declined here ({reason})", ""
+                outcome.expected, outcome.violations, outcome.exchange = "", [], ""
+                outcome.skip(NOT_SUPPORTED, f"the model is declined here ({reason})")
 
     def close(self) -> None:
         self.caller.close()

@@ -3,8 +3,9 @@
 A case makes one or a few requests (its steps) and hands the recorded
 exchanges to its checks. A check is a pure function of those exchanges and the
 run's context: it returns when the requirement holds and raises `Failed`
-(expected, actual), `Skipped` (cannot be judged here) or `Unsupported` (an
-optional capability the server declines properly).
+(expected, actual), `Skipped` (cannot be judged here), `NotJudged` (a skip of
+its own kind: the answer holds no evidence the server controls, say why) or
+`Unsupported` (an optional capability the server declines properly).
 """
 
 from __future__ import annotations
@@ -80,6 +81,12 @@ class Skipped(Exception):
 
 class Unsupported(Exception):
     """An optional capability that the server declines with a proper error."""
+
+
+class NotJudged(Skipped):
+    """The answer holds no evidence to judge the requirement by, and only the model could have given it (it
+    answered too briefly to reach a limit, the server reported no usage to compare): say why. A check never
+    fails a server for what its model chose to say."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from . import capabilities as cap
 from . import chat_stream as cs
 from . import completions as comp
 from . import conversations as conv
+from . import evidence as ev
 from . import input_forms as inputs
 from . import messages as msg
 from . import messages_stream as ms
@@ -104,38 +105,36 @@ WEATHER_QUESTION = "What is the weather in Paris?"
 TASK_PROMPT = "Extract a task from: Maya should send the launch brief by Friday."
 
 
-def _input_parts(*parts: dict) -> list[dict]:
-    return [{"role": "user", "content": [{"type": "input_text", "text": "Describe this in five words."}, *parts]}]
-
 
 CAPABILITY_CASES = [
-    Case("cap_chat_tools", CHAT, checks=(cap.chat_tools, accepted.chat_tools_accepted), steps=post(CHAT, lambda ctx: {
+    Case("cap_chat_tools", CHAT, checks=(cap.chat_tools, cap.chat_tools_honoured, accepted.chat_tools_accepted),
+         steps=post(CHAT, lambda ctx: {
         **bodies.chat(ctx, max_tokens=64), "messages": [{"role": "user", "content": WEATHER_QUESTION}],
         "tools": [WEATHER_TOOL_CHAT], "tool_choice": {"type": "function", "function": {"name": "get_weather"}}})),
-    Case("cap_responses_tools", RESPONSES, checks=(cap.responses_tools, accepted.responses_tools_accepted),
+    Case("cap_responses_tools", RESPONSES, checks=(cap.responses_tools, cap.responses_tools_honoured,
+                                                   accepted.responses_tools_accepted),
          steps=post(RESPONSES, lambda ctx: {
         **bodies.response(ctx, max_output_tokens=64), "input": WEATHER_QUESTION, "tools": [WEATHER_TOOL_RESPONSES],
         "tool_choice": {"type": "function", "name": "get_weather"}})),
-    Case("cap_messages_tools", MESSAGES, checks=(cap.messages_tools,), steps=post(MESSAGES, lambda ctx: {
+    Case("cap_messages_tools", MESSAGES, checks=(cap.messages_tools, cap.messages_tools_honoured),
+         steps=post(MESSAGES, lambda ctx: {
         **bodies.message(ctx, max_tokens=64), "messages": [{"role": "user", "content": WEATHER_QUESTION}],
         "tools": [WEATHER_TOOL_MESSAGES], "tool_choice": {"type": "tool", "name": "get_weather"}})),
-    Case("cap_chat_json_object", CHAT, checks=(cap.chat_json_object, accepted.chat_json_object_accepted), steps=post(CHAT, lambda ctx: {
+    Case("cap_chat_json_object", CHAT, checks=(cap.chat_json_object, cap.chat_json_object_honoured,
+                                               accepted.chat_json_object_accepted), steps=post(CHAT, lambda ctx: {
         **bodies.chat(ctx, max_tokens=64), "response_format": {"type": "json_object"},
         "messages": [{"role": "user", "content": 'Reply with a JSON object like {"word": "..."}.'}]})),
-    Case("cap_chat_json_schema", CHAT, checks=(cap.chat_json_schema,), steps=post(CHAT, lambda ctx: {
+    Case("cap_chat_json_schema", CHAT, checks=(cap.chat_json_schema, cap.chat_json_schema_honoured),
+         steps=post(CHAT, lambda ctx: {
         **bodies.chat(ctx, max_tokens=64), "messages": [{"role": "user", "content": TASK_PROMPT}],
         "response_format": {"type": "json_schema",
                             "json_schema": {"name": "task", "strict": True, "schema": cap.TASK_SCHEMA}}})),
-    Case("cap_responses_json_schema", RESPONSES, checks=(cap.responses_json_schema, accepted.text_format_accepted),
+    Case("cap_responses_json_schema", RESPONSES, checks=(cap.responses_json_schema, cap.responses_json_schema_honoured,
+                                                         accepted.text_format_accepted),
          steps=post(RESPONSES, lambda ctx: {
         **bodies.response(ctx, max_output_tokens=64), "input": TASK_PROMPT,
         "text": {"format": {"type": "json_schema", "name": "task", "strict": True, "schema": cap.TASK_SCHEMA}}})),
-    Case("cap_image_input", RESPONSES, checks=(cap.image_input,), steps=post(RESPONSES, lambda ctx: {
-        **bodies.response(ctx), "input": _input_parts({"type": "input_image", "image_url": cap.PIXEL_PNG})})),
-    Case("cap_file_input", RESPONSES, checks=(cap.file_input,), steps=post(RESPONSES, lambda ctx: {
-        **bodies.response(ctx), "input": _input_parts({"type": "input_file", "filename": "hello.pdf",
-                                                       "file_data": cap.HELLO_PDF})})),
-    Case("cap_stored_follow_up", RESPONSES, checks=(cap.stored_follow_up,),
+    Case("cap_stored_follow_up", RESPONSES, checks=(cap.stored_follow_up, cap.stored_follow_up_honoured),
          steps=(send("POST", "/responses", lambda ctx: bodies.response(ctx, store=True)),
                 cap.stored_follow_up_request)),
 ]
@@ -149,7 +148,8 @@ def _bad_message(name: str, body=None, raw: bytes | None = None) -> Case:
 
 # Issue 10: cut answers say so, /messages and /responses refuse bad parameters.
 VERDICT_CASES = [
-    Case("responses_stream_cut", RESPONSES, checks=(rs.responses_events_valid, rs.terminal_last, rs.cut_stream_incomplete),
+    Case("responses_stream_cut", RESPONSES, checks=(rs.responses_events_valid, rs.terminal_last, rs.cut_stream_incomplete,
+                                                    resp.stream_max_output_tokens_respected),
          steps=post(RESPONSES, lambda ctx: {**bodies.response(ctx, max_output_tokens=resp.LIMIT, stream=True),
                                             "input": resp.LONG_ANSWER})),
     _bad_message("missing_messages", lambda ctx: {"model": ctx.messages_model, "max_tokens": bodies.MAX_TOKENS}),
@@ -163,13 +163,18 @@ VERDICT_CASES = [
 # The happy path a real client walks and the promises the pages make (issue 11). Optional parameters of one
 # endpoint go together in one request; one by one only when that request is refused (see parameters_accepted).
 PROMISE_CASES = [
-    Case("chat_conversation", CHAT, checks=(conv.conversation_answered,), steps=post(CHAT, lambda ctx: {
-        **bodies.chat(ctx), "messages": conv.HISTORY})),
+    # One question alone, then with each context a client adds to it: history, an image. Each shows in prompt_tokens.
+    Case("chat_context", CHAT, checks=(conv.conversation_answered, cap.chat_image_input, cap.chat_image_input_honoured),
+         steps=tuple(send("POST", "/chat/completions", lambda ctx, m=messages: {**bodies.chat(ctx), "messages": m})
+                     for messages in ([conv.QUESTION], conv.HISTORY, [{"role": "user", "content": [
+                         {"type": "text", "text": conv.QUESTION["content"]},
+                         {"type": "image_url", "image_url": {"url": cap.PIXEL_PNG}}]}]))),
     Case("chat_tool_round_trip", CHAT, checks=(conv.tool_result_answered,), steps=post(CHAT, lambda ctx: {
         **bodies.chat(ctx), "messages": conv.tool_round_trip(WEATHER_QUESTION), "tools": [WEATHER_TOOL_CHAT],
         "tool_choice": "auto"})),
-    Case("chat_max_completion_tokens_1", CHAT, checks=(accepted.max_completion_tokens_cuts,), steps=post(CHAT, lambda ctx: {
-        "model": ctx.model, "messages": [{"role": "user", "content": bodies.PROMPT}], "max_completion_tokens": 1})),
+    Case("chat_max_completion_tokens_cut", CHAT, checks=(accepted.max_completion_tokens_cuts,), steps=post(CHAT, lambda ctx: {
+        "model": ctx.model, "messages": [{"role": "user", "content": ev.REPEAT_PASSAGE}],
+        "max_completion_tokens": ev.CUT_LIMIT})),
     Case("chat_parameters", CHAT, steps=accepted.CHAT_PROBE.steps(), checks=(
         accepted.CHAT_PROBE.accepted("PARAM-010", primary=True), accepted.CHAT_PROBE.accepted("PARAM-011"),
         accepted.CHAT_PROBE.accepted("CHAT-009", honoured=accepted.huge_max_completion_tokens_capped),
@@ -179,18 +184,33 @@ PROMISE_CASES = [
     Case("responses_parameters", RESPONSES, steps=accepted.RESPONSES_PROBE.steps(), checks=(
         accepted.RESPONSES_PROBE.accepted("PARAM-012", primary=True), accepted.RESPONSES_PROBE.accepted("PARAM-011"),
         accepted.RESPONSES_PROBE.accepted("RESP-011", honoured=accepted.huge_max_output_tokens_capped))),
-    Case("responses_message_items", RESPONSES, checks=(inputs.message_items_answered,), steps=post(RESPONSES, lambda ctx: {
-        **bodies.response(ctx), "input": inputs.MESSAGE_ITEMS})),
+    # One question alone, then with each context a client adds to it: a system item, instructions, an image, a file, a
+    # file by URL. Each shows in input_tokens, against the one baseline.
+    Case("responses_context", RESPONSES, checks=(
+        inputs.message_items_answered, inputs.instructions_carried, cap.image_input, cap.image_input_honoured,
+        cap.file_input, cap.file_input_honoured, cap.file_url_input, cap.file_url_input_honoured),
+         steps=tuple(send("POST", "/responses", lambda ctx, f=fields: {**bodies.response(ctx), **f}) for fields in (
+             {"input": inputs.QUESTION}, {"input": inputs.MESSAGE_ITEMS},
+             {"input": inputs.QUESTION, "instructions": inputs.INSTRUCTIONS},
+             {"input": inputs.with_part({"type": "input_image", "image_url": cap.PIXEL_PNG})},
+             {"input": inputs.with_part({"type": "input_file", "filename": "hello.pdf", "file_data": cap.HELLO_PDF})},
+             {"input": inputs.with_part({"type": "input_file", "file_url": cap.SMALL_PDF_URL})}))),
     Case("responses_missing_input", RESPONSES, checks=(inputs.missing_input_no_server_error, inputs.missing_input_refused),
          steps=post(RESPONSES, lambda ctx: {"model": ctx.model, "max_output_tokens": 16})),
-    Case("messages_parameters", MESSAGES, steps=accepted.MESSAGES_PROBE.steps(),
-         checks=(accepted.MESSAGES_PROBE.accepted("MSG-010", primary=True),)),
-    Case("cap_chat_image_input", CHAT, checks=(cap.chat_image_input,), steps=post(CHAT, lambda ctx: {
-        **bodies.chat(ctx), "messages": [{"role": "user", "content": [
-            {"type": "text", "text": "Describe this image in five words."},
-            {"type": "image_url", "image_url": {"url": cap.PIXEL_PNG}}]}]})),
-    Case("cap_file_url_input", RESPONSES, checks=(cap.file_url_input,), steps=post(RESPONSES, lambda ctx: {
-        **bodies.response(ctx), "input": _input_parts({"type": "input_file", "file_url": cap.SMALL_PDF_URL})})),
+    Case("messages_parameters", MESSAGES, steps=(*accepted.MESSAGES_PROBE.steps(), accepted.messages_baseline),
+         checks=(accepted.MESSAGES_PROBE.accepted("MSG-010", primary=True, honoured=accepted.system_carried),)),
+]
+
+# Issue 22: caps and stop sequences judged on requests any model answers past the limit or up to the stop, an echo's
+# included (a passage to repeat), on every endpoint, in JSON and in streams.
+EVIDENCE_CASES = [
+    Case("messages_max_tokens_cut", MESSAGES, checks=(msg.max_tokens_caps,), steps=post(MESSAGES, lambda ctx: {
+        **bodies.message(ctx, max_tokens=ev.CUT_LIMIT), "messages": [{"role": "user", "content": ev.REPEAT_PASSAGE}]})),
+    Case("messages_stream_cut", MESSAGES, checks=(msg.stream_max_tokens_caps,), steps=post(MESSAGES, lambda ctx: {
+        **bodies.message(ctx, max_tokens=ev.CUT_LIMIT, stream=True),
+        "messages": [{"role": "user", "content": ev.REPEAT_PASSAGE}]})),
+    Case("messages_stop_sequences", MESSAGES, checks=(msg.stop_sequence_ends_the_text,), steps=post(MESSAGES, lambda ctx: {
+        **bodies.message(ctx, stop_sequences=[ev.STOP]), "messages": [{"role": "user", "content": ev.REPEAT_STOP_LINE}]})),
 ]
 
 SDK_CASES = [
@@ -214,7 +234,8 @@ CASES: list[Case] = [
          checks=(auth.bearer_accepted, auth.key_not_echoed, chat.chat_completion_shape, chat.chat_usage_adds_up,
                  echo.model_echoed)),
     Case("chat_n_2", CHAT, steps=post(CHAT, lambda ctx: bodies.chat(ctx, n=2, max_tokens=8)), checks=(chat.n_choices,)),
-    Case("chat_max_tokens_1", CHAT, steps=post(CHAT, lambda ctx: bodies.chat(ctx, max_tokens=1)),
+    Case("chat_max_tokens_cut", CHAT, steps=post(CHAT, lambda ctx: {
+        **bodies.chat(ctx, max_tokens=ev.CUT_LIMIT), "messages": [{"role": "user", "content": ev.REPEAT_PASSAGE}]}),
          checks=(chat.max_tokens_cuts,)),
     Case("chat_max_tokens_huge", CHAT, checks=(chat.huge_max_tokens_capped,), steps=post(CHAT, lambda ctx: {
         **bodies.chat(ctx), "max_tokens": chat.HUGE_MAX_TOKENS, "messages": [{"role": "user", "content": "Say ok."}]})),
@@ -222,9 +243,11 @@ CASES: list[Case] = [
          checks=(cs.stream_content_type, cs.events_are_json_or_done, cs.done_is_last, cs.chunks_valid,
                  cs.one_finish_reason_per_choice, cs.first_delta_has_role, cs.one_stable_id,
                  usage.usage_sent_automatically, usage.stream_usage_consistent, echo.model_echoed)),
-    Case("chat_stream_include_usage", CHAT,
-         steps=post(CHAT, lambda ctx: bodies.chat(ctx, stream=True, stream_options={"include_usage": True})),
-         checks=(usage.usage_sent_when_asked, usage.stream_usage_consistent, usage.usage_chunk_has_no_choices)),
+    Case("chat_stream_include_usage", CHAT, steps=post(CHAT, lambda ctx: {
+        **bodies.chat(ctx, stream=True, stream_options={"include_usage": True}, max_tokens=ev.CUT_LIMIT),
+        "messages": [{"role": "user", "content": ev.REPEAT_PASSAGE}]}),
+         checks=(usage.usage_sent_when_asked, usage.stream_usage_consistent, usage.usage_chunk_has_no_choices,
+                 chat.stream_max_tokens_caps)),
     Case("completions_basic", COMPLETIONS, steps=post(COMPLETIONS, bodies.completion),
          checks=(auth.bearer_accepted, auth.key_not_echoed, comp.text_completion_shape, echo.model_echoed)),
     Case("completions_stream_refused", COMPLETIONS, steps=post(COMPLETIONS, lambda ctx: bodies.completion(ctx, stream=True)),
@@ -253,5 +276,6 @@ CASES: list[Case] = [
     *CAPABILITY_CASES,
     *VERDICT_CASES,
     *PROMISE_CASES,
+    *EVIDENCE_CASES,
     *SDK_CASES,
 ]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from ..wire.exchange import Exchange
-from .case import Context, Failed, check
+from .case import Context, Failed, NotJudged, check
+from .evidence import CUT_LIMIT, reached_limit, stream_to_judge
 from .expect import show, success_body, usage_adds_up
+from .usage import usage_chunks
 
 
 def _completion(x: Exchange) -> dict:
@@ -23,20 +25,33 @@ def n_choices(x: Exchange, ctx: Context) -> None:
         raise Failed("two choices with index 0 and 1", f"indexes {indexes}")
 
 
-def cut_at_one_token(x: Exchange, limit: str) -> None:
-    """A limit of 1 (`max_tokens` or `max_completion_tokens`) cuts: finish_reason "length", one token at most."""
+def cut_at_limit(x: Exchange, limit: str) -> None:
+    """A limit of CUT_LIMIT (`max_tokens` or `max_completion_tokens`) against a passage to repeat caps the answer;
+    an answer that reached it says "length" (judged only then: below it the model ended on its own)."""
     body = _completion(x)
+    used = (body.get("usage") or {}).get("completion_tokens")
+    if not isinstance(used, int) or used > CUT_LIMIT:
+        raise Failed(f"completion_tokens <= {limit} ({CUT_LIMIT})", show(used))
+    reached_limit(used, CUT_LIMIT, "completion_tokens", 'finish_reason "length"')
     reasons = [c.get("finish_reason") for c in body["choices"]]
     if reasons != ["length"]:
-        raise Failed(f'finish_reason "length" for {limit}: 1', show(reasons))
-    used = (body.get("usage") or {}).get("completion_tokens")
-    if not isinstance(used, int) or used > 1:
-        raise Failed("completion_tokens <= 1", show(used))
+        raise Failed(f'finish_reason "length" for an answer cut at {limit}: {CUT_LIMIT}', show(reasons))
 
 
 @check("CHAT-003")
 def max_tokens_cuts(x: Exchange, ctx: Context) -> None:
-    cut_at_one_token(x, "max_tokens")
+    cut_at_limit(x, "max_tokens")
+
+
+@check("CHAT-003")
+def stream_max_tokens_caps(x: Exchange, ctx: Context) -> None:
+    """The same cap on a stream: the completion_tokens of its usage chunk (USAGE-001/002 judge whether it came)."""
+    stream_to_judge(x, "CHAT-STREAM-001/002")
+    found = [c["usage"].get("completion_tokens") for c in usage_chunks(x) if isinstance(c["usage"], dict)]
+    if not found:
+        raise NotJudged("no usage in the stream to read completion_tokens from (USAGE-001/002 judge that)")
+    if not all(isinstance(used, int) and used <= CUT_LIMIT for used in found):
+        raise Failed(f"completion_tokens <= max_tokens ({CUT_LIMIT}) in the stream's usage", show(found))
 
 
 @check("CHAT-004")

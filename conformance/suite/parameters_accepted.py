@@ -8,15 +8,18 @@ accepted answer carried the parameter.
 
 from __future__ import annotations
 
-from ..wire.exchange import Exchange
+from typing import Sequence
+
+from ..wire.exchange import Exchange, Request
 from .bodies import MAX_OUTPUT_TOKENS, MAX_TOKENS
 from .case import Context, Violations, check
-from .chat import cut_at_one_token
-from .expect import show, status, success_body
-from .probe import Option, Probe, answers
+from .chat import cut_at_limit
+from .evidence import BEFORE_STOP, REPEAT_STOP_LINE, carried, ends_before_stop, stop_problems, words
+from .expect import json_object, show, status, success_body
+from .probe import Option, Probe, accepted, answers
 
 HUGE_LIMIT = 1_000_000  # far above any model's output limit: capped, never refused
-COUNT_PROMPT = "Count to 10, separated by spaces."
+COUNT_PROMPT = REPEAT_STOP_LINE  # any model that repeats it, an echo too, reaches the stop sequence "7" early
 STOP_LIST = ["7", "###", "<END>", "STOP!"]
 STOP_STRING = "7"
 THINKING_BUDGET = 1024  # Anthropic's minimum; max_tokens must exceed it
@@ -67,18 +70,34 @@ RESPONSES_PROBE = Probe("POST /responses", lambda ctx: {
     HUGE_OUTPUT,
     Option("max_tool_calls 4 (OpenAI-compatible, not on the CRUN pages)", {"max_tool_calls": 4}, "PARAM-011"),
 ))
+SYSTEM_PROMPT = "You are a concise assistant who answers in plain words."
+SYSTEM = Option("system", {"system": SYSTEM_PROMPT}, "MSG-010")
 MESSAGES_PROBE = Probe("POST /messages", lambda ctx: {
     "model": ctx.messages_model, "max_tokens": MAX_TOKENS,
     "messages": [{"role": "user", "content": "Reply with one short sentence about keyboards."}]}, (
-    Option("system", {"system": "You are a concise assistant."}, "MSG-010"),
+    SYSTEM,
     Option(f"thinking, budget_tokens {THINKING_BUDGET}", {"thinking": {"type": "enabled", "budget_tokens": THINKING_BUDGET},
                                                         "max_tokens": THINKING_BUDGET + MAX_TOKENS}, "MSG-010"),
 ))
 
 
+def messages_baseline(ctx: Context, _: Sequence[Exchange]) -> Request:
+    """The last step of the /messages probe: its question without the options, so the system prompt shows as input
+    tokens (MSG-010)."""
+    return Request("POST", "/messages", MESSAGES_PROBE.base(ctx))
+
+
+def system_carried(xs: list[Exchange], ctx: Context) -> None:
+    """MSG-010 past acceptance: the system prompt reached the model, its input tokens above the question's alone."""
+    with_system = answers(xs, SYSTEM)[0]
+    if not accepted(xs[-1]):
+        return  # no answer without it to compare: the base request's own checks (MSG-001) speak for it
+    carried(json_object(xs[-1]), json_object(with_system), "input_tokens", "system prompt", words(SYSTEM_PROMPT))
+
+
 @check("CHAT-008")
 def max_completion_tokens_cuts(x: Exchange, ctx: Context) -> None:
-    cut_at_one_token(x, "max_completion_tokens")
+    cut_at_limit(x, "max_completion_tokens")
 
 
 def huge_max_completion_tokens_capped(xs: list[Exchange], ctx: Context) -> None:
@@ -99,13 +118,15 @@ def huge_max_completion_tokens_capped(xs: list[Exchange], ctx: Context) -> None:
 def stop_sequences_end_the_text(xs: list[Exchange], ctx: Context) -> None:
     option = next(o for o in (STOP_A_LIST, STOP_A_STRING) if any(o.carried_by(x) for x in xs))
     stops = option.fields["stop"] if isinstance(option.fields["stop"], list) else [option.fields["stop"]]
-    v = Violations(f"no text containing a stop sequence of {show(stops)}")
+    v = Violations(f"no text containing a stop sequence of {show(stops)}, and a text that ends where the stop "
+                   f"would begin (after {BEFORE_STOP!r}) with finish_reason \"stop\"")
     for x in answers(xs, option):
         for choice in _choices(x):
             text = (choice.get("message") or {}).get("content")
-            hits = [s for s in stops if isinstance(text, str) and s in text]
-            if hits:
-                v.add(f"choice {choice.get('index')} contains {show(hits[0])}: {show(text, 120)}")
+            for problem in stop_problems(text, stops):
+                v.add(problem, f"choice {choice.get('index')}")
+            if isinstance(text, str) and ends_before_stop(text) and choice.get("finish_reason") != "stop":
+                v.add(f"finish_reason {show(choice.get('finish_reason'))} at the stop sequence", f"choice {choice.get('index')}")
     v.settle()
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from ..wire.exchange import Exchange
 from .case import Context, Failed, Violations, check
+from .evidence import REPEAT_PASSAGE, reached_limit, stream_to_judge, usage_count
 from .expect import show, success_body, usage_adds_up
 
 LIMIT = 16  # OpenAI refuses max_output_tokens below 16
-LONG_ANSWER = "Count to 200."  # an answer no model fits in LIMIT tokens
+LONG_ANSWER = REPEAT_PASSAGE  # an answer no model fits in LIMIT tokens (nor in twice that), an echo's included
+TERMINAL = ("response.completed", "response.incomplete", "response.failed")
 
 
 def response_text(response: dict) -> str:
@@ -58,6 +60,22 @@ def max_output_tokens_respected(x: Exchange, ctx: Context) -> None:
         raise Failed(f"output_tokens <= max_output_tokens ({LIMIT})", show(used))
 
 
+def final_response(x: Exchange) -> dict | None:
+    """The response a stream's terminal event carries, if any (not judged when no event stream came)."""
+    last = next((e for e in reversed(stream_to_judge(x, "RESP-STREAM-001/002")) if e.get("type") in TERMINAL), None)
+    response = last.get("response") if last is not None else None
+    return response if isinstance(response, dict) else None
+
+
+@check("RESP-004")
+def stream_max_output_tokens_respected(x: Exchange, ctx: Context) -> None:
+    """The same cap on a stream: the output_tokens of the terminal event's response (RESP-STREAM-004 judges that
+    it came)."""
+    used = usage_count(final_response(x), "output_tokens")
+    if used is not None and used > LIMIT:
+        raise Failed(f"output_tokens <= max_output_tokens ({LIMIT}) in the terminal event's usage", show(used))
+
+
 def cut_problems(response: dict) -> list[str]:
     """How a response asked for more than `max_output_tokens` allows fails to say it was cut (none when it says so)."""
     found = []
@@ -71,7 +89,9 @@ def cut_problems(response: dict) -> list[str]:
 
 @check("RESP-005")
 def cut_answer_incomplete(x: Exchange, ctx: Context) -> None:
+    response = _response(x)
+    reached_limit(usage_count(response, "output_tokens"), LIMIT, "output_tokens", 'status "incomplete"')
     found = Violations('status "incomplete" with incomplete_details.reason "max_output_tokens" for a cut answer')
-    for problem in cut_problems(_response(x)):
+    for problem in cut_problems(response):
         found.add(problem)
     found.settle()

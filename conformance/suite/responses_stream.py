@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from ..wire.exchange import Exchange
 from .case import Context, Failed, Violations, check
+from .evidence import reached_limit, usage_count
 from .expect import event_objects, event_stream, events_conform, show
-from .responses import cut_problems, response_text
-
-TERMINAL = ("response.completed", "response.incomplete", "response.failed")
+from .responses import LIMIT, TERMINAL, cut_problems, response_text
 
 
 @check("RESP-STREAM-001")
@@ -85,11 +84,13 @@ def cut_stream_incomplete(x: Exchange, ctx: Context) -> None:
     last = next((e for e in reversed(events) if e.get("type") in TERMINAL), None)
     if last is None:
         raise Failed("a terminal response.incomplete event", f"none among {len(events)} events")
+    response = last.get("response")
+    reached_limit(usage_count(response, "output_tokens"), LIMIT, "output_tokens in the terminal event's response",
+                  "response.incomplete")
     found = Violations('a terminal response.incomplete whose response is status "incomplete" with '
                        'incomplete_details.reason "max_output_tokens"')
     if last.get("type") != "response.incomplete":
         found.add(f"terminal event {show(last.get('type'))}")
-    response = last.get("response")
     for problem in cut_problems(response if isinstance(response, dict) else {}):
         found.add(f"its response's {problem}")
     found.settle()

@@ -78,11 +78,12 @@ class Run:
 
 
 def certify(base_url: str, *, stop: Callable[[], None], profile: str = "crun", timeout_s: float = TIMEOUT_S,
-            models: bool = True, bound_s: float = WATCHDOG_S, matrix: bool = False) -> Run:
+            models: bool = True, bound_s: float = WATCHDOG_S, matrix: bool = False,
+            model: tuple[str, str] = (MODEL, MESSAGES_MODEL), strict: bool = False) -> Run:
     """Run `crun-conformance certify` in-process against `base_url`; `stop` is called if the run passes `bound_s`.
 
-    `models` names the two models of a one-model run (else they are discovered); `matrix` certifies every model
-    the server lists instead."""
+    `models` names the two models of a one-model run (`model`: the one, and the one for /messages; else they are
+    discovered); `matrix` certifies every model the server lists instead."""
     overran = threading.Event()
 
     def overrun() -> None:
@@ -99,7 +100,9 @@ def certify(base_url: str, *, stop: Callable[[], None], profile: str = "crun", t
         if matrix:
             argv += ["--models", "all"]
         elif models:
-            argv += ["--model", MODEL, "--messages-model", MESSAGES_MODEL]
+            argv += ["--model", model[0], "--messages-model", model[1]]
+        if strict:
+            argv.append("--strict")
         started = time.monotonic()
         watchdog.start()
         try:
@@ -113,16 +116,19 @@ def certify(base_url: str, *, stop: Callable[[], None], profile: str = "crun", t
 
 
 class Runs:
-    """Certify runs against the reference server with faults, made once per (faults, profile) and shared."""
+    """Certify runs against the reference server with faults, made once per (faults, profile, models, strictness)
+    and shared."""
 
     def __init__(self) -> None:
-        self._runs: dict[tuple[frozenset[str], str, bool], Run] = {}
+        self._runs: dict[tuple[frozenset[str], str, bool, tuple[str, str], bool], Run] = {}
 
-    def of(self, faults: Iterable[str] = (), profile: str = "crun", matrix: bool = False) -> Run:
-        key = (frozenset(faults), profile, matrix)
+    def of(self, faults: Iterable[str] = (), profile: str = "crun", matrix: bool = False,
+           model: tuple[str, str] = (MODEL, MESSAGES_MODEL), strict: bool = False) -> Run:
+        key = (frozenset(faults), profile, matrix, model, strict)
         if key not in self._runs:
             with ReferenceServer(ReferenceConfig(api_key=KEY, faults=key[0])) as server:
-                self._runs[key] = certify(server.base_url, stop=server.stop, profile=profile, matrix=matrix)
+                self._runs[key] = certify(server.base_url, stop=server.stop, profile=profile, matrix=matrix,
+                                          model=model, strict=strict)
         return self._runs[key]
 
 
