@@ -16,8 +16,7 @@ from typing import Any, Callable, Iterable
 
 import yaml
 
-from ..catalogue.requirements import BY_ID
-from .diff import RENAMED
+from ..catalogue.requirements import BY_ID, RENAMED
 from .reportfile import FAILING, InputError, Key, describe, key, load_report, parse_report, read_text
 
 OUTCOMES = ("passed", "failed", "skipped", "error")

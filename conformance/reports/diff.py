@@ -2,7 +2,7 @@
 
 Works across models (a check's key includes its model; an older report
 without models matches every model) and across tool versions: a requirement
-renamed (RENAMED) or dropped from the catalogue is reported as such, never
+renamed (catalogue.requirements.RENAMED) or dropped from the catalogue is reported as such, never
 as a regression.
 """
 
@@ -12,13 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..catalogue.requirements import BY_ID
+from ..catalogue.requirements import BY_ID, RENAMED
 from .matrix import md_text
 from .reportfile import FAILING, Key, check_writable, describe, duration_s, key, load_report, verdict
-
-# Requirement ids renamed between tool versions, old id -> new id. The one place renames are recorded: diffs and
-# baselines (conformance/reports/baseline.py) read old reports and expectation files through it. Add a line when an id changes.
-RENAMED: dict[str, str] = {}
 
 COST_FIELDS = ("requests", "input_tokens", "output_tokens", "retries")
 SHOWN = 30
