@@ -263,18 +263,18 @@ MESSAGES_DECLINES_OPENAI_MODELS = _f("messages_declines_openai_models",
         "holds (no key echoed, refusals in the right shape) stays passed")
 # Issue 10: cut answers, /messages refusals, stored responses declined properly, every violation listed
 RESPONSES_CUT_BUT_COMPLETED = _f("responses_cut_but_completed",
-    "A Responses answer cut by `max_output_tokens` says `status: \"completed\"` "
-    "with `incomplete_details: null`, in bodies and streams (`response.completed`).", "RESP-005", "RESP-STREAM-008")
+    "A Responses answer cut by `max_output_tokens` says `status: \"completed\"` with `incomplete_details: null`, "
+    "in bodies and streams (`response.completed`).", "RESP-005", "RESP-STREAM-008")
 MESSAGES_MISSING_FIELD_500 = _f("messages_missing_field_500",
-    "`/messages` answers a missing required field (`messages`, `max_tokens`) with "
-    "500.", "PARAM-001", "MSG-002", "MSG-003", endpoints=("POST /messages",),
+    "`/messages` answers a missing required field (`messages`, `max_tokens`) with 500.",
+    "PARAM-001", "MSG-002", "MSG-003", endpoints=("POST /messages",),
     why="a 5xx is none of the 400 refusals MSG-002/003 ask for")
 RESPONSES_NOT_STORED = _f("responses_not_stored", "`store: true` is accepted but nothing is kept: a `previous_response_id` is refused "
     "with a proper 404.", declines=("CAP-009",),
     why="a proper 4xx refusal of a capability is reported as not supported, not failed")
 RESPONSES_TWO_STREAM_FAULTS = _f("responses_two_stream_faults",
-    "Responses stream events have no `sequence_number`, and the stream ends with a "
-    "stray `data: [DONE]`.", "RESP-STREAM-002", "RESP-STREAM-005",
+    "Responses stream events have no `sequence_number`, and the stream ends with a stray `data: [DONE]`.",
+    "RESP-STREAM-002", "RESP-STREAM-005",
     why="RESP-STREAM-002 lists both violations; RESP-STREAM-005 the missing numbers")
 # Every stream, every JSON body (most of these are the self-test's hostile servers)
 STREAM_AS_JSON = _f("stream_as_json", "Streams are served as `application/json`.",
