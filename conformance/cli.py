@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     options.add_arguments(certify, options.CERTIFY)
     certify.add_argument("--max-requests", type=int, metavar="N", help="refuse to start when the plan needs more")
     certify.add_argument("--record", metavar="DIR", help="record the exchanges as cassettes into DIR")
+    certify.add_argument("--record-changed", metavar="DIR", help="record as --record, but write only the cassettes "
+                         "of cases whose requests changed or that have none; the others keep their bytes")
     certify.add_argument("--replay", metavar="DIR", help="judge the cassettes in DIR instead of a live server")
     certify.add_argument("-k", dest="keyword", metavar="EXPR", help="only checks matching this pytest -k expression")
     certify.add_argument("--baseline", metavar="FILE", help="gate on regressions against an earlier JSON report "
@@ -92,8 +94,8 @@ def _options(args: argparse.Namespace) -> Options:
                          "certify and fuzz in separate runs")
     if args.fuzz_examples is not None and args.fuzz_examples < 1:
         raise UsageError("--fuzz-examples must be at least 1")
-    if args.record and args.replay:
-        raise UsageError("--record and --replay exclude each other")
+    if sum(map(bool, (args.record, args.record_changed, args.replay))) > 1:
+        raise UsageError("--record, --record-changed and --replay exclude each other")
     if args.replay and not Path(args.replay, "target.json").is_file():
         raise UsageError(f"--replay {args.replay}: no recording there (target.json missing)")
     if args.strict_baseline and not args.baseline:
@@ -111,10 +113,15 @@ def _options(args: argparse.Namespace) -> Options:
         except TargetError as exc:
             raise UsageError(str(exc)) from None
     kind = "replay" if args.replay else "live" if args.base_url else "reference"
-    directory = args.replay or args.record
+    directory = args.replay or args.record or args.record_changed
+    record_mode = "all" if args.record else "none"
+    if args.record_changed:
+        from .wire.cassettes import CHANGED
+
+        record_mode = CHANGED
     return Options(kind=kind, base_url=args.base_url, api_key=api_key, profile=args.profile, strict=args.strict,
                    timeout_s=args.timeout, models=models, concurrency=args.concurrency,
-                   cassette_dir=Path(directory) if directory else None, record_mode="all" if args.record else "none",
+                   cassette_dir=Path(directory) if directory else None, record_mode=record_mode,
                    keyword=args.keyword, fuzz=args.fuzz, fuzz_examples=args.fuzz_examples)
 
 

@@ -4,9 +4,10 @@ import json
 
 import pytest
 
+from conformance.catalogue import requirements
 from conformance.cli import main
 from conformance.reference import ReferenceConfig, ReferenceServer
-from conformance.reports import baseline, diff
+from conformance.reports import baseline
 from conformance.reports.reportfile import InputError
 
 KEY = "sk-baseline-test-0123456789abcdef"
@@ -218,7 +219,7 @@ def test_a_check_skipped_in_the_baseline_that_fails_now_is_judged_on_its_level()
 
 
 def test_renamed_requirements_follow_their_new_id_and_removed_ones_are_noted(monkeypatch):
-    monkeypatch.setitem(diff.RENAMED, "OLD-CHAT-001", "CHAT-001")
+    monkeypatch.setitem(requirements.RENAMED, "OLD-CHAT-001", "CHAT-001")
     expectations = parse("expectations:\n- {id: OLD-CHAT-001, outcome: failed, reason: renamed since}\n")
     assert baseline.compare([check("CHAT-001", "failed")], expectations).known
     loaded = baseline.from_report({"checks": [check("OLD-CHAT-001", "failed"), check("GONE-001", "failed")]}, "r.json")

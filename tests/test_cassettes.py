@@ -110,6 +110,24 @@ def test_a_request_the_cassette_does_not_hold_says_which_case_and_how_to_rerecor
     assert errors and all("case chat_basic" in c["actual"] and "--record-mode=rewrite" in c["actual"] for c in errors)
 
 
+def test_record_changed_writes_only_the_cassettes_whose_requests_changed(server, recorded, tmp_path):
+    """After a change to the suite, only the cases whose requests changed (or that have no cassette) are rewritten."""
+    copy = tmp_path / "cassettes"
+    shutil.copytree(recorded, copy)
+    (copy / "chat_basic.yaml").unlink()
+    tampered = copy / "chat_n_2.yaml"
+    tampered.write_text(tampered.read_text().replace('"max_tokens":8', '"max_tokens":9'))
+    before = {path.name: path.read_bytes() for path in copy.glob("*.yaml")}
+    code = main(["certify", "-q", "--base-url", server.base_url, "--api-key", KEY, "--record-changed", str(copy)])
+    assert code == 0
+    after = {path.name: path.read_bytes() for path in copy.glob("*.yaml")}
+    rewritten = {name for name in after if before.get(name) != after[name]}
+    # The stored-response follow-up always changes: its second request carries the id the first answer returned.
+    assert rewritten == {"chat_basic.yaml", "chat_n_2.yaml", "cap_stored_follow_up.yaml"}
+    assert '"max_tokens":8' in tampered.read_text() and '"max_tokens":9' not in tampered.read_text()
+    assert main(["certify", "-q", "--replay", str(copy)]) == 0
+
+
 def test_replay_target_reads_the_manifest(recorded):
     target = replay_target(recorded)
     assert target.kind == "replay" and target.base_url == REPLAY_HOST + "/api/v1"

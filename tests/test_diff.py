@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from conformance.catalogue import requirements
 from conformance.cli import main
 from conformance.reference import ReferenceConfig, ReferenceServer
 from conformance.reports import diff
@@ -100,7 +101,7 @@ def test_an_older_report_without_models_matches_every_model_of_a_matrix():
 
 
 def test_renamed_and_removed_requirements_are_not_regressions(monkeypatch):
-    monkeypatch.setitem(diff.RENAMED, "CHAT-OLD-001", "CHAT-001")
+    monkeypatch.setitem(requirements.RENAMED, "CHAT-OLD-001", "CHAT-001")
     old = report([check("CHAT-OLD-001", "passed"), check("GONE-001", "passed"), check("CHAT-002", "passed")])
     new = report([check("CHAT-001", "failed"), check("CHAT-003", "failed")])
     result = diff.diff(old, new, "old.json", "new.json")

@@ -33,7 +33,7 @@ USERS = "64"
 CHAT_BASIC = {c.requirement for case in CASES if case.id == "chat_basic" for c in case.checks}
 # How to provoke each load-only fault; what it breaks is its own declaration in conformance/reference/faults.py.
 MIXES = {"load_usage_dropped": "chat-stream=1", "load_503_no_retry_after": "chat=1,chat-stream=1"}
-LOAD_FAULTS = {name: (MIXES[name], FAULTS[name].broken) for name, fault in FAULTS.items() if "load" in fault.judged_by}
+LOAD_FAULTS = {name: (MIXES[name], FAULTS[name].breaks_in(CASES)) for name, fault in FAULTS.items() if "load" in fault.judged_by}
 
 
 def load(*args: str) -> int:

@@ -19,6 +19,7 @@ from conformance.reference import (
     create_app,
 )
 from conformance.reference import models as models_module
+from conformance.reference.faults import CHAT_NO_DONE
 
 
 def test_start_serve_and_stop_repeatedly():
@@ -51,7 +52,7 @@ def test_config_prefix_key_models_and_faults():
         body = httpx.post(f"{server.base_url}/chat/completions", headers=auth, json={
             "model": "tiny", "max_tokens": 10 ** 6, "messages": [{"role": "user", "content": "Hello"}]}).json()
         assert body["usage"]["completion_tokens"] == 5 and body["choices"][0]["finish_reason"] == "length"
-    assert create_app(config).state.config.faults == frozenset({"chat_no_done"})
+    assert create_app(config).state.config.faults == frozenset({CHAT_NO_DONE})  # the name resolved to its declaration
     with pytest.raises(ValueError, match="unknown fault.*'no-done-marker'"):
         ReferenceConfig(faults=frozenset({"no-done-marker"}))
     assert [m.id for m in DEFAULT_MODELS] == ["gpt-5.4", "claude-sonnet-4-5", "gemini-3.1-pro-preview", "crun-echo",

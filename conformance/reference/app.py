@@ -15,7 +15,7 @@ from starlette.routing import Route
 from . import chat, completions, messages, models, responses
 from .config import DEFAULT_CONFIG, ReferenceConfig
 from .errors import ApiError, on_api_error, on_http_error, on_server_error
-from .faults import GarbledJson
+from .faults import JSON_GARBAGE, GarbledJson
 from .load_faults import LOAD_FAULTS, Concurrency, CountConcurrency
 from .pacing import Pacing
 
@@ -36,7 +36,7 @@ def create_app(config: ReferenceConfig = DEFAULT_CONFIG) -> Starlette:
     app.router.redirect_slashes = False  # a trailing slash is an unknown URL (JSON 404), not a redirect
     app.state.config = config
     app.state.responses = responses.ResponseStore()
-    if "json_garbage" in config.faults:
+    if JSON_GARBAGE in config.faults:
         app.add_middleware(GarbledJson)
     if config.latency_ms or config.chunk_ms or config.rate_limit_every:
         app.add_middleware(Pacing, config=config)

@@ -8,19 +8,20 @@ from starlette.requests import Request
 
 from .config import ReferenceConfig
 from .errors import unauthorized
+from .faults import BEARER_ONLY, KEY_ECHOED, MODELS_BEARER_REFUSED, NO_AUTH, NO_KEY_500, WRONG_KEY_ACCEPTED, Fault
 
 
-def presented_keys(request: Request, faults: frozenset[str] = frozenset()) -> list[str]:
+def presented_keys(request: Request, faults: frozenset[Fault] = frozenset()) -> list[str]:
     """Every key the request presents, from either header (header names are case-insensitive)."""
     keys = []
     authorization = request.headers.get("authorization")
-    bearer_read = "models_bearer_refused" not in faults or not request.url.path.endswith("/models")
+    bearer_read = MODELS_BEARER_REFUSED not in faults or not request.url.path.endswith("/models")
     if authorization and bearer_read:
         scheme, _, token = authorization.strip().partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             keys.append(token.strip())
     api_key = request.headers.get("x-api-key")
-    if api_key and api_key.strip() and "bearer_only" not in faults:
+    if api_key and api_key.strip() and BEARER_ONLY not in faults:
         keys.append(api_key.strip())
     return keys
 
@@ -31,13 +32,13 @@ def authenticate(request: Request) -> ReferenceConfig:
     faults = config.faults
     keys = presented_keys(request, faults)
     expected = config.api_key.encode()
-    if "no_auth" in faults or keys and "wrong_key_accepted" in faults:
+    if NO_AUTH in faults or keys and WRONG_KEY_ACCEPTED in faults:
         return config
-    if not keys and "no_key_500" in faults:
+    if not keys and NO_KEY_500 in faults:
         raise RuntimeError("no key presented")
     if not any(hmac.compare_digest(key.encode(), expected) for key in keys):
         error = unauthorized(sent_key=bool(keys))
-        if keys and "key_echoed" in faults:
+        if keys and KEY_ECHOED in faults:
             error.message += f" You sent {keys[0]!r}."
         raise error
     return config

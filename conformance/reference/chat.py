@@ -17,7 +17,39 @@ from starlette.responses import Response
 from . import validation as v
 from .auth import authenticate
 from .errors import invalid
-from .faults import raised
+from .faults import (
+    CAPABILITIES_BROKEN,
+    CHAT_BODY_OFF_SCHEMA,
+    CHAT_CHOICES_NOT_LIST,
+    CHAT_CHUNK_IDS_VARY,
+    CHAT_CHUNK_INVALID_JSON,
+    CHAT_CHUNK_OBJECT_WRONG,
+    CHAT_HISTORY_DROPPED,
+    CHAT_HISTORY_REFUSED,
+    CHAT_MAX_TOKENS_IGNORED,
+    CHAT_N_IGNORED,
+    CHAT_NO_DONE,
+    CHAT_NO_FINISH_REASON,
+    CHAT_NO_ROLE,
+    CHAT_PENALTIES_REFUSED,
+    CHAT_STREAM_500_FOR_CLAUDE,
+    CHAT_TOOL_RESULT_REFUSED,
+    CHAT_USAGE_MISCOUNTED,
+    FORCED_TOOL_AS_TEXT,
+    HUGE_MAX_COMPLETION_TOKENS_REFUSED,
+    HUGE_MAX_TOKENS_OVERFLOW,
+    HUGE_MAX_TOKENS_REFUSED,
+    LOGPROBS_IGNORED,
+    MAX_COMPLETION_TOKENS_IGNORED,
+    NO_STREAM_USAGE,
+    STOP_IGNORED,
+    STREAM_USAGE_MISSING_FOR_GEMINI,
+    STREAM_USAGE_TWICE,
+    USAGE_CHUNK_WITH_CHOICES,
+    USAGE_ONLY_WHEN_ASKED,
+    Fault,
+    raised,
+)
 from .load_faults import usage_dropped
 from .model import (
     Format,
@@ -49,36 +81,37 @@ async def create(request: Request) -> Response:
     body = await v.read_json(request)
     info = v.model(body, config)
     prompt = read_messages(v.array(body, "messages", required=True), faults)
-    if "chat_history_dropped" in faults:
+    if CHAT_HISTORY_DROPPED in faults:
         prompt.turns = [t for t in prompt.turns[:-1] if t[0] in ("system", "developer")] + prompt.turns[-1:]
     stream = bool(v.boolean(body, "stream"))
-    if stream and "chat_stream_500_for_claude" in faults and info.owned_by == "Anthropic":
+    if stream and CHAT_STREAM_500_FOR_CLAUDE in faults and info.owned_by == "Anthropic":
         raise RuntimeError("the Anthropic adapter cannot stream chat completions")
     seed = read_sampling(body, faults)
     n = v.integer(body, "n", 1, 8) or 1
-    if "chat_n_ignored" in faults:
+    if CHAT_N_IGNORED in faults:
         n = 1
     max_tokens, max_completion_tokens = v.integer(body, "max_tokens", 1), v.integer(body, "max_completion_tokens", 1)
-    for name, value in (("max_tokens", max_tokens), ("max_completion_tokens", max_completion_tokens)):
-        if f"huge_{name}_refused" in faults and value is not None and value > info.max_output_tokens:
+    for fault, name, value in ((HUGE_MAX_TOKENS_REFUSED, "max_tokens", max_tokens),
+                               (HUGE_MAX_COMPLETION_TOKENS_REFUSED, "max_completion_tokens", max_completion_tokens)):
+        if fault in faults and value is not None and value > info.max_output_tokens:
             raise invalid(name, f"expected at most {info.max_output_tokens} for {info.id}, but got {value}.")
-    asked = raised(min_limit(None if "chat_max_tokens_ignored" in faults else max_tokens,
-                             None if "max_completion_tokens_ignored" in faults else max_completion_tokens), faults)
+    asked = raised(min_limit(None if CHAT_MAX_TOKENS_IGNORED in faults else max_tokens,
+                             None if MAX_COMPLETION_TOKENS_IGNORED in faults else max_completion_tokens), faults)
     limit = cap(asked, info)
-    if "huge_max_tokens_overflow" in faults and max_tokens is not None and max_tokens > info.max_output_tokens:
+    if HUGE_MAX_TOKENS_OVERFLOW in faults and max_tokens is not None and max_tokens > info.max_output_tokens:
         limit = 0
-    stop = () if "stop_ignored" in faults else v.stop_sequences(body, "stop", 4)
+    stop = () if STOP_IGNORED in faults else v.stop_sequences(body, "stop", 4)
     fmt = read_response_format(body)
     tools = read_tools(body, prompt)
     mode, forced = read_tool_choice(body, tools)
-    tool = None if forced and "forced_tool_as_text" in faults else choose_tool(tools, mode, forced, prompt, info.behaviour)
-    logprobs = None if "logprobs_ignored" in faults else read_logprobs(body)
+    tool = None if forced and FORCED_TOOL_AS_TEXT in faults else choose_tool(tools, mode, forced, prompt, info.behaviour)
+    logprobs = None if LOGPROBS_IGNORED in faults else read_logprobs(body)
     options = v.obj(body, "stream_options")
     include_usage = v.boolean(options, "include_usage", param="stream_options.include_usage") if options else None
     v.conform(body, "ChatCompletionRequest", faults)
     if fmt is not None:
         prompt.describe(fmt.schema or fmt.kind)
-    if "capabilities_broken" in faults:  # image and file parts accepted, then dropped before the model
+    if CAPABILITIES_BROKEN in faults:  # image and file parts accepted, then dropped before the model
         prompt.images = prompt.files = 0
     choices = [
         Choice(i, generate(prompt, model=info.id, limit=limit, choice=i, seed=seed, stop=stop,
@@ -87,18 +120,18 @@ async def create(request: Request) -> Response:
         for i in range(n)
     ]
     usage = chat_usage(prompt.tokens, sum(len(c.out.tokens) for c in choices))
-    if "chat_usage_miscounted" in faults:
+    if CHAT_USAGE_MISCOUNTED in faults:
         usage["total_tokens"] += 1
     head = {"id": new_id("chatcmpl-"), "created": now(), "model": info.id}
     if stream:
-        forgets = "stream_usage_missing_for_gemini" in faults and info.owned_by == "Google" and include_usage is None
+        forgets = STREAM_USAGE_MISSING_FOR_GEMINI in faults and info.owned_by == "Google" and include_usage is None
         streamed_usage = usage if wants_usage(include_usage, faults) and not forgets and not usage_dropped(request) else None
         return event_stream(stream_events(head, choices, streamed_usage, faults), faults)
     completion = {**envelope(head, "chat.completion"), "choices": [message_choice(c) for c in choices],
                   "usage": usage, "system_fingerprint": None}
-    if "chat_choices_not_list" in faults:
+    if CHAT_CHOICES_NOT_LIST in faults:
         completion["choices"] = completion["choices"][0]
-    if "chat_body_off_schema" in faults:
+    if CHAT_BODY_OFF_SCHEMA in faults:
         del completion["id"]
     return json_response(completion)
 
@@ -109,9 +142,9 @@ def min_limit(*limits: int | None) -> int | None:
     return min(given) if given else None
 
 
-def read_sampling(body: dict, faults: frozenset[str]) -> int | None:
+def read_sampling(body: dict, faults: frozenset[Fault]) -> int | None:
     """Range-check the sampling fields chat and legacy completions share; the seed is the one that matters."""
-    if "chat_penalties_refused" in faults:
+    if CHAT_PENALTIES_REFUSED in faults:
         for name in ("presence_penalty", "frequency_penalty"):
             if body.get(name) is not None:
                 raise invalid(name, f"{name} is not supported.", "unsupported_parameter")
@@ -125,23 +158,23 @@ def read_sampling(body: dict, faults: frozenset[str]) -> int | None:
     return v.integer(body, "seed", -(2 ** 63), 2 ** 64 - 1)
 
 
-def wants_usage(include_usage: bool | None, faults: frozenset[str] = frozenset()) -> bool:
+def wants_usage(include_usage: bool | None, faults: frozenset[Fault] = frozenset()) -> bool:
     """CRUN sends usage in a stream unless the client explicitly says `include_usage: false`."""
-    if "no_stream_usage" in faults:
+    if NO_STREAM_USAGE in faults:
         return False
-    if "usage_only_when_asked" in faults:
+    if USAGE_ONLY_WHEN_ASKED in faults:
         return include_usage is True
     return include_usage is not False
 
 
-def read_messages(messages: list, faults: frozenset[str] = frozenset()) -> Prompt:
+def read_messages(messages: list, faults: frozenset[Fault] = frozenset()) -> Prompt:
     prompt = Prompt()
     for i, message in enumerate(v.nonempty(messages, "messages")):
         where = f"messages[{i}]"
         if not isinstance(message, dict):
             raise v.wrong_type(where, "an object", message)
         role = v.one_of(message.get("role"), ROLES, f"{where}.role")
-        if role == "assistant" and "chat_history_refused" in faults or role == "tool" and "chat_tool_result_refused" in faults:
+        if role == "assistant" and CHAT_HISTORY_REFUSED in faults or role == "tool" and CHAT_TOOL_RESULT_REFUSED in faults:
             raise invalid(f"{where}.role", f"a {role} turn is not supported.", "unsupported_parameter")
         text = read_content(message.get("content"), f"{where}.content", prompt, role == "assistant")
         v.string(message, "name", param=f"{where}.name")
@@ -276,22 +309,22 @@ def message_choice(choice: Choice) -> dict:
 # Streaming ----------------------------------------------------------------------------------------
 
 def stream_events(head: dict, choices: list[Choice], usage: dict | None,
-                  faults: frozenset[str] = frozenset()) -> Iterator[bytes]:
+                  faults: frozenset[Fault] = frozenset()) -> Iterator[bytes]:
     """Chunks for every choice (interleaved, one choice per chunk), the usage chunk, then the done marker."""
     per_choice = [choice_deltas(choice, faults) for choice in choices]
     chunks = [chunk(head, [delta]) for round_ in zip_longest(*per_choice) for delta in round_ if delta is not None]
-    if usage is not None and "usage_chunk_with_choices" in faults:
+    if usage is not None and USAGE_CHUNK_WITH_CHOICES in faults:
         chunks[-1]["usage"] = usage
     elif usage is not None:
-        chunks += [usage_chunk(head, usage) for _ in range(2 if "stream_usage_twice" in faults else 1)]
+        chunks += [usage_chunk(head, usage) for _ in range(2 if STREAM_USAGE_TWICE in faults else 1)]
     for index, data in enumerate(chunks):
-        if "chat_chunk_object_wrong" in faults:
+        if CHAT_CHUNK_OBJECT_WRONG in faults:
             data["object"] = "chat.completion"
-        if "chat_chunk_ids_vary" in faults:
+        if CHAT_CHUNK_IDS_VARY in faults:
             data["id"] = new_id("chatcmpl-")
         event = sse(data)
-        yield event[:len(event) // 2] + b"\n\n" if index == 1 and "chat_chunk_invalid_json" in faults else event
-    if "chat_no_done" not in faults:
+        yield event[:len(event) // 2] + b"\n\n" if index == 1 and CHAT_CHUNK_INVALID_JSON in faults else event
+    if CHAT_NO_DONE not in faults:
         yield done_marker()
 
 
@@ -313,10 +346,10 @@ def done_marker() -> bytes:
     return DONE
 
 
-def choice_deltas(choice: Choice, faults: frozenset[str] = frozenset()) -> Iterator[dict]:
+def choice_deltas(choice: Choice, faults: frozenset[Fault] = frozenset()) -> Iterator[dict]:
     """One choice's stream: the role, one token per chunk, then exactly one finish_reason."""
     out = choice.out
-    role = {} if "chat_no_role" in faults else {"role": "assistant"}
+    role = {} if CHAT_NO_ROLE in faults else {"role": "assistant"}
 
     def delta(content: dict, finish: str | None = None, logprobs: dict | None = None) -> dict:
         return {"index": choice.index, "delta": content, "logprobs": logprobs, "finish_reason": finish}
@@ -329,4 +362,4 @@ def choice_deltas(choice: Choice, faults: frozenset[str] = frozenset()) -> Itera
         yield delta({**role, "content": "", "refusal": None})
         for token in out.tokens:
             yield delta({"content": token}, logprobs=logprobs_of(choice, (token,)))
-    yield delta({}, None if "chat_no_finish_reason" in faults else FINISH_REASONS[out.finish])
+    yield delta({}, None if CHAT_NO_FINISH_REASON in faults else FINISH_REASONS[out.finish])

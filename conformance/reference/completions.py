@@ -16,7 +16,14 @@ from . import validation as v
 from .auth import authenticate
 from .chat import min_limit, read_sampling
 from .errors import invalid
-from .faults import raised
+from .faults import (
+    COMPLETIONS_CHAT_SHAPED,
+    COMPLETIONS_STREAM,
+    COMPLETIONS_STREAM_500,
+    COMPLETIONS_STREAM_IGNORED,
+    Fault,
+    raised,
+)
 from .model import Prompt, cap, generate
 from .wire import DONE, event_stream, json_response, new_id, now, sse
 
@@ -47,7 +54,7 @@ async def create(request: Request) -> Response:
             completion_tokens += len(out.tokens)
             choices.append({"text": text + out.text if echo else out.text, "index": p * n + i, "logprobs": None,
                             "finish_reason": FINISH_REASONS[out.finish]})
-            if "completions_chat_shaped" in faults:
+            if COMPLETIONS_CHAT_SHAPED in faults:
                 choices[-1]["message"] = {"role": "assistant", "content": choices[-1].pop("text")}
     usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
              "total_tokens": prompt_tokens + completion_tokens}
@@ -58,14 +65,14 @@ async def create(request: Request) -> Response:
     return json_response(completion)
 
 
-def refuse_stream(body: dict, faults: frozenset[str] = frozenset()) -> bool:
+def refuse_stream(body: dict, faults: frozenset[Fault] = frozenset()) -> bool:
     """The no-stream rule of CRUN's legacy endpoint; True only when a fault lets the request stream."""
     if v.boolean(body, "stream"):
-        if "completions_stream_500" in faults:
+        if COMPLETIONS_STREAM_500 in faults:
             raise RuntimeError("streaming is not implemented")
-        if "completions_stream" in faults:
+        if COMPLETIONS_STREAM in faults:
             return True
-        if "completions_stream_ignored" in faults:
+        if COMPLETIONS_STREAM_IGNORED in faults:
             return False
         raise invalid("stream", "streaming is not supported on /completions in this compatibility layer; "
                                 "send stream: false, or use /chat/completions or /responses to stream.",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .faults import Fault, switched_on
+
 SEED_CREATED = 1772294400  # the `created` of every model on the CRUN pages
 
 
@@ -38,23 +40,20 @@ class ReferenceConfig:
     api_key: str = "crun-reference-key"
     prefix: str = "/api/v1"
     models: tuple[ModelInfo, ...] = DEFAULT_MODELS
-    faults: frozenset[str] = frozenset()
+    faults: frozenset[Fault] = frozenset()  # declared constants, or their names (a typo is refused); kept as a FaultSet
     latency_ms: int = 0  # delay before the first byte of every POST answer, like a real model's time to first token
     chunk_ms: int = 0  # pause between streamed events
     rate_limit_every: int = 0  # every K-th request gets 429 with Retry-After: 1 (0: never)
 
     def __post_init__(self) -> None:
-        from .faults import check_names
-
-        check_names(self.faults)
-        object.__setattr__(self, "faults", frozenset(self.faults))
+        object.__setattr__(self, "faults", switched_on(self.faults))
         for name in ("latency_ms", "chunk_ms", "rate_limit_every"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 
     def __repr__(self) -> str:
         # The key stays out of logs and reports, even through a repr.
-        return f"ReferenceConfig(prefix={self.prefix!r}, models={[m.id for m in self.models]}, faults={sorted(self.faults)})"
+        return f"ReferenceConfig(prefix={self.prefix!r}, models={[m.id for m in self.models]}, faults={self.faults.names})"
 
     def model(self, model_id: str) -> ModelInfo | None:
         return next((m for m in self.models if m.id == model_id), None)

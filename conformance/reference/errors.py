@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .faults import MESSAGES_OPENAI_ERRORS, PARAM_ERROR_BARE, PARAM_NOT_NAMED
 from .wire import json_response
 
 OPENAI_TYPES = {401: "invalid_request_error", 403: "permission_error", 429: "rate_limit_error", 500: "server_error"}
@@ -46,11 +47,11 @@ def is_anthropic(path: str) -> bool:
 
 def error_response(request: Request, error: ApiError) -> Response:
     faults = request.app.state.config.faults
-    if "param_not_named" in faults:
+    if PARAM_NOT_NAMED in faults:
         error = replace(error, param=None)
-    if is_anthropic(request.url.path) and "messages_openai_errors" not in faults:
+    if is_anthropic(request.url.path) and MESSAGES_OPENAI_ERRORS not in faults:
         body = anthropic_body(error)
-    elif error.status == 400 and "param_error_bare" in faults:
+    elif error.status == 400 and PARAM_ERROR_BARE in faults:
         body = {"message": error.message}
     else:
         body = openai_body(error)

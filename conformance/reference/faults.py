@@ -1,17 +1,33 @@
 """The named faults of the reference server: each one breaks one promise, so the suite can be shown to catch it.
 
 A broken server is the reference server with faults switched on
-(`ReferenceConfig(faults=frozenset({"chat_no_done"}))`). Each fault is a
-switch at the one place its behaviour lives (auth, an endpoint, the SSE
-writer), never a second copy of the behaviour. Each fault declares, next to
-itself, the requirements it breaks; the self-tests build their expectations
-from those declarations. Adding a fault is: its entry here, and its switch.
+(`ReferenceConfig(faults={CHAT_NO_DONE})`, or by name from the command line:
+`serve --fault chat_no_done`). Each fault is a switch at the one place its
+behaviour lives (auth, an endpoint, the SSE writer), never a second copy of the
+behaviour, and the switch names the declared constant:
+
+    from .faults import CHAT_NO_DONE
+    if CHAT_NO_DONE not in config.faults: ...
+
+A misspelt constant fails at import, and a bare name (`"chat_no_done" in
+faults`) raises TypeError, so no switch can silently be off.
+
+Adding a fault is its declaration here and its switch. A declaration is one
+module-level constant, named as the fault in capitals:
+
+    CHAT_NO_DONE = _f("chat_no_done", "A chat stream ends without `data: [DONE]`.", "CHAT-STREAM-003")
+
+then, by keyword, what else it declares (see `Fault`): `every_check_of` the
+suite cases whose every check it breaks, and the requirements that still
+`holds` in them; `profiles`, `endpoints`, `models`, `declines`, `judged_by`
+and `why`. The self-tests build their expectations from these declarations.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from fnmatch import fnmatchcase
+from typing import Any, Awaitable, Callable, Iterable, Protocol
 
 from ..catalogue.contract import document
 from ..catalogue.requirements import expand_ids
@@ -21,24 +37,39 @@ KEEP_ALIVE_S = 0.05
 HUGE_BODY_BYTES = 10 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+class SuiteCase(Protocol):
+    """What a fault needs of a suite case (conformance.suite.case.Case) to expand `every_check_of`."""
+
+    id: str
+    checks: tuple[Any, ...]  # each with the `requirement` it judges
+
+
+@dataclass(frozen=True, eq=False)
 class Fault:
     """One way to break the reference server, and what the suite must report against it.
 
     `breaks` names the requirements (ranges like `CHAT-001..005` allowed) the
-    suite must fail, wherever they are checked (narrowed by `endpoints` and
-    `models` when given); under a profile, only those the profile asks for are
-    expected. `declines` names capabilities to be reported as not supported.
-    `judged_by` says which self-test holds the expectation: `certify` (the
-    mutation table), `matrix` (the same, certified as a three-model matrix),
-    `hostile` (bounded time, tests/selftest/test_hostile_servers.py), `fuzz`
-    (tests/test_fuzz.py) or `load` (tests/test_load.py). The self-tests build
-    their expectations from these declarations; there is no second table.
+    suite must fail, wherever they are checked. `every_check_of` names suite
+    cases (patterns like `chat_stream_*`; `!pattern` takes cases out again)
+    whose every check the fault breaks, but for the requirements that `holds`
+    names: a requirement added to such a case is expected to fail with no
+    edit here. Both are narrowed by `endpoints` and `models` when given; under
+    a profile, only those the profile asks for are expected. `declines` names
+    capabilities to be reported as not supported. `judged_by` says which
+    self-test holds the expectation: `certify` (the mutation table), `matrix`
+    (the same, certified as a three-model matrix), `hostile` (bounded time,
+    tests/selftest/test_hostile_servers.py), `fuzz` (tests/test_fuzz.py) or
+    `load` (tests/test_load.py). The self-tests build their expectations from
+    these declarations (`breaks_in`); there is no second table.
+
+    Faults compare by identity: each is declared once, as a constant below.
     """
 
     name: str
     description: str
     breaks: tuple[str, ...] = ()
+    every_check_of: tuple[str, ...] = ()
+    holds: tuple[str, ...] = ()
     endpoints: tuple[str, ...] = ()
     models: tuple[str, ...] = ()
     declines: tuple[str, ...] = ()
@@ -46,13 +77,33 @@ class Fault:
     why: str = ""
     judged_by: tuple[str, ...] = ("certify",)
 
-    @property
-    def broken(self) -> frozenset[str]:
-        return expand_ids(self.breaks)
+    def breaks_in(self, suite: Iterable[SuiteCase]) -> frozenset[str]:
+        """The requirements the suite must fail against this fault, given the suite's cases.
+
+        A pattern of `every_check_of` that matches no case is refused: a case renamed must not leave a fault
+        expecting nothing."""
+        cases = list(suite)
+        touched: dict[str, SuiteCase] = {}
+        for pattern in self.every_check_of:
+            negated, glob = pattern.startswith("!"), pattern.removeprefix("!")
+            matched = [case for case in cases if fnmatchcase(case.id, glob)]
+            if not matched:
+                raise ValueError(f"fault {self.name}: no case of the suite matches {glob!r}")
+            for case in matched:
+                if negated:
+                    touched.pop(case.id, None)
+                else:
+                    touched[case.id] = case
+        whole = {check.requirement for case in touched.values() for check in case.checks}
+        return (expand_ids(self.breaks) | expand_ids(whole)) - expand_ids(self.holds)
 
     @property
     def declined(self) -> frozenset[str]:
         return expand_ids(self.declines)
+
+    def __reduce__(self) -> tuple[Callable[[str], Fault], tuple[str]]:
+        """Pickled by name, so a config sent to another process still holds the declared constants."""
+        return _declared, (self.name,)
 
 
 def _f(name: str, description: str, *breaks: str, **declared: Any) -> Fault:
@@ -63,237 +114,293 @@ def _f(name: str, description: str, *breaks: str, **declared: Any) -> Fault:
 
 SHAPE_FIRST = "every CHAT-00x check first judges the body against the ChatCompletion schema"
 STREAM_FIRST = "every check of a stream first needs an event stream"
-STREAMS = ("CHAT-STREAM-001..007", "USAGE-001..003", "RESP-STREAM-001..008", "MSG-STREAM-001..006")
-STREAMED = (*STREAMS, "SDK-002", "SDK-004", "SDK-006")
-STALLED = (*STREAMED, "MODELS-003")  # a stream cut by the deadline is no answer to read the model from either
+# The suite cases whose answer is an event stream, and the official SDKs' streams.
+STREAM_CASES = ("chat_stream_*", "responses_stream*", "messages_stream*")
+SDK_STREAM_CASES = ("sdk_sdk_002", "sdk_sdk_004", "sdk_sdk_006")
 BOTH = ("crun", "openai")
 
-_DECLARED: tuple[Fault, ...] = (
-    # Authentication
-    _f("no_auth", "Every request is served, with or without a key, right or wrong.", "AUTH-003", "AUTH-004"),
-    _f("wrong_key_accepted", "Any key is accepted; a request without a key is still refused.", "AUTH-004"),
-    _f("bearer_only", "`X-API-KEY` is ignored: only `Authorization: Bearer` authenticates.", "AUTH-002",
-       why="the anthropic SDK (2.x) sends its key as a Bearer token too"),
-    _f("models_bearer_refused", "`GET /models` ignores `Authorization: Bearer` and takes only `X-API-KEY`.",
-       "AUTH-001", "MODELS-001", "MODELS-002", why="the MODELS checks judge the same refused GET /models"),
-    _f("no_key_500", "A request without a key crashes the server: 500.", "AUTH-003"),
-    _f("key_echoed", "A 401 quotes the key that was sent.", "AUTH-005"),
-    _f("key_in_body", "`GET /models` names the caller's own key as each model's `owned_by`.", "AUTH-005"),
-    # Models
-    _f("models_no_list_object", "`GET /models` leaves out `object: \"list\"`.", "MODELS-001"),
-    _f("models_incomplete", "`GET /models` lists only its first model, though it serves them all.", "MODELS-002"),
-    _f("models_10mb", "`GET /models` answers with a 10 MB body.", "AUTH-001", "AUTH-002", "MODELS-001", "MODELS-002",
-       why="the caller stops reading at 8 MiB: no complete answer to GET /models", judged_by=("certify", "hostile")),
-    # Chat completions
-    _f("chat_body_off_schema", "A chat completion body without its `id`, against the response schema.",
-       "CHAT-001..011", why=SHAPE_FIRST),
-    _f("chat_choices_not_list", "A chat completion's `choices` is one choice object instead of a list.",
-       "CHAT-001..011", "CAP-001", "CAP-004", "CAP-005", "CAP-010", "CAP-101", "CAP-104", "CAP-105", "CAP-110",
-       "SDK-001", why=SHAPE_FIRST + "; the chat capability probes read choices[0] too, supported and honoured"),
-    _f("chat_n_ignored", "`n` is accepted, but one choice is generated.", "CHAT-002"),
-    _f("chat_max_tokens_ignored", "Chat's `max_tokens` is validated, then ignored (`max_completion_tokens` still "
-       "caps).", "CHAT-003"),
-    _f("huge_max_tokens_refused", "A chat `max_tokens` above the model's output limit is refused with 400, not capped.",
-       "CHAT-005"),
-    _f("huge_max_tokens_overflow", "A chat `max_tokens` above the model's output limit overflows to 0: an empty "
-       "answer cut with `finish_reason: \"length\"`.", "CHAT-005"),
-    _f("chat_usage_miscounted", "Chat usage `total_tokens` is one more than prompt + completion, in bodies and streams.",
-       "CHAT-004", "USAGE-003", why="one usage count serves the body and the stream"),
-    # Chat streams
-    _f("chat_no_done", "A chat stream ends without `data: [DONE]`.", "CHAT-STREAM-003"),
-    _f("chat_chunk_object_wrong", "Chat stream chunks say `object: \"chat.completion\"`.", "CHAT-STREAM-004"),
-    _f("chat_no_finish_reason", "No chunk of a chat stream carries a `finish_reason`.", "CHAT-STREAM-005"),
-    _f("chat_no_role", "The first delta of a chat stream has no `role`.", "CHAT-STREAM-006"),
-    _f("chat_chunk_ids_vary", "Every chat stream chunk has an `id` of its own.", "CHAT-STREAM-007", profiles=BOTH,
-       why="CRUN's own recorded stream has empty ids: only the openai profile asks for one stable id"),
-    _f("chat_chunk_invalid_json", "The second event of every chat stream is JSON cut short.", "CHAT-STREAM-002",
-       "SDK-002", why="the openai SDK cannot parse the cut chunk", judged_by=("certify", "hostile")),
-    _f("usage_only_when_asked", "Stream usage only with `stream_options.include_usage: true` (OpenAI's rule, not "
-       "CRUN's).", "USAGE-001", profiles=BOTH, why="the openai profile asks for stream usage only when asked"),
-    _f("no_stream_usage", "Chat streams never carry usage, even when asked.", "USAGE-001", "USAGE-002",
-       why="USAGE-003 judges usage that came, not whether it came"),
-    _f("stream_usage_twice", "The usage chunk of a chat stream is sent twice.", "USAGE-003"),
-    _f("usage_chunk_with_choices", "Stream usage rides on the last choice chunk instead of a chunk with "
-       "`choices: []`.", "USAGE-004", profiles=BOTH, why="USAGE-004 is an openai-profile SHOULD; crun does not ask"),
-    # Unknown models and error bodies
-    _f("unknown_model_200", "An unknown model is served by the first model, 200.", "ERR-001..005"),
-    _f("unknown_model_400", "An unknown model is refused with 400 instead of 404.", "ERR-002"),
-    _f("unknown_model_no_code", "An unknown model's error has no `code`.", "ERR-003"),
-    _f("unknown_model_streams", "An unknown model asked to stream gets a 200 stream from the first model.",
-       "ERR-003", "ERR-004", why="the stream cases also ask for model_not_found"),
-    _f("messages_openai_errors", "`/messages` errors come in the OpenAI shape.", "AUTH-003", "ERR-005", "MSG-002",
-       "MSG-003", endpoints=("POST /messages",), why="all four ask for the Anthropic error shape"),
-    # Legacy completions
-    _f("completions_chat_shaped", "Text completion choices carry a chat `message` instead of `text`.", "COMP-001"),
-    _f("completions_stream", "`/completions` streams when asked.", "COMP-002", "COMP-004", profiles=BOTH,
-       why="only CRUN refuses streaming on /completions"),
-    _f("completions_stream_500", "`stream: true` on `/completions` crashes the server: 500.", "COMP-002", "COMP-003",
-       "COMP-004", profiles=BOTH, why="a 5xx is neither the 4xx nor the JSON answer COMP-002/004 allow"),
-    # Parameters
-    _f("temperature_unchecked", "`temperature` is not range-checked: 5 is accepted.", "PARAM-001..003", "MSG-003",
-       why="an accepted bad parameter is no refusal of any kind, on /messages too"),
-    _f("malformed_json_500", "A body that is not JSON crashes the server: 500.", "PARAM-001..003", "MSG-003",
-       why="a 5xx is not the 4xx/400 PARAM-002/003 and MSG-003 ask for either"),
-    _f("param_error_bare", "400 refusals on the OpenAI paths are a bare `{\"message\": ...}`, not the OpenAI error "
-       "object.", "PARAM-002", "PARAM-003", "COMP-002", "RESP-015", why="all four read the OpenAI error object"),
-    _f("param_not_named", "Refusals leave `error.param` null.", "PARAM-003", "RESP-015",
-       why="RESP-015 asks /responses without input to name `input`"),
-    _f("unknown_field_500", "A body field the contract does not define crashes the server: 500.", "FUZZ-001",
-       "PARAM-011", why="certify sends one such field on chat and /responses (PARAM-011); the fuzzer judges the rest",
-       judged_by=("certify", "fuzz")),
-    # Responses
-    _f("responses_usage_chat_names", "Response usage is named `prompt_tokens`/`completion_tokens`, like chat usage.",
-       "RESP-001..005", "RESP-010", "RESP-011", "RESP-016", "RESP-STREAM-002",
-       why="every RESP check, and the stream's final response, is judged against the Response schema; the honoured "
-           "capabilities find no input_tokens to compare and say 'not judged'"),
-    _f("responses_no_output_text", "A response without the top-level `output_text`.", "RESP-002"),
-    _f("responses_usage_miscounted", "Response usage `total_tokens` is one more than input + output.", "RESP-003"),
-    _f("responses_max_output_tokens_ignored", "`max_output_tokens` is validated, then ignored.", "RESP-004",
-       "RESP-005", "RESP-STREAM-008", why="an answer never cut is never incomplete either"),
-    _f("responses_output_not_list", "A response's `output` is one item object instead of a list.",
-       "RESP-001..005", "RESP-010", "RESP-011", "RESP-016", "CAP-002", "CAP-006..009", "CAP-011", "CAP-102",
-       "CAP-106", "SDK-003", why="every Responses probe reads output; of the honoured capabilities, those the output "
-       "shows (a function_call, JSON text): the input tokens of the others still show their parts carried"),
-    _f("responses_no_created", "A Responses stream starts without `response.created`.", "RESP-STREAM-003", "SDK-004",
-       why="the openai SDK needs response.created first"),
-    _f("responses_no_terminal", "A Responses stream ends without its terminal event.", "RESP-STREAM-004",
-       "RESP-STREAM-007", "RESP-STREAM-008", "SDK-004",
-       why="RESP-STREAM-007 and 008 read the terminal event's response"),
-    _f("responses_sequence_repeats", "Every event of a Responses stream has `sequence_number` 0.", "RESP-STREAM-005"),
-    _f("responses_no_event_lines", "Responses stream events have no `event:` line.", "RESP-STREAM-006"),
-    _f("responses_deltas_short", "A Responses stream leaves out its last text delta.", "RESP-STREAM-007"),
-    _f("responses_event_off_schema", "Responses text delta events have no `item_id`.", "RESP-STREAM-002"),
-    # Messages
-    _f("messages_content_not_list", "A message's `content` is one block object instead of a list.", "MSG-001",
-       "MSG-011", "MSG-012", "CAP-003", "CAP-103", "SDK-005",
-       why="the tools probe reads content too, and the cap and stop checks judge the Message schema first"),
-    _f("messages_max_tokens_optional", "`/messages` without `max_tokens` is served with a default.", "MSG-002"),
-    _f("messages_stop_reason_openai", "Messages say `stop_reason: \"stop\"`, OpenAI's word, in bodies and streams.",
-       "MSG-001", "MSG-011", "MSG-STREAM-002", "MSG-STREAM-004",
-       why="one stop_reason serves the message and its stream; MSG-011 asks \"max_tokens\" of an answer cut there"),
-    _f("messages_no_stop", "A Messages stream ends without `message_stop`.", "MSG-STREAM-003"),
-    _f("messages_out_of_order", "A Messages stream sends `message_delta` before `content_block_stop`.",
-       "MSG-STREAM-003"),
-    _f("messages_no_event_lines", "Messages stream events have no `event:` line (the anthropic SDK reads nothing).",
-       "MSG-STREAM-005", "SDK-006", why="the anthropic SDK dispatches on event: names"),
-    _f("messages_delta_no_stop_reason", "A Messages stream's `message_delta` has `stop_reason: null`.",
-       "MSG-STREAM-004", "MSG-011", why="MSG-011 reads the stop_reason of a stream cut at max_tokens there"),
-    _f("messages_done_marker", "A Messages stream ends with an OpenAI-style `data: [DONE]`.", "MSG-STREAM-006"),
-    _f("messages_event_off_schema", "Messages `content_block_stop` events have no `index`.", "MSG-STREAM-002",
-       "SDK-006", why="the anthropic SDK finds the block to close by content_block_stop.index"),
-    # Optional capabilities
-    _f("capabilities_declined", "Tools, structured output, image and file input and stored responses are refused "
-       "with a proper 400.", "CHAT-007", "CHAT-012", "CHAT-013", "RESP-012", "RESP-013", "PARAM-012",
-       declines=("CAP-001..011", "CAP-101..111"),
-       why="a capability declined with a proper 4xx is reported as not supported, not failed; but the pages promise "
-           "to accept tools (chat and /responses, so the tool round trip too), response_format json_object and "
-           "text.format without a condition"),
-    _f("capabilities_broken", "Tools and structured output are silently dropped, so are image and file parts, and a "
-       "follow-up to a stored response is answered without it: each accepted, none honoured.", "CAP-101..111",
-       why="accepted is all the CAP-0NN (MAY) rows ask; each CAP-1NN (MUST) sees what was ignored"),
-    # One model's adapter only: a model matrix shows the failure in that model's column and nowhere else
-    _f("stream_usage_missing_for_gemini", "Google models' chat streams carry usage only when asked.", "USAGE-001",
-       models=("gemini-3.1-pro-preview",), judged_by="matrix"),
-    _f("chat_stream_500_for_claude", "Anthropic models' chat streams crash the adapter: 500.",
-       "CHAT-STREAM-001..007", "USAGE-001..003", "SDK-002", models=("claude-sonnet-4-5",), judged_by="matrix",
-       why="every check of a chat stream first needs the stream; USAGE-003 needs usage to judge"),
-    _f("messages_declines_openai_models", "`/messages` refuses OpenAI models with a proper 400 Anthropic error.",
-       declines=("AUTH-001", "MSG-001", "MSG-010..012", "MSG-STREAM-001..006", "CAP-003", "CAP-103", "SDK-005",
-                 "SDK-006"),
-       models=("gpt-5.4",), judged_by="matrix",
-       why="in a matrix, what fails on an endpoint for a model it declines properly is not supported there; what "
-           "holds (no key echoed, refusals in the right shape) stays passed"),
-    # Issue 10: cut answers, /messages refusals, stored responses declined properly, every violation listed
-    _f("responses_cut_but_completed", "A Responses answer cut by `max_output_tokens` says `status: \"completed\"` "
-       "with `incomplete_details: null`, in bodies and streams (`response.completed`).", "RESP-005", "RESP-STREAM-008"),
-    _f("messages_missing_field_500", "`/messages` answers a missing required field (`messages`, `max_tokens`) with "
-       "500.", "PARAM-001", "MSG-002", "MSG-003", endpoints=("POST /messages",),
-       why="a 5xx is none of the 400 refusals MSG-002/003 ask for"),
-    _f("responses_not_stored", "`store: true` is accepted but nothing is kept: a `previous_response_id` is refused "
-       "with a proper 404.", declines=("CAP-009", "CAP-109"),
-       why="a proper 4xx refusal of a capability is reported as not supported, not failed"),
-    _f("responses_two_stream_faults", "Responses stream events have no `sequence_number`, and the stream ends with a "
-       "stray `data: [DONE]`.", "RESP-STREAM-002", "RESP-STREAM-005",
-       why="RESP-STREAM-002 lists both violations; RESP-STREAM-005 the missing numbers"),
-    # Every stream, every JSON body (most of these are the self-test's hostile servers)
-    _f("stream_as_json", "Streams are served as `application/json`.", *STREAMS, why=STREAM_FIRST),
-    _f("stream_stalls", f"Streams send {STALL_AFTER_EVENTS} events, then nothing, and never close.", *STALLED,
-       judged_by="hostile"),
-    _f("stream_endless", f"Streams send {STALL_AFTER_EVENTS} events, then a keep-alive comment every "
-       f"{KEEP_ALIVE_S:g} s, forever.", *STALLED, judged_by="hostile"),
-    _f("sse_no_blank_lines", "Stream events are not separated by blank lines.", *STREAMED, judged_by="hostile"),
-    _f("json_garbage", "Every JSON body, errors included, is replaced by garbage bytes (the status is kept).",
-       "AUTH-003", "MODELS-001", "MODELS-002", "CHAT-001..011", "COMP-001", "COMP-002", "RESP-001..005", "RESP-010",
-       "RESP-011", "RESP-015", "RESP-016", "MSG-001..003", "MSG-010..012", "ERR-003..005", "PARAM-002", "PARAM-003",
-       "CAP-001..011", "CAP-101..111", "SDK-001", "SDK-003", "SDK-005",
-       why="every check that reads a JSON body; streams, and checks of a status alone, hold",
-       judged_by=("certify", "hostile")),
-)
+# Authentication
+NO_AUTH = _f("no_auth", "Every request is served, with or without a key, right or wrong.", "AUTH-003", "AUTH-004")
+WRONG_KEY_ACCEPTED = _f("wrong_key_accepted", "Any key is accepted; a request without a key is still refused.", "AUTH-004")
+BEARER_ONLY = _f("bearer_only", "`X-API-KEY` is ignored: only `Authorization: Bearer` authenticates.", "AUTH-002",
+    why="the anthropic SDK (2.x) sends its key as a Bearer token too")
+MODELS_BEARER_REFUSED = _f("models_bearer_refused",
+                           "`GET /models` ignores `Authorization: Bearer` and takes only `X-API-KEY`.",
+                           every_check_of=("models_list",), holds=("AUTH-005",),
+                           why="every check of the model list judges the same refused GET /models; no key is echoed")
+NO_KEY_500 = _f("no_key_500", "A request without a key crashes the server: 500.", "AUTH-003")
+KEY_ECHOED = _f("key_echoed", "A 401 quotes the key that was sent.", "AUTH-005")
+KEY_IN_BODY = _f("key_in_body", "`GET /models` names the caller's own key as each model's `owned_by`.", "AUTH-005")
+# Models
+MODELS_NO_LIST_OBJECT = _f("models_no_list_object", "`GET /models` leaves out `object: \"list\"`.", "MODELS-001")
+MODELS_INCOMPLETE = _f("models_incomplete", "`GET /models` lists only its first model, though it serves them all.", "MODELS-002")
+MODELS_10MB = _f("models_10mb", "`GET /models` answers with a 10 MB body.",
+                 every_check_of=("models_list", "auth_x_api_key_models"), holds=("AUTH-005",),
+                 why="the caller stops reading at 8 MiB: no complete answer to GET /models, and no key in what it read",
+                 judged_by=("certify", "hostile"))
+# Chat completions
+CHAT_BODY_OFF_SCHEMA = _f("chat_body_off_schema", "A chat completion body without its `id`, against the response schema.",
+    "CHAT-001..011", why=SHAPE_FIRST)
+CHAT_CHOICES_NOT_LIST = _f("chat_choices_not_list", "A chat completion's `choices` is one choice object instead of a list.",
+    "CHAT-001..011", "CAP-001", "CAP-004", "CAP-005", "CAP-010", "CAP-101", "CAP-104", "CAP-105", "CAP-110",
+    "SDK-001", why=SHAPE_FIRST + "; the chat capability probes read choices[0] too, supported and honoured")
+CHAT_N_IGNORED = _f("chat_n_ignored", "`n` is accepted, but one choice is generated.", "CHAT-002")
+CHAT_MAX_TOKENS_IGNORED = _f("chat_max_tokens_ignored", "Chat's `max_tokens` is validated, then ignored (`max_completion_tokens` still "
+    "caps).", "CHAT-003")
+HUGE_MAX_TOKENS_REFUSED = _f("huge_max_tokens_refused",
+    "A chat `max_tokens` above the model's output limit is refused with 400, not capped.",
+    "CHAT-005")
+HUGE_MAX_TOKENS_OVERFLOW = _f("huge_max_tokens_overflow", "A chat `max_tokens` above the model's output limit overflows to 0: an empty "
+    "answer cut with `finish_reason: \"length\"`.", "CHAT-005")
+CHAT_USAGE_MISCOUNTED = _f("chat_usage_miscounted",
+    "Chat usage `total_tokens` is one more than prompt + completion, in bodies and streams.",
+    "CHAT-004", "USAGE-003", why="one usage count serves the body and the stream")
+# Chat streams
+CHAT_NO_DONE = _f("chat_no_done", "A chat stream ends without `data: [DONE]`.", "CHAT-STREAM-003")
+CHAT_CHUNK_OBJECT_WRONG = _f("chat_chunk_object_wrong", "Chat stream chunks say `object: \"chat.completion\"`.", "CHAT-STREAM-004")
+CHAT_NO_FINISH_REASON = _f("chat_no_finish_reason", "No chunk of a chat stream carries a `finish_reason`.", "CHAT-STREAM-005")
+CHAT_NO_ROLE = _f("chat_no_role", "The first delta of a chat stream has no `role`.", "CHAT-STREAM-006")
+CHAT_CHUNK_IDS_VARY = _f("chat_chunk_ids_vary", "Every chat stream chunk has an `id` of its own.", "CHAT-STREAM-007", profiles=BOTH,
+    why="CRUN's own recorded stream has empty ids: only the openai profile asks for one stable id")
+CHAT_CHUNK_INVALID_JSON = _f("chat_chunk_invalid_json", "The second event of every chat stream is JSON cut short.", "CHAT-STREAM-002",
+    "SDK-002", why="the openai SDK cannot parse the cut chunk", judged_by=("certify", "hostile"))
+USAGE_ONLY_WHEN_ASKED = _f("usage_only_when_asked", "Stream usage only with `stream_options.include_usage: true` (OpenAI's rule, not "
+    "CRUN's).", "USAGE-001", profiles=BOTH, why="the openai profile asks for stream usage only when asked")
+NO_STREAM_USAGE = _f("no_stream_usage", "Chat streams never carry usage, even when asked.", "USAGE-001", "USAGE-002",
+    why="USAGE-003 judges usage that came, not whether it came")
+STREAM_USAGE_TWICE = _f("stream_usage_twice", "The usage chunk of a chat stream is sent twice.", "USAGE-003")
+USAGE_CHUNK_WITH_CHOICES = _f("usage_chunk_with_choices", "Stream usage rides on the last choice chunk instead of a chunk with "
+    "`choices: []`.", "USAGE-004", profiles=BOTH, why="USAGE-004 is an openai-profile SHOULD; crun does not ask")
+# Unknown models and error bodies
+UNKNOWN_MODEL_200 = _f("unknown_model_200", "An unknown model is served by the first model, 200.", "ERR-001..005")
+UNKNOWN_MODEL_400 = _f("unknown_model_400", "An unknown model is refused with 400 instead of 404.", "ERR-002")
+UNKNOWN_MODEL_NO_CODE = _f("unknown_model_no_code", "An unknown model's error has no `code`.", "ERR-003")
+UNKNOWN_MODEL_STREAMS = _f("unknown_model_streams", "An unknown model asked to stream gets a 200 stream from the first model.",
+    "ERR-003", "ERR-004", why="the stream cases also ask for model_not_found")
+MESSAGES_OPENAI_ERRORS = _f("messages_openai_errors", "`/messages` errors come in the OpenAI shape.", "AUTH-003", "ERR-005", "MSG-002",
+    "MSG-003", endpoints=("POST /messages",), why="all four ask for the Anthropic error shape")
+# Legacy completions
+COMPLETIONS_CHAT_SHAPED = _f("completions_chat_shaped", "Text completion choices carry a chat `message` instead of `text`.", "COMP-001")
+COMPLETIONS_STREAM = _f("completions_stream", "`/completions` streams when asked.", "COMP-002", "COMP-004", profiles=BOTH,
+    why="only CRUN refuses streaming on /completions")
+COMPLETIONS_STREAM_500 = _f("completions_stream_500", "`stream: true` on `/completions` crashes the server: 500.", "COMP-002", "COMP-003",
+    "COMP-004", profiles=BOTH, why="a 5xx is neither the 4xx nor the JSON answer COMP-002/004 allow")
+# Parameters
+TEMPERATURE_UNCHECKED = _f("temperature_unchecked", "`temperature` is not range-checked: 5 is accepted.", "PARAM-001..003", "MSG-003",
+    why="an accepted bad parameter is no refusal of any kind, on /messages too")
+MALFORMED_JSON_500 = _f("malformed_json_500", "A body that is not JSON crashes the server: 500.", "PARAM-001..003", "MSG-003",
+    why="a 5xx is not the 4xx/400 PARAM-002/003 and MSG-003 ask for either")
+PARAM_ERROR_BARE = _f("param_error_bare", "400 refusals on the OpenAI paths are a bare `{\"message\": ...}`, not the OpenAI error "
+    "object.", "PARAM-002", "PARAM-003", "COMP-002", "RESP-015", why="all four read the OpenAI error object")
+PARAM_NOT_NAMED = _f("param_not_named", "Refusals leave `error.param` null.", "PARAM-003", "RESP-015",
+    why="RESP-015 asks /responses without input to name `input`")
+UNKNOWN_FIELD_500 = _f("unknown_field_500", "A body field the contract does not define crashes the server: 500.", "FUZZ-001",
+    "PARAM-011", why="certify sends one such field on chat and /responses (PARAM-011); the fuzzer judges the rest",
+    judged_by=("certify", "fuzz"))
+# Responses
+RESPONSES_USAGE_CHAT_NAMES = _f("responses_usage_chat_names",
+    "Response usage is named `prompt_tokens`/`completion_tokens`, like chat usage.",
+    "RESP-001..005", "RESP-010", "RESP-011", "RESP-016", "RESP-STREAM-002",
+    why="every RESP check, and the stream's final response, is judged against the Response schema; the honoured "
+        "capabilities find no input_tokens to compare and say 'not judged'")
+RESPONSES_NO_OUTPUT_TEXT = _f("responses_no_output_text", "A response without the top-level `output_text`.", "RESP-002")
+RESPONSES_USAGE_MISCOUNTED = _f("responses_usage_miscounted", "Response usage `total_tokens` is one more than input + output.", "RESP-003")
+RESPONSES_MAX_OUTPUT_TOKENS_IGNORED = _f("responses_max_output_tokens_ignored",
+    "`max_output_tokens` is validated, then ignored.", "RESP-004",
+    "RESP-005", "RESP-STREAM-008", why="an answer never cut is never incomplete either")
+RESPONSES_OUTPUT_NOT_LIST = _f("responses_output_not_list", "A response's `output` is one item object instead of a list.",
+    "RESP-001..005", "RESP-010", "RESP-011", "RESP-016", "CAP-002", "CAP-006..009", "CAP-011", "CAP-102",
+    "CAP-106", "SDK-003", why="every Responses probe reads output; of the honoured capabilities, those the output "
+    "shows (a function_call, JSON text): the input tokens of the others still show their parts carried")
+RESPONSES_NO_CREATED = _f("responses_no_created", "A Responses stream starts without `response.created`.", "RESP-STREAM-003", "SDK-004",
+    why="the openai SDK needs response.created first")
+RESPONSES_NO_TERMINAL = _f("responses_no_terminal", "A Responses stream ends without its terminal event.", "RESP-STREAM-004",
+    "RESP-STREAM-007", "RESP-STREAM-008", "SDK-004",
+    why="RESP-STREAM-007 and 008 read the terminal event's response")
+RESPONSES_SEQUENCE_REPEATS = _f("responses_sequence_repeats",
+    "Every event of a Responses stream has `sequence_number` 0.", "RESP-STREAM-005")
+RESPONSES_NO_EVENT_LINES = _f("responses_no_event_lines", "Responses stream events have no `event:` line.", "RESP-STREAM-006")
+RESPONSES_DELTAS_SHORT = _f("responses_deltas_short", "A Responses stream leaves out its last text delta.", "RESP-STREAM-007")
+RESPONSES_EVENT_OFF_SCHEMA = _f("responses_event_off_schema", "Responses text delta events have no `item_id`.", "RESP-STREAM-002")
+# Messages
+MESSAGES_CONTENT_NOT_LIST = _f("messages_content_not_list", "A message's `content` is one block object instead of a list.", "MSG-001",
+    "MSG-011", "MSG-012", "CAP-003", "CAP-103", "SDK-005",
+    why="the tools probe reads content too, and the cap and stop checks judge the Message schema first")
+MESSAGES_MAX_TOKENS_OPTIONAL = _f("messages_max_tokens_optional", "`/messages` without `max_tokens` is served with a default.", "MSG-002")
+MESSAGES_STOP_REASON_OPENAI = _f("messages_stop_reason_openai",
+    "Messages say `stop_reason: \"stop\"`, OpenAI's word, in bodies and streams.",
+    "MSG-001", "MSG-011", "MSG-STREAM-002", "MSG-STREAM-004",
+    why="one stop_reason serves the message and its stream; MSG-011 asks \"max_tokens\" of an answer cut there")
+MESSAGES_NO_STOP = _f("messages_no_stop", "A Messages stream ends without `message_stop`.", "MSG-STREAM-003")
+MESSAGES_OUT_OF_ORDER = _f("messages_out_of_order", "A Messages stream sends `message_delta` before `content_block_stop`.",
+    "MSG-STREAM-003")
+MESSAGES_NO_EVENT_LINES = _f("messages_no_event_lines", "Messages stream events have no `event:` line (the anthropic SDK reads nothing).",
+    "MSG-STREAM-005", "SDK-006", why="the anthropic SDK dispatches on event: names")
+MESSAGES_DELTA_NO_STOP_REASON = _f("messages_delta_no_stop_reason", "A Messages stream's `message_delta` has `stop_reason: null`.",
+    "MSG-STREAM-004", "MSG-011", why="MSG-011 reads the stop_reason of a stream cut at max_tokens there")
+MESSAGES_DONE_MARKER = _f("messages_done_marker", "A Messages stream ends with an OpenAI-style `data: [DONE]`.", "MSG-STREAM-006")
+MESSAGES_EVENT_OFF_SCHEMA = _f("messages_event_off_schema", "Messages `content_block_stop` events have no `index`.", "MSG-STREAM-002",
+    "SDK-006", why="the anthropic SDK finds the block to close by content_block_stop.index")
+# Optional capabilities
+CAPABILITIES_DECLINED = _f("capabilities_declined", "Tools, structured output, image and file input and stored responses are refused "
+    "with a proper 400.", "CHAT-007", "CHAT-012", "CHAT-013", "RESP-012", "RESP-013", "PARAM-012",
+    declines=("CAP-001..011", "CAP-101..111"),
+    why="a capability declined with a proper 4xx is reported as not supported, not failed; but the pages promise "
+        "to accept tools (chat and /responses, so the tool round trip too), response_format json_object and "
+        "text.format without a condition")
+CAPABILITIES_BROKEN = _f("capabilities_broken", "Tools and structured output are silently dropped, so are image and "
+    "file parts, and a follow-up to a stored response is answered without it: each accepted, none honoured.",
+    "CAP-101..111", why="accepted is all the CAP-0NN (MAY) rows ask; each CAP-1NN (MUST) sees what was ignored")
+# One model's adapter only: a model matrix shows the failure in that model's column and nowhere else
+STREAM_USAGE_MISSING_FOR_GEMINI = _f("stream_usage_missing_for_gemini",
+    "Google models' chat streams carry usage only when asked.", "USAGE-001",
+    models=("gemini-3.1-pro-preview",), judged_by="matrix")
+CHAT_STREAM_500_FOR_CLAUDE = _f("chat_stream_500_for_claude", "Anthropic models' chat streams crash the adapter: 500.",
+                                every_check_of=("chat_stream_*", "sdk_sdk_002"), holds=("MODELS-003",),
+                                models=("claude-sonnet-4-5",), judged_by="matrix",
+                                why="every check of a chat stream first needs the stream; the model echo finds no "
+                                    "event to read and is not judged")
+MESSAGES_DECLINES_OPENAI_MODELS = _f("messages_declines_openai_models",
+    "`/messages` refuses OpenAI models with a proper 400 Anthropic error.",
+    declines=("AUTH-001", "MSG-001", "MSG-010..012", "MSG-STREAM-001..006", "CAP-003", "CAP-103", "SDK-005",
+              "SDK-006"),
+    models=("gpt-5.4",), judged_by="matrix",
+    why="in a matrix, what fails on an endpoint for a model it declines properly is not supported there; what "
+        "holds (no key echoed, refusals in the right shape) stays passed")
+# Issue 10: cut answers, /messages refusals, stored responses declined properly, every violation listed
+RESPONSES_CUT_BUT_COMPLETED = _f("responses_cut_but_completed",
+    "A Responses answer cut by `max_output_tokens` says `status: \"completed\"` with `incomplete_details: null`, "
+    "in bodies and streams (`response.completed`).", "RESP-005", "RESP-STREAM-008")
+MESSAGES_MISSING_FIELD_500 = _f("messages_missing_field_500",
+    "`/messages` answers a missing required field (`messages`, `max_tokens`) with 500.",
+    "PARAM-001", "MSG-002", "MSG-003", endpoints=("POST /messages",),
+    why="a 5xx is none of the 400 refusals MSG-002/003 ask for")
+RESPONSES_NOT_STORED = _f("responses_not_stored", "`store: true` is accepted but nothing is kept: a `previous_response_id` is refused "
+    "with a proper 404.", declines=("CAP-009", "CAP-109"),
+    why="a proper 4xx refusal of a capability is reported as not supported, not failed")
+RESPONSES_TWO_STREAM_FAULTS = _f("responses_two_stream_faults",
+    "Responses stream events have no `sequence_number`, and the stream ends with a stray `data: [DONE]`.",
+    "RESP-STREAM-002", "RESP-STREAM-005",
+    why="RESP-STREAM-002 lists both violations; RESP-STREAM-005 the missing numbers")
+# Every stream, every JSON body (most of these are the self-test's hostile servers)
+STREAM_AS_JSON = _f("stream_as_json", "Streams are served as `application/json`.",
+                    every_check_of=STREAM_CASES, holds=("MODELS-003",),
+                    why=STREAM_FIRST + "; the model echo finds no event to read and is not judged")
+STREAM_STALLS = _f("stream_stalls", f"Streams send {STALL_AFTER_EVENTS} events, then nothing, and never close.",
+                   every_check_of=STREAM_CASES + SDK_STREAM_CASES, judged_by="hostile",
+                   why="a stream cut by the deadline is no answer, to read the model from or anything else")
+STREAM_ENDLESS = _f("stream_endless", f"Streams send {STALL_AFTER_EVENTS} events, then a keep-alive comment every "
+                    f"{KEEP_ALIVE_S:g} s, forever.", every_check_of=STREAM_CASES + SDK_STREAM_CASES, judged_by="hostile",
+                    why="a stream cut by the deadline is no answer, to read the model from or anything else")
+SSE_NO_BLANK_LINES = _f("sse_no_blank_lines", "Stream events are not separated by blank lines.",
+                        every_check_of=STREAM_CASES + SDK_STREAM_CASES, holds=("MODELS-003",), judged_by="hostile",
+                        why=STREAM_FIRST + "; the model echo finds no event to read and is not judged")
+JSON_GARBAGE = _f("json_garbage", "Every JSON body, errors included, is replaced by garbage bytes (the status is kept).",
+                  every_check_of=("*", *(f"!{case}" for case in STREAM_CASES + SDK_STREAM_CASES)),
+                  holds=("AUTH-001", "AUTH-002", "AUTH-004", "AUTH-005", "ERR-001", "ERR-002", "PARAM-001", "PARAM-010..012",
+                         "COMP-003", "COMP-004", "CHAT-012", "CHAT-013", "RESP-012..014", "MSG-010", "MODELS-003"),
+                  why="every check of an answer that is JSON reads the body, but those of a status alone (the keys, "
+                      "the 4xx/404 of an unknown model, no 5xx, parameters accepted), which hold, and the model echo, "
+                      "which finds no model to compare and is not judged",
+                  judged_by=("certify", "hostile"))
 
 # The promises of the seed pages a real client relies on every day (issue 11): one fault each.
-PROMISE_FAULTS: tuple[Fault, ...] = (
-    _f("model_upstream_name", "Every answer names the dated upstream model (`gpt-5.4-2026-03-01`), not the public id "
-       "asked for.", "MODELS-003"),
-    _f("chat_history_refused", "A chat conversation with an earlier `assistant` turn is refused with 400.", "CHAT-006",
-       "CHAT-007", why="the tool round trip has an assistant turn too"),
-    _f("chat_tool_result_refused", "A `role: \"tool\"` message is refused with 400.", "CHAT-007"),
-    _f("max_completion_tokens_ignored", "Chat's `max_completion_tokens` is validated, then ignored.", "CHAT-008"),
-    _f("huge_max_completion_tokens_refused", "A chat `max_completion_tokens` above the model's output limit is "
-       "refused with 400, not capped.", "CHAT-009"),
-    _f("stop_ignored", "Chat stop sequences are validated, then ignored.", "CHAT-010"),
-    _f("logprobs_ignored", "Chat's `logprobs` is accepted, and never returned.", "CHAT-011", profiles=("openai",),
-       why="only Crazyrouter's page documents logprobs: an openai-profile requirement"),
-    _f("chat_penalties_refused", "`presence_penalty` and `frequency_penalty` are refused with 400.", "PARAM-010"),
-    _f("extra_fields_refused", "A top-level field the contract does not define is refused with 400.", "PARAM-011"),
-    _f("responses_reasoning_refused", "`reasoning` is refused with 400 on `/responses`.", "PARAM-012"),
-    _f("responses_system_item_refused", "An `input` item with `role: \"system\"` is refused with 400.", "RESP-010"),
-    _f("huge_max_output_tokens_refused", "A `max_output_tokens` above the model's output limit is refused with 400, "
-       "not capped.", "RESP-011"),
-    _f("responses_missing_input_500", "A `/responses` request without `input` crashes the server: 500.", "RESP-014",
-       "RESP-015", profiles=BOTH, why="a 5xx is not the 400 RESP-015 asks for either"),
-    _f("completions_stream_ignored", "`/completions` ignores `stream: true` and answers a JSON completion.", "COMP-002",
-       why="a JSON answer keeps the no-stream promise (COMP-004); only the 4xx refusal (a SHOULD) is missed"),
-    _f("messages_thinking_refused", "`/messages` refuses `thinking` with 400.", "MSG-010", profiles=BOTH),
-)
+MODEL_UPSTREAM_NAME = _f("model_upstream_name", "Every answer names the dated upstream model (`gpt-5.4-2026-03-01`), not the public id "
+    "asked for.", "MODELS-003")
+CHAT_HISTORY_REFUSED = _f("chat_history_refused", "A chat conversation with an earlier `assistant` turn is refused with 400.", "CHAT-006",
+    "CHAT-007", why="the tool round trip has an assistant turn too")
+CHAT_TOOL_RESULT_REFUSED = _f("chat_tool_result_refused", "A `role: \"tool\"` message is refused with 400.", "CHAT-007")
+MAX_COMPLETION_TOKENS_IGNORED = _f("max_completion_tokens_ignored",
+    "Chat's `max_completion_tokens` is validated, then ignored.", "CHAT-008")
+HUGE_MAX_COMPLETION_TOKENS_REFUSED = _f("huge_max_completion_tokens_refused",
+    "A chat `max_completion_tokens` above the model's output limit is "
+    "refused with 400, not capped.", "CHAT-009")
+STOP_IGNORED = _f("stop_ignored", "Chat stop sequences are validated, then ignored.", "CHAT-010")
+LOGPROBS_IGNORED = _f("logprobs_ignored", "Chat's `logprobs` is accepted, and never returned.", "CHAT-011", profiles=("openai",),
+    why="only Crazyrouter's page documents logprobs: an openai-profile requirement")
+CHAT_PENALTIES_REFUSED = _f("chat_penalties_refused", "`presence_penalty` and `frequency_penalty` are refused with 400.", "PARAM-010")
+EXTRA_FIELDS_REFUSED = _f("extra_fields_refused", "A top-level field the contract does not define is refused with 400.", "PARAM-011")
+RESPONSES_REASONING_REFUSED = _f("responses_reasoning_refused", "`reasoning` is refused with 400 on `/responses`.", "PARAM-012")
+RESPONSES_SYSTEM_ITEM_REFUSED = _f("responses_system_item_refused",
+    "An `input` item with `role: \"system\"` is refused with 400.", "RESP-010")
+HUGE_MAX_OUTPUT_TOKENS_REFUSED = _f("huge_max_output_tokens_refused",
+    "A `max_output_tokens` above the model's output limit is refused with 400, "
+    "not capped.", "RESP-011")
+RESPONSES_MISSING_INPUT_500 = _f("responses_missing_input_500",
+    "A `/responses` request without `input` crashes the server: 500.", "RESP-014",
+    "RESP-015", profiles=BOTH, why="a 5xx is not the 400 RESP-015 asks for either")
+COMPLETIONS_STREAM_IGNORED = _f("completions_stream_ignored",
+    "`/completions` ignores `stream: true` and answers a JSON completion.", "COMP-002",
+    why="a JSON answer keeps the no-stream promise (COMP-004); only the 4xx refusal (a SHOULD) is missed")
+MESSAGES_THINKING_REFUSED = _f("messages_thinking_refused", "`/messages` refuses `thinking` with 400.", "MSG-010", profiles=BOTH)
 
 # Breaks that only evidence the server produces can catch, whatever the model says (issue 22, suite/evidence.py): each
 # is caught with the echo and the terse models as well as the default one (a cut, a stop, a forced tool, input tokens).
-EVIDENCE_FAULTS: tuple[Fault, ...] = (
-    _f("chat_history_dropped", "Only the system turns and the last message of a chat conversation reach the model; "
-       "the earlier turns are dropped silently.", "CHAT-006", profiles=BOTH),
-    _f("system_dropped", "`instructions` and `system` items on `/responses`, and the `system` prompt on `/messages`, "
-       "are accepted and silently dropped.", "RESP-010", "RESP-016", "MSG-010", profiles=BOTH),
-    _f("forced_tool_as_text", "A forced `tool_choice` is accepted and answered with text, on chat, `/responses` and "
-       "`/messages`.", "CAP-101..103", profiles=BOTH),
-    _f("previous_response_ignored", "`previous_response_id` is accepted and ignored: the follow-up is answered "
-       "without the stored response.", "CAP-109", profiles=BOTH),
-    _f("messages_stop_sequences_ignored", "`/messages` `stop_sequences` are validated, then ignored.", "MSG-012",
-       profiles=BOTH),
-    _f("limits_raised", "Every output limit is doubled on its way to the model (`max_tokens`, "
-       "`max_completion_tokens`, `max_output_tokens`, `/messages` `max_tokens`): 8 becomes 16.", "CHAT-003",
-       "CHAT-008", "RESP-004", "MSG-011", profiles=BOTH,
-       why="an answer cut at twice the limit still says it was cut: RESP-005 and RESP-STREAM-008 hold"),
-)
+CHAT_HISTORY_DROPPED = _f("chat_history_dropped", "Only the system turns and the last message of a chat conversation "
+                          "reach the model; the earlier turns are dropped silently.", "CHAT-006", profiles=BOTH)
+SYSTEM_DROPPED = _f("system_dropped", "`instructions` and `system` items on `/responses`, and the `system` prompt on "
+                    "`/messages`, are accepted and silently dropped.", "RESP-010", "RESP-016", "MSG-010", profiles=BOTH)
+FORCED_TOOL_AS_TEXT = _f("forced_tool_as_text", "A forced `tool_choice` is accepted and answered with text, on chat, "
+                         "`/responses` and `/messages`.", "CAP-101..103", profiles=BOTH)
+PREVIOUS_RESPONSE_IGNORED = _f("previous_response_ignored", "`previous_response_id` is accepted and ignored: the "
+                               "follow-up is answered without the stored response.", "CAP-109", profiles=BOTH)
+MESSAGES_STOP_SEQUENCES_IGNORED = _f("messages_stop_sequences_ignored",
+                                     "`/messages` `stop_sequences` are validated, then ignored.", "MSG-012", profiles=BOTH)
+LIMITS_RAISED = _f("limits_raised", "Every output limit is doubled on its way to the model (`max_tokens`, "
+                   "`max_completion_tokens`, `max_output_tokens`, `/messages` `max_tokens`): 8 becomes 16.",
+                   "CHAT-003", "CHAT-008", "RESP-004", "MSG-011", profiles=BOTH,
+                   why="an answer cut at twice the limit still says it was cut: RESP-005 and RESP-STREAM-008 hold")
 
 # Faults that appear only under concurrency (issue 15): thresholds in load_faults.py, above certify's concurrency,
 # so certify passes these servers and only `crun-conformance load` finds what they break.
-LOAD_ONLY_FAULTS: tuple[Fault, ...] = (
-    _f("load_usage_dropped", "Chat streams leave out usage while 28 or more streams are open.", "USAGE-001",
-       judged_by="load"),
-    _f("load_503_no_retry_after", "Requests get 503 without `Retry-After` while 32 or more are in flight.",
-       "AUTH-001", "CHAT-001", "CHAT-004", "CHAT-STREAM-001..006", "USAGE-001", "USAGE-003", judged_by="load",
-       why="a 503 is no 2xx: every check of the chat and chat-stream cases fails on it, except 'no key in the body', "
-           "which still holds, and the model echo, which has no answer to read"),
-)
-
-FAULTS: dict[str, Fault] = {fault.name: fault for fault in _DECLARED + PROMISE_FAULTS + EVIDENCE_FAULTS + LOAD_ONLY_FAULTS}
+LOAD_USAGE_DROPPED = _f("load_usage_dropped", "Chat streams leave out usage while 28 or more streams are open.", "USAGE-001",
+    judged_by="load")
+LOAD_503_NO_RETRY_AFTER = _f("load_503_no_retry_after", "Requests get 503 without `Retry-After` while 32 or more are in flight.",
+    "AUTH-001", "CHAT-001", "CHAT-004", "CHAT-STREAM-001..006", "USAGE-001", "USAGE-003", judged_by="load",
+    why="a 503 is no 2xx: every check of the chat and chat-stream cases fails on it, except 'no key in the body', "
+        "which still holds, and the model echo, which has no answer to read")
 
 
-def check_names(faults: frozenset[str] | set[str]) -> None:
-    """Refuse a fault name the reference server does not know: a typo must not give a healthy server."""
-    unknown = sorted(set(faults) - set(FAULTS))
+
+def _registry(namespace: dict[str, Any]) -> dict[str, Fault]:
+    """Every fault declared above, by name, in declaration order; a constant must be its fault's name in capitals."""
+    faults: dict[str, Fault] = {}
+    for constant, value in namespace.items():
+        if isinstance(value, Fault):
+            if constant != value.name.upper() or value.name in faults:
+                raise ValueError(f"fault {value.name!r} must be declared once, as {value.name.upper()}")
+            faults[value.name] = value
+    return faults
+
+
+FAULTS: dict[str, Fault] = _registry(globals())
+
+
+def _declared(name: str) -> Fault:
+    return FAULTS[name]
+
+
+class FaultSet(frozenset):
+    """The faults a server has switched on. A switch asks with the declared `Fault`; a bare name is refused."""
+
+    def __contains__(self, fault: object) -> bool:
+        if not isinstance(fault, Fault):
+            raise TypeError(f"a fault switch names a declared Fault of conformance/reference/faults.py, not {fault!r}")
+        return super().__contains__(fault)
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(fault.name for fault in self)
+
+
+def switched_on(faults: Iterable[Fault | str]) -> FaultSet:
+    """The faults named (by their declared constant or their name); an unknown name is refused, never ignored:
+    a typo must not give a healthy server."""
+    faults = list(faults)
+    unknown = sorted(f for f in faults if isinstance(f, str) and f not in FAULTS)
     if unknown:
         raise ValueError(f"unknown fault(s) {', '.join(map(repr, unknown))}; see conformance/reference/faults.py")
+    return FaultSet(FAULTS[f] if isinstance(f, str) else f for f in faults)
 
 
 UNKNOWN_FIELD_SCHEMAS = {
@@ -304,7 +411,7 @@ UNKNOWN_FIELD_SCHEMAS = {
 }
 GARBAGE = b"\x00\xff\xfe{not json at all \x80\x81\r\n\x1b[2J"
 # Faults that let one request field through unchecked: the contract check passes over it as well.
-UNCHECKED_FIELDS = {"temperature_unchecked": "temperature", "messages_max_tokens_optional": "max_tokens"}
+UNCHECKED_FIELDS = {TEMPERATURE_UNCHECKED: "temperature", MESSAGES_MAX_TOKENS_OPTIONAL: "max_tokens"}
 
 
 def crash_on_unknown_field(endpoint: str, body: dict[str, Any]) -> None:
@@ -329,7 +436,7 @@ def upstream_name(model_id: str) -> str:
     return f"{model_id}-2026-03-01"
 
 
-def unchecked_fields(faults: frozenset[str]) -> frozenset[str]:
+def unchecked_fields(faults: frozenset[Fault]) -> frozenset[str]:
     """The top-level fields the switched-on faults leave unchecked."""
     return frozenset(name for fault, name in UNCHECKED_FIELDS.items() if fault in faults)
 
@@ -362,9 +469,9 @@ def strip_capabilities(body: dict[str, Any]) -> None:
         body.pop(name, None)
 
 
-def raised(limit: int | None, faults: frozenset[str]) -> int | None:
+def raised(limit: int | None, faults: frozenset[Fault]) -> int | None:
     """`limits_raised`: the output limit a careless gateway passes on, twice the one asked for."""
-    return limit * 2 if limit is not None and "limits_raised" in faults else limit
+    return limit * 2 if limit is not None and LIMITS_RAISED in faults else limit
 
 
 def huge_padding() -> str:

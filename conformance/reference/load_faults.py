@@ -23,11 +23,12 @@ from typing import Any, Awaitable, Callable
 from starlette.requests import Request
 
 from .errors import is_anthropic
+from .faults import LOAD_503_NO_RETRY_AFTER, LOAD_USAGE_DROPPED, Fault
 from .wire import json_response
 
 USAGE_DROPPED_AT_OPEN_STREAMS = 28  # load_usage_dropped: chat streams drop usage while this many streams are open
 NO_RETRY_AFTER_AT_IN_FLIGHT = 32  # load_503_no_retry_after: 503 without Retry-After from this many requests in flight
-LOAD_FAULTS = frozenset({"load_usage_dropped", "load_503_no_retry_after"})
+LOAD_FAULTS = frozenset({LOAD_USAGE_DROPPED, LOAD_503_NO_RETRY_AFTER})
 PACE_S = 0.005  # between stream events, with a load fault on
 
 Message = dict[str, Any]
@@ -44,10 +45,10 @@ class Concurrency:
 class CountConcurrency:
     """ASGI middleware: counts requests in flight and open event streams; answers 503 past the threshold when asked to."""
 
-    def __init__(self, app: Callable[..., Awaitable[None]], concurrency: Concurrency, faults: frozenset[str]) -> None:
+    def __init__(self, app: Callable[..., Awaitable[None]], concurrency: Concurrency, faults: frozenset[Fault]) -> None:
         self.app = app
         self.concurrency = concurrency
-        self.overloads = "load_503_no_retry_after" in faults
+        self.overloads = LOAD_503_NO_RETRY_AFTER in faults
 
     async def __call__(self, scope: Message, receive: Callable[[], Awaitable[Message]],
                        send: Callable[[Message], Awaitable[None]]) -> None:
@@ -93,5 +94,5 @@ def overloaded(path: str) -> Any:
 def usage_dropped(request: Request) -> bool:
     """`load_usage_dropped`: whether a chat stream starting now leaves out its usage (too many streams open)."""
     state = request.app.state
-    return ("load_usage_dropped" in state.config.faults
+    return (LOAD_USAGE_DROPPED in state.config.faults
             and state.concurrency.open_streams >= USAGE_DROPPED_AT_OPEN_STREAMS)

@@ -18,7 +18,25 @@ from . import validation as v
 from .auth import authenticate
 from .config import ModelInfo, ReferenceConfig
 from .errors import ApiError, invalid
-from .faults import raised
+from .faults import (
+    FORCED_TOOL_AS_TEXT,
+    MESSAGES_CONTENT_NOT_LIST,
+    MESSAGES_DECLINES_OPENAI_MODELS,
+    MESSAGES_DELTA_NO_STOP_REASON,
+    MESSAGES_DONE_MARKER,
+    MESSAGES_EVENT_OFF_SCHEMA,
+    MESSAGES_MAX_TOKENS_OPTIONAL,
+    MESSAGES_MISSING_FIELD_500,
+    MESSAGES_NO_EVENT_LINES,
+    MESSAGES_NO_STOP,
+    MESSAGES_OUT_OF_ORDER,
+    MESSAGES_STOP_REASON_OPENAI,
+    MESSAGES_STOP_SEQUENCES_IGNORED,
+    MESSAGES_THINKING_REFUSED,
+    SYSTEM_DROPPED,
+    Fault,
+    raised,
+)
 from .model import Output, Prompt, Tool, cap, choose_tool, generate
 from .wire import DONE, dumps, event_stream, json_response, new_id, sse, typed_sse
 
@@ -32,7 +50,7 @@ async def create(request: Request) -> Response:
     try:
         return await answer(request, config)
     except ApiError as error:
-        if "messages_missing_field_500" in config.faults and error.code == "missing_required_parameter":
+        if MESSAGES_MISSING_FIELD_500 in config.faults and error.code == "missing_required_parameter":
             raise RuntimeError(f"no {error.param!r} in the body") from None
         raise
 
@@ -41,36 +59,36 @@ async def answer(request: Request, config: ReferenceConfig) -> Response:
     faults = config.faults
     body = await v.read_json(request)
     info = v.model(body, config)
-    if "messages_declines_openai_models" in faults and info.owned_by == "OpenAI":
+    if MESSAGES_DECLINES_OPENAI_MODELS in faults and info.owned_by == "OpenAI":
         raise invalid("model", f"{info.id} is not served on /messages; use /chat/completions or /responses.",
                       "model_not_supported")
-    limit = raised(v.integer(body, "max_tokens", 1, required="messages_max_tokens_optional" not in faults), faults)
+    limit = raised(v.integer(body, "max_tokens", 1, required=MESSAGES_MAX_TOKENS_OPTIONAL not in faults), faults)
     messages = v.nonempty(v.array(body, "messages", required=True), "messages")
     prompt = Prompt()
-    read_system(None if "system_dropped" in faults else body.get("system"), prompt)
+    read_system(None if SYSTEM_DROPPED in faults else body.get("system"), prompt)
     read_messages(messages, prompt)
     v.temperature(body, 1, faults)
     v.number(body, "top_p", 0, 1)
     v.integer(body, "top_k", 0)
     v.obj(body, "metadata")
-    if "messages_thinking_refused" in faults and body.get("thinking") is not None:
+    if MESSAGES_THINKING_REFUSED in faults and body.get("thinking") is not None:
         raise invalid("thinking", "thinking is not supported.", "unsupported_parameter")
     v.obj(body, "thinking")
     stream = bool(v.boolean(body, "stream"))
     if isinstance(body.get("stop_sequences"), str):
         raise v.wrong_type("stop_sequences", "an array of strings", body["stop_sequences"])
-    stop = () if "messages_stop_sequences_ignored" in faults else v.stop_sequences(body, "stop_sequences", None)
+    stop = () if MESSAGES_STOP_SEQUENCES_IGNORED in faults else v.stop_sequences(body, "stop_sequences", None)
     tools = read_tools(body, prompt)
     mode, forced = read_tool_choice(body, tools)
     v.conform(body, "MessageRequest", faults)
-    tool = None if forced and "forced_tool_as_text" in faults else choose_tool(tools, mode, forced, prompt, info.behaviour)
+    tool = None if forced and FORCED_TOOL_AS_TEXT in faults else choose_tool(tools, mode, forced, prompt, info.behaviour)
     out = generate(prompt, model=info.id, limit=cap(limit, info), stop=stop, tool=tool, behaviour=info.behaviour)
     message = message_object(info, out, prompt.tokens)
-    if "messages_stop_reason_openai" in faults:
+    if MESSAGES_STOP_REASON_OPENAI in faults:
         message["stop_reason"] = out.finish
     if stream:
         return event_stream(stream_events(message, out, faults), faults)
-    if "messages_content_not_list" in faults:
+    if MESSAGES_CONTENT_NOT_LIST in faults:
         return json_response({**message, "content": message["content"][0]})
     return json_response(message)
 
@@ -183,9 +201,9 @@ def message_usage(input_tokens: int, output_tokens: int) -> dict:
 
 # Streaming ----------------------------------------------------------------------------------------
 
-def stream_events(message: dict, out: Output, faults: frozenset[str] = frozenset()) -> Iterator[bytes]:
+def stream_events(message: dict, out: Output, faults: frozenset[Fault] = frozenset()) -> Iterator[bytes]:
     """message_start, one content block (start, ping, one delta per token, stop), message_delta, message_stop."""
-    named = sse if "messages_no_event_lines" in faults else typed_sse
+    named = sse if MESSAGES_NO_EVENT_LINES in faults else typed_sse
     usage = message["usage"]
     start = {**message, "content": [], "stop_reason": None, "stop_sequence": None,
              "usage": {**usage, "output_tokens": 0}}
@@ -199,14 +217,14 @@ def stream_events(message: dict, out: Output, faults: frozenset[str] = frozenset
     yield named({"type": "ping"})
     for token in out.tokens:
         yield named({"type": "content_block_delta", "index": 0, "delta": delta(token)})
-    block_stop = named({"type": "content_block_stop"} if "messages_event_off_schema" in faults else
+    block_stop = named({"type": "content_block_stop"} if MESSAGES_EVENT_OFF_SCHEMA in faults else
                        {"type": "content_block_stop", "index": 0})
-    stop_reason = None if "messages_delta_no_stop_reason" in faults else message["stop_reason"]
+    stop_reason = None if MESSAGES_DELTA_NO_STOP_REASON in faults else message["stop_reason"]
     message_delta = named({"type": "message_delta",
                            "delta": {"stop_reason": stop_reason, "stop_sequence": message["stop_sequence"]},
                            "usage": {"output_tokens": usage["output_tokens"]}})
-    yield from (message_delta, block_stop) if "messages_out_of_order" in faults else (block_stop, message_delta)
-    if "messages_no_stop" not in faults:
+    yield from (message_delta, block_stop) if MESSAGES_OUT_OF_ORDER in faults else (block_stop, message_delta)
+    if MESSAGES_NO_STOP not in faults:
         yield named({"type": "message_stop"})
-    if "messages_done_marker" in faults:
+    if MESSAGES_DONE_MARKER in faults:
         yield DONE

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from .auth import authenticate, presented_keys
 from .config import ModelInfo
 from .errors import model_not_found
-from .faults import huge_padding
+from .faults import KEY_IN_BODY, MODELS_10MB, MODELS_INCOMPLETE, MODELS_NO_LIST_OBJECT, huge_padding
 from .wire import json_response
 
 
@@ -19,14 +19,14 @@ def model_object(info: ModelInfo) -> dict:
 async def list_models(request: Request) -> Response:
     config = authenticate(request)
     faults = config.faults
-    listed = config.models[:1] if "models_incomplete" in faults else config.models
+    listed = config.models[:1] if MODELS_INCOMPLETE in faults else config.models
     body = {"object": "list", "data": [model_object(m) for m in listed]}
-    if "key_in_body" in faults:
+    if KEY_IN_BODY in faults:
         for item in body["data"]:
             item["owned_by"] = presented_keys(request)[0]
-    if "models_no_list_object" in faults:
+    if MODELS_NO_LIST_OBJECT in faults:
         del body["object"]
-    if "models_10mb" in faults:
+    if MODELS_10MB in faults:
         body["padding"] = huge_padding()
     return json_response(body)
 

@@ -20,7 +20,32 @@ from .auth import authenticate
 from .chat import chat_usage
 from .config import ModelInfo
 from .errors import ApiError, invalid
-from .faults import raised
+from .faults import (
+    CAPABILITIES_BROKEN,
+    FORCED_TOOL_AS_TEXT,
+    HUGE_MAX_OUTPUT_TOKENS_REFUSED,
+    PREVIOUS_RESPONSE_IGNORED,
+    RESPONSES_CUT_BUT_COMPLETED,
+    RESPONSES_DELTAS_SHORT,
+    RESPONSES_EVENT_OFF_SCHEMA,
+    RESPONSES_MAX_OUTPUT_TOKENS_IGNORED,
+    RESPONSES_MISSING_INPUT_500,
+    RESPONSES_NO_CREATED,
+    RESPONSES_NO_EVENT_LINES,
+    RESPONSES_NO_OUTPUT_TEXT,
+    RESPONSES_NO_TERMINAL,
+    RESPONSES_NOT_STORED,
+    RESPONSES_OUTPUT_NOT_LIST,
+    RESPONSES_REASONING_REFUSED,
+    RESPONSES_SEQUENCE_REPEATS,
+    RESPONSES_SYSTEM_ITEM_REFUSED,
+    RESPONSES_TWO_STREAM_FAULTS,
+    RESPONSES_USAGE_CHAT_NAMES,
+    RESPONSES_USAGE_MISCOUNTED,
+    SYSTEM_DROPPED,
+    Fault,
+    raised,
+)
 from .model import (
     Format,
     Output,
@@ -67,15 +92,15 @@ async def create(request: Request) -> Response:
     body = await v.read_json(request)
     info = v.model(body, config)
     if "input" not in body or body["input"] is None:
-        if "responses_missing_input_500" in faults:
+        if RESPONSES_MISSING_INPUT_500 in faults:
             raise RuntimeError("no input to read")
         raise v.missing("input")
-    instructions = None if "system_dropped" in faults else v.string(body, "instructions")
+    instructions = None if SYSTEM_DROPPED in faults else v.string(body, "instructions")
     previous_id = v.string(body, "previous_response_id")
     store_ = v.boolean(body, "store")
     stream = bool(v.boolean(body, "stream"))
     limit_asked = raised(v.integer(body, "max_output_tokens", 1), faults)
-    if "huge_max_output_tokens_refused" in faults and limit_asked is not None and limit_asked > info.max_output_tokens:
+    if HUGE_MAX_OUTPUT_TOKENS_REFUSED in faults and limit_asked is not None and limit_asked > info.max_output_tokens:
         raise invalid("max_output_tokens", f"expected at most {info.max_output_tokens} for {info.id}, but got "
                                            f"{limit_asked}.")
     v.temperature(body, 2, faults)
@@ -83,7 +108,7 @@ async def create(request: Request) -> Response:
     v.integer(body, "top_logprobs", 0, 20)
     v.boolean(body, "parallel_tool_calls")
     v.obj(body, "metadata")
-    if "responses_reasoning_refused" in faults and body.get("reasoning") is not None:
+    if RESPONSES_REASONING_REFUSED in faults and body.get("reasoning") is not None:
         raise invalid("reasoning", "reasoning is not supported.", "unsupported_parameter")
     v.obj(body, "reasoning")
     v.string(body, "user")
@@ -95,7 +120,7 @@ async def create(request: Request) -> Response:
     if instructions:
         prompt.say("system", instructions)
     history_from = len(prompt.turns)
-    ignored = "capabilities_broken" in faults or "previous_response_ignored" in faults
+    ignored = CAPABILITIES_BROKEN in faults or PREVIOUS_RESPONSE_IGNORED in faults
     if previous_id is not None and not ignored:  # broken: the id is taken, then ignored
         previous = request.app.state.responses.get(previous_id)
         if previous is None:
@@ -106,21 +131,21 @@ async def create(request: Request) -> Response:
     tools = read_tools(body, prompt)
     mode, forced = read_tool_choice(body, tools)
     v.conform(body, "ResponseRequest", faults)
-    tool = None if forced and "forced_tool_as_text" in faults else choose_tool(tools, mode, forced, prompt, info.behaviour)
+    tool = None if forced and FORCED_TOOL_AS_TEXT in faults else choose_tool(tools, mode, forced, prompt, info.behaviour)
     if fmt is not None:
         prompt.describe(fmt.schema or fmt.kind)
-    if "capabilities_broken" in faults:  # image and file parts accepted, then dropped before the model
+    if CAPABILITIES_BROKEN in faults:  # image and file parts accepted, then dropped before the model
         prompt.images = prompt.files = 0
 
-    limit = cap(None if "responses_max_output_tokens_ignored" in faults else limit_asked, info)
+    limit = cap(None if RESPONSES_MAX_OUTPUT_TOKENS_IGNORED in faults else limit_asked, info)
     out = generate(prompt, model=info.id, limit=limit, fmt=fmt, tool=tool, behaviour=info.behaviour)
     response = response_object(body, info, out, prompt.tokens, faults)
-    if store_ is not False and "responses_not_stored" not in faults:
+    if store_ is not False and RESPONSES_NOT_STORED not in faults:
         history = Prompt(prompt.turns[history_from:], prompt.images, prompt.files)
         request.app.state.responses.put(response["id"], Stored(history, reply_text(out)))
     if stream:
         return event_stream(stream_events(response, faults), faults)
-    if "responses_output_not_list" in faults:
+    if RESPONSES_OUTPUT_NOT_LIST in faults:
         return json_response({**response, "output": response["output"][0]})
     return json_response(response)
 
@@ -130,7 +155,7 @@ def reply_text(out: Output) -> str:
     return call_text(out.tool, out.text) if out.tool else out.text
 
 
-def read_input(value: Any, prompt: Prompt, faults: frozenset[str] = frozenset()) -> None:
+def read_input(value: Any, prompt: Prompt, faults: frozenset[Fault] = frozenset()) -> None:
     """A string, or a list of input items: role messages (text, image and file parts), tool calls and outputs."""
     if isinstance(value, str):
         prompt.say("user", value)
@@ -146,10 +171,10 @@ def read_input(value: Any, prompt: Prompt, faults: frozenset[str] = frozenset())
             raise invalid(f"{where}.type", "expected an input item with a role or a type.", "invalid_type")
         if kind == "message":
             role = v.one_of(item.get("role"), ROLES, f"{where}.role")
-            if role == "system" and "responses_system_item_refused" in faults:
+            if role == "system" and RESPONSES_SYSTEM_ITEM_REFUSED in faults:
                 raise invalid(f"{where}.role", "a system item is not supported; use instructions.", "invalid_value")
             text = read_content(item.get("content"), f"{where}.content", prompt)
-            if not (role in ("system", "developer") and "system_dropped" in faults):
+            if not (role in ("system", "developer") and SYSTEM_DROPPED in faults):
                 prompt.say(role, text)
         elif kind == "function_call":
             name = v.string(item, "name", required=True, param=f"{where}.name")
@@ -259,17 +284,17 @@ def response_usage(input_tokens: int, output_tokens: int) -> dict:
 
 
 def response_object(body: dict, info: ModelInfo, out: Output, input_tokens: int,
-                    faults: frozenset[str] = frozenset()) -> dict:
+                    faults: frozenset[Fault] = frozenset()) -> dict:
     """The full response, echoing the request's settings the way OpenAI does, so SDKs parse it."""
-    cut = out.finish == "length" and "responses_cut_but_completed" not in faults
+    cut = out.finish == "length" and RESPONSES_CUT_BUT_COMPLETED not in faults
     item = output_item(out)
-    if "responses_cut_but_completed" in faults and item["status"] == "incomplete":
+    if RESPONSES_CUT_BUT_COMPLETED in faults and item["status"] == "incomplete":
         item["status"] = "completed"
     text = body.get("text") if isinstance(body.get("text"), dict) else {}
     usage = response_usage(input_tokens, len(out.tokens))
-    if "responses_usage_chat_names" in faults:
+    if RESPONSES_USAGE_CHAT_NAMES in faults:
         usage = chat_usage(input_tokens, len(out.tokens))
-    if "responses_usage_miscounted" in faults:
+    if RESPONSES_USAGE_MISCOUNTED in faults:
         usage["total_tokens"] += 1
     response = {
         "id": new_id("resp_"), "object": "response", "created_at": now(),
@@ -296,7 +321,7 @@ def response_object(body: dict, info: ModelInfo, out: Output, input_tokens: int,
         "user": body.get("user"),
         "metadata": body.get("metadata") or {},
     }
-    if "responses_no_output_text" in faults:
+    if RESPONSES_NO_OUTPUT_TEXT in faults:
         del response["output_text"]
     return response
 
@@ -307,32 +332,32 @@ def _or(value: Any, default: Any) -> Any:
 
 # Streaming ----------------------------------------------------------------------------------------
 
-def stream_events(response: dict, faults: frozenset[str] = frozenset()) -> Iterator[bytes]:
+def stream_events(response: dict, faults: frozenset[Fault] = frozenset()) -> Iterator[bytes]:
     """The OpenAI event sequence for the response's items, numbered from 0, each `event:` line naming its type."""
-    two_faults = "responses_two_stream_faults" in faults
+    two_faults = RESPONSES_TWO_STREAM_FAULTS in faults
     for number, event in enumerate(events(response, faults)):
-        data = {**event, "sequence_number": 0 if "responses_sequence_repeats" in faults else number}
+        data = {**event, "sequence_number": 0 if RESPONSES_SEQUENCE_REPEATS in faults else number}
         if two_faults:
             del data["sequence_number"]
-        yield sse(data) if "responses_no_event_lines" in faults else typed_sse(data)
+        yield sse(data) if RESPONSES_NO_EVENT_LINES in faults else typed_sse(data)
     if two_faults:
         yield DONE
 
 
-def events(response: dict, faults: frozenset[str] = frozenset()) -> Iterator[dict]:
+def events(response: dict, faults: frozenset[Fault] = frozenset()) -> Iterator[dict]:
     pending = {**response, "status": "in_progress", "incomplete_details": None, "output": [], "output_text": "",
                "usage": None}
-    if "responses_no_created" not in faults:
+    if RESPONSES_NO_CREATED not in faults:
         yield {"type": "response.created", "response": pending}
     yield {"type": "response.in_progress", "response": pending}
     for index, item in enumerate(response["output"]):
         yield from item_events(index, item, faults)
     terminal = "response.incomplete" if response["status"] == "incomplete" else "response.completed"
-    if "responses_no_terminal" not in faults:
+    if RESPONSES_NO_TERMINAL not in faults:
         yield {"type": terminal, "response": response}
 
 
-def item_events(index: int, item: dict, faults: frozenset[str] = frozenset()) -> Iterator[dict]:
+def item_events(index: int, item: dict, faults: frozenset[Fault] = frozenset()) -> Iterator[dict]:
     at = {"item_id": item["id"], "output_index": index}
     if item["type"] == "function_call":
         yield {"type": "response.output_item.added", "output_index": index,
@@ -348,9 +373,9 @@ def item_events(index: int, item: dict, faults: frozenset[str] = frozenset()) ->
                "item": {**item, "status": "in_progress", "content": []}}
         yield {"type": "response.content_part.added", **part, "part": text_part("")}
         pieces = tokenize(text)
-        for piece in pieces[:-1] if "responses_deltas_short" in faults else pieces:
+        for piece in pieces[:-1] if RESPONSES_DELTAS_SHORT in faults else pieces:
             delta = {"type": "response.output_text.delta", **part, "delta": piece, "logprobs": []}
-            if "responses_event_off_schema" in faults:
+            if RESPONSES_EVENT_OFF_SCHEMA in faults:
                 del delta["item_id"]
             yield delta
         yield {"type": "response.output_text.done", **part, "text": text, "logprobs": []}

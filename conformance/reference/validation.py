@@ -22,6 +22,18 @@ from ..catalogue.contract import Problem, validate
 from .config import ModelInfo, ReferenceConfig
 from .errors import ApiError, invalid, missing, model_not_found
 from .faults import (
+    CAPABILITIES_BROKEN,
+    CAPABILITIES_DECLINED,
+    EXTRA_FIELDS_REFUSED,
+    MALFORMED_JSON_500,
+    MODEL_UPSTREAM_NAME,
+    TEMPERATURE_UNCHECKED,
+    UNKNOWN_FIELD_500,
+    UNKNOWN_MODEL_200,
+    UNKNOWN_MODEL_400,
+    UNKNOWN_MODEL_NO_CODE,
+    UNKNOWN_MODEL_STREAMS,
+    Fault,
     capability_asked,
     crash_on_unknown_field,
     strip_capabilities,
@@ -70,19 +82,19 @@ async def read_json(request: Request) -> dict:
     try:
         body = parse_json(raw)
     except (ValueError, RecursionError) as exc:
-        if "malformed_json_500" in config.faults:
+        if MALFORMED_JSON_500 in config.faults:
             raise RuntimeError("the body is not JSON") from None
         raise invalid(None, f"The request body is not valid JSON ({str(exc)[:120]}).", "invalid_json") from None
     if not isinstance(body, dict):
         raise invalid(None, f"The request body must be a JSON object, not {kind(body)}.", "invalid_json")
     endpoint = request.url.path.removeprefix(config.prefix.rstrip("/"))
-    if "unknown_field_500" in config.faults:
+    if UNKNOWN_FIELD_500 in config.faults:
         crash_on_unknown_field(endpoint, body)
-    if "extra_fields_refused" in config.faults and (extra := unknown_fields(endpoint, body)):
+    if EXTRA_FIELDS_REFUSED in config.faults and (extra := unknown_fields(endpoint, body)):
         raise invalid(extra[0], f"Unrecognized request argument supplied: {extra[0]}.", "unknown_parameter")
-    if "capabilities_declined" in config.faults and (param := capability_asked(body)):
+    if CAPABILITIES_DECLINED in config.faults and (param := capability_asked(body)):
         raise invalid(param, f"{param} is not supported by this model.", "unsupported_parameter")
-    if "capabilities_broken" in config.faults:
+    if CAPABILITIES_BROKEN in config.faults:
         strip_capabilities(body)
     return body
 
@@ -149,9 +161,9 @@ def number(body: dict, key: str, low: float, high: float, *, param: str | None =
     return value
 
 
-def temperature(body: dict, high: float, faults: frozenset[str]) -> float | None:
+def temperature(body: dict, high: float, faults: frozenset[Fault]) -> float | None:
     """`temperature` from 0 to `high` (2 for OpenAI, 1 for Anthropic); any number under `temperature_unchecked`."""
-    low, high = (-math.inf, math.inf) if "temperature_unchecked" in faults else (0, high)
+    low, high = (-math.inf, math.inf) if TEMPERATURE_UNCHECKED in faults else (0, high)
     return number(body, "temperature", low, high)
 
 
@@ -191,15 +203,15 @@ def model(body: dict, config: ReferenceConfig) -> ModelInfo:
     info = config.model(model_id)
     if info is None:
         faults = config.faults
-        if "unknown_model_200" in faults or "unknown_model_streams" in faults and body.get("stream") is True:
+        if UNKNOWN_MODEL_200 in faults or UNKNOWN_MODEL_STREAMS in faults and body.get("stream") is True:
             return config.models[0]
         error = model_not_found(model_id)
-        if "unknown_model_400" in faults:
+        if UNKNOWN_MODEL_400 in faults:
             error.status = 400
-        if "unknown_model_no_code" in faults:
+        if UNKNOWN_MODEL_NO_CODE in faults:
             error.code = None
         raise error
-    if "model_upstream_name" in config.faults:
+    if MODEL_UPSTREAM_NAME in config.faults:
         return replace(info, id=upstream_name(info.id))
     return info
 
@@ -217,7 +229,7 @@ def one_of(value: Any, choices: tuple[str, ...], param: str) -> str:
     return value
 
 
-def conform(body: dict, schema_name: str, faults: frozenset[str] = frozenset()) -> None:
+def conform(body: dict, schema_name: str, faults: frozenset[Fault] = frozenset()) -> None:
     """The catch-all: the first way the body breaks its request schema in the contract is a 400 naming the field.
 
     Endpoints call it after their own checks, which refuse the common mistakes

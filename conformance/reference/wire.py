@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.responses import Response, StreamingResponse
 
-from .faults import KEEP_ALIVE_S, STALL_AFTER_EVENTS
+from .faults import KEEP_ALIVE_S, SSE_NO_BLANK_LINES, STALL_AFTER_EVENTS, STREAM_AS_JSON, STREAM_ENDLESS, STREAM_STALLS, Fault
 
 DONE = b"data: [DONE]\n\n"
 # Set as a header rather than a media type, so Starlette does not append "; charset=utf-8".
@@ -41,19 +41,19 @@ def typed_sse(data: dict) -> bytes:
     return sse(data, data["type"])
 
 
-def event_stream(events: Iterable[bytes], faults: frozenset[str] = frozenset()) -> StreamingResponse:
+def event_stream(events: Iterable[bytes], faults: frozenset[Fault] = frozenset()) -> StreamingResponse:
     """A `text/event-stream` response sending each event as its own write."""
 
     async def send() -> AsyncIterator[bytes]:
         for number, event in enumerate(events):
-            if number == STALL_AFTER_EVENTS and "stream_stalls" in faults:
+            if number == STALL_AFTER_EVENTS and STREAM_STALLS in faults:
                 await asyncio.Event().wait()
-            while number == STALL_AFTER_EVENTS and "stream_endless" in faults:
+            while number == STALL_AFTER_EVENTS and STREAM_ENDLESS in faults:
                 yield b": keep-alive\n\n"
                 await asyncio.sleep(KEEP_ALIVE_S)
-            yield event.replace(b"\n\n", b"\n") if "sse_no_blank_lines" in faults else event
+            yield event.replace(b"\n\n", b"\n") if SSE_NO_BLANK_LINES in faults else event
 
-    headers = {**SSE_HEADERS, "content-type": "application/json"} if "stream_as_json" in faults else SSE_HEADERS
+    headers = {**SSE_HEADERS, "content-type": "application/json"} if STREAM_AS_JSON in faults else SSE_HEADERS
     return StreamingResponse(send(), headers=headers)
 
 

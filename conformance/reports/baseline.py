@@ -16,9 +16,8 @@ from typing import Any, Callable, Iterable
 
 import yaml
 
-from ..catalogue.requirements import BY_ID
+from ..catalogue.requirements import BY_ID, RENAMED
 from ..outcomes.verdict import EXIT_FAILED, EXIT_OK, FAILING, OUTCOMES, PASSED, SKIPPED, counts_against
-from .diff import RENAMED
 from .reportfile import InputError, Key, describe, key, load_report, parse_report, read_text
 
 ENTRY_FIELDS = ("id", "endpoint", "model", "case", "outcome", "reason")

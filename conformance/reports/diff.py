@@ -2,7 +2,7 @@
 
 Works across models (a check's key includes its model; an older report
 without models matches every model) and across tool versions: a requirement
-renamed (RENAMED) or dropped from the catalogue is reported as such, never
+renamed (catalogue.requirements.RENAMED) or dropped from the catalogue is reported as such, never
 as a regression.
 """
 
@@ -12,14 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..catalogue.requirements import BY_ID
+from ..catalogue.requirements import BY_ID, RENAMED
 from ..outcomes.verdict import EXIT_FAILED, EXIT_OK, FAILING, PASSED
 from .reportfile import Key, check_writable, describe, duration_s, key, load_report, report_verdict
 from .text import md_text
-
-# Requirement ids renamed between tool versions, old id -> new id. The one place renames are recorded: diffs and
-# baselines (conformance/reports/baseline.py) read old reports and expectation files through it. Add a line when an id changes.
-RENAMED: dict[str, str] = {}
 
 COST_FIELDS = ("requests", "input_tokens", "output_tokens", "retries")
 SHOWN = 30

@@ -39,7 +39,7 @@ class Options:
     models: ModelChoice = ModelChoice()
     concurrency: int = DEFAULT_CONCURRENCY
     cassette_dir: Path | None = None
-    record_mode: str = "none"  # none (no recording), or a vcrpy record mode: once, all, rewrite, new_episodes
+    record_mode: str = "none"  # none (no recording), a vcrpy record mode (once, all, rewrite, new_episodes), or changed
     keyword: str | None = None
     fuzz: bool = False
     fuzz_examples: int | None = None

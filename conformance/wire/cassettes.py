@@ -4,6 +4,12 @@ One cassette per case (`<dir>/<case id>.yaml`) plus `target.json`, which says
 what was recorded (base path, profile, models) so a replay asks the same
 questions. Matching ignores host, port and headers, so a cassette recorded at
 one address replays anywhere.
+
+Record mode `changed` (`certify --record-changed DIR`) records every case
+afresh but writes a cassette only when the case's requests differ from the
+ones already recorded there, or when it has none: after a requirement is
+added, only the cases whose requests changed get new cassettes, and the rest
+keep their bytes (their dates and ids included).
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from urllib.parse import urlsplit
 import vcr
 from pytest_recording import network
 from vcr.errors import CannotOverwriteExistingCassetteException
+from vcr.matchers import requests_match
+from vcr.persisters.filesystem import CassetteDecodeError, CassetteNotFoundError, FilesystemPersister
 
 from .exchange import SECRET_HEADERS, ReplayMismatch
 from .target import Target, TargetError
@@ -24,10 +32,12 @@ from .target import Target, TargetError
 MANIFEST = "target.json"
 REPLAY_HOST = "http://replay.invalid"
 MATCH_ON = ("method", "path", "body")
+CHANGED = "changed"  # record mode: record live, write only the cassettes whose requests changed or are missing
 _SECRET_QUERY = ("key", "api_key", "api-key", "apikey", "token", "access_token")
 REDACTED = "REDACTED"
-RERECORD = ("re-record with `python -m pytest conformance/suite --target reference --record-mode=rewrite` "
-            "(or `--base-url URL --api-key KEY --record-mode=rewrite` for your gateway)")
+RERECORD = ("re-record the cases whose requests changed with `crun-conformance certify --record-changed DIR` "
+            "(add `--base-url URL --api-key KEY` for your gateway), or every case with "
+            "`python -m pytest conformance/suite --target reference --record-mode=rewrite`")
 
 
 def _scrubber(secrets: tuple[str, ...]):
@@ -63,16 +73,39 @@ def _anonymise_request(request: Any) -> Any:
 
 def recorder(directory: Path, record_mode: str, secrets: tuple[str, ...] = ()) -> vcr.VCR:
     """A VCR that scrubs every credential before anything is written."""
-    return vcr.VCR(
+    made = vcr.VCR(
         cassette_library_dir=str(directory),
-        record_mode=record_mode,
+        record_mode="all" if record_mode == CHANGED else record_mode,
         match_on=MATCH_ON,
         filter_headers=[(name, REDACTED) for name in sorted(SECRET_HEADERS)],
         filter_query_parameters=[(name, REDACTED) for name in _SECRET_QUERY],
         before_record_request=_anonymise_request,
         before_record_response=_scrubber(tuple(s for s in secrets if s)),
         decode_compressed_response=True,
+        drop_unused_requests=record_mode == CHANGED,  # a cassette written holds this run's requests only
     )
+    if record_mode == CHANGED:
+        made.register_persister(_unchanged_kept([made.matchers[name] for name in MATCH_ON]))
+    return made
+
+
+def _unchanged_kept(matchers: list[Any]) -> type[FilesystemPersister]:
+    """A persister that leaves a cassette alone when the requests to write are the ones it already holds, in order."""
+
+    class KeepUnchanged(FilesystemPersister):
+        @classmethod
+        def save_cassette(cls, cassette_path: Any, cassette_dict: dict, serializer: Any) -> None:
+            try:
+                held, *_ = FilesystemPersister.load_cassette(cassette_path, serializer)
+            except (CassetteNotFoundError, CassetteDecodeError):
+                held = None
+            new = cassette_dict["requests"]
+            if held is not None and len(held) == len(new) and all(
+                    requests_match(old, request, matchers) for old, request in zip(held, new, strict=True)):
+                return
+            FilesystemPersister.save_cassette(cassette_path, cassette_dict, serializer)
+
+    return KeepUnchanged
 
 
 def write_manifest(directory: Path, target: Target, models: list[str], messages_models: list[str],

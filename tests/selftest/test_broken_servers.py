@@ -18,6 +18,7 @@ import pytest
 
 from conformance.catalogue.requirements import get
 from conformance.reference.faults import FAULTS, Fault
+from conformance.suite.cases import CASES
 
 from .conftest import KEY, Row, Runs, brief, judged
 
@@ -42,7 +43,7 @@ class Mutant:
     def fails(self) -> frozenset[str]:
         """What certify must fail: the requirements the fault breaks that this profile judges."""
         asked = {r.id for r in judged(self.profile)}
-        return self.fault.broken & asked if self.fault else frozenset()
+        return self.fault.breaks_in(CASES) & asked if self.fault else frozenset()
 
     @property
     def unsupported(self) -> frozenset[str]:

@@ -18,6 +18,7 @@ import pytest
 
 from conformance.reference import ReferenceConfig, ReferenceServer
 from conformance.reference.faults import FAULTS
+from conformance.suite.cases import CASES
 
 from . import servers
 from .conftest import KEY, HostileRow, Run, brief, certify, judged, one_line
@@ -46,7 +47,7 @@ class Hostile:
 
 def declared(fault: str) -> frozenset[str]:
     """What a hostile fault breaks, as it declares it, among what the crun profile judges."""
-    return FAULTS[fault].broken & EVERYTHING
+    return FAULTS[fault].breaks_in(CASES) & EVERYTHING
 
 
 # What each hostile server must fail is its fault's declaration; here only how its failures read and how slow it is.
