@@ -7,7 +7,7 @@ import hmac
 from starlette.requests import Request
 
 from .config import ReferenceConfig
-from .errors import unauthorized
+from .errors import Crash, unauthorized
 
 
 def presented_keys(request: Request, faults: frozenset[str] = frozenset()) -> list[str]:
@@ -34,7 +34,7 @@ def authenticate(request: Request) -> ReferenceConfig:
     if "no_auth" in faults or keys and "wrong_key_accepted" in faults:
         return config
     if not keys and "no_key_500" in faults:
-        raise RuntimeError("no key presented")
+        raise Crash("no key presented")
     if not any(hmac.compare_digest(key.encode(), expected) for key in keys):
         error = unauthorized(sent_key=bool(keys))
         if keys and "key_echoed" in faults:

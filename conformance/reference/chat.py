@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from . import validation as v
 from .auth import authenticate
-from .errors import invalid
+from .errors import Crash, invalid
 from .load_faults import usage_dropped
 from .model import (
     Format,
@@ -50,7 +50,7 @@ async def create(request: Request) -> Response:
     prompt = read_messages(v.array(body, "messages", required=True), faults)
     stream = bool(v.boolean(body, "stream"))
     if stream and "chat_stream_500_for_claude" in faults and info.owned_by == "Anthropic":
-        raise RuntimeError("the Anthropic adapter cannot stream chat completions")
+        raise Crash("the Anthropic adapter cannot stream chat completions")
     seed = read_sampling(body, faults)
     n = v.integer(body, "n", 1, 8) or 1
     if "chat_n_ignored" in faults:

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from . import validation as v
 from .auth import authenticate
 from .chat import min_limit, read_sampling
-from .errors import invalid
+from .errors import Crash, invalid
 from .model import Prompt, cap, generate
 from .wire import DONE, event_stream, json_response, new_id, now, sse
 
@@ -61,7 +61,7 @@ def refuse_stream(body: dict, faults: frozenset[str] = frozenset()) -> bool:
     """The no-stream rule of CRUN's legacy endpoint; True only when a fault lets the request stream."""
     if v.boolean(body, "stream"):
         if "completions_stream_500" in faults:
-            raise RuntimeError("streaming is not implemented")
+            raise Crash("streaming is not implemented")
         if "completions_stream" in faults:
             return True
         if "completions_stream_ignored" in faults:

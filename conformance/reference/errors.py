@@ -19,6 +19,18 @@ ANTHROPIC_TYPES = {401: "authentication_error", 403: "permission_error", 404: "n
                    413: "request_too_large", 429: "rate_limit_error", 500: "api_error"}
 
 
+class Crash(Exception):
+    """A fault's crash: answered 500 like any unhandled error, and the connection stays usable.
+
+    An exception no handler catches reaches Starlette's outermost middleware,
+    which answers 500 and re-raises it; uvicorn then logs it and closes the
+    connection. A request the client had already sent on that kept-alive
+    connection is reset, so a check of some other case fails on a connection
+    error, more often the busier the machine. A fault breaks what it declares,
+    not the next request: its crash is handled like any other error.
+    """
+
+
 @dataclass
 class ApiError(Exception):
     """A refusal: HTTP status, a message that names any parameter at fault, and OpenAI's param and code."""

@@ -287,9 +287,11 @@ def crash_on_unknown_field(endpoint: str, body: dict[str, Any]) -> None:
 
     `endpoint` is the path below the prefix, e.g. `/chat/completions`.
     """
+    from .errors import Crash  # errors -> wire -> faults: imported here, when it is raised
+
     unknown = unknown_fields(endpoint, body)
     if unknown:
-        raise RuntimeError(f"unexpected field {unknown[0]!r}")
+        raise Crash(f"unexpected field {unknown[0]!r}")
 
 
 def unknown_fields(endpoint: str, body: dict[str, Any]) -> list[str]:

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from . import validation as v
 from .auth import authenticate
 from .config import ModelInfo, ReferenceConfig
-from .errors import ApiError, invalid
+from .errors import ApiError, Crash, invalid
 from .model import Output, Prompt, Tool, cap, choose_tool, generate
 from .wire import DONE, dumps, event_stream, json_response, new_id, sse, typed_sse
 
@@ -32,7 +32,7 @@ async def create(request: Request) -> Response:
         return await answer(request, config)
     except ApiError as error:
         if "messages_missing_field_500" in config.faults and error.code == "missing_required_parameter":
-            raise RuntimeError(f"no {error.param!r} in the body") from None
+            raise Crash(f"no {error.param!r} in the body") from None
         raise
 
 

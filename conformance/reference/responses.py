@@ -19,7 +19,7 @@ from . import validation as v
 from .auth import authenticate
 from .chat import chat_usage
 from .config import ModelInfo
-from .errors import ApiError, invalid
+from .errors import ApiError, Crash, invalid
 from .model import (
     Format,
     Output,
@@ -67,7 +67,7 @@ async def create(request: Request) -> Response:
     info = v.model(body, config)
     if "input" not in body or body["input"] is None:
         if "responses_missing_input_500" in faults:
-            raise RuntimeError("no input to read")
+            raise Crash("no input to read")
         raise v.missing("input")
     instructions = v.string(body, "instructions")
     previous_id = v.string(body, "previous_response_id")

@@ -20,7 +20,7 @@ from starlette.requests import Request
 
 from ..contract import Problem, validate
 from .config import ModelInfo, ReferenceConfig
-from .errors import ApiError, invalid, missing, model_not_found
+from .errors import ApiError, Crash, invalid, missing, model_not_found
 from .faults import (
     capability_asked,
     crash_on_unknown_field,
@@ -71,7 +71,7 @@ async def read_json(request: Request) -> dict:
         body = parse_json(raw)
     except (ValueError, RecursionError) as exc:
         if "malformed_json_500" in config.faults:
-            raise RuntimeError("the body is not JSON") from None
+            raise Crash("the body is not JSON") from None
         raise invalid(None, f"The request body is not valid JSON ({str(exc)[:120]}).", "invalid_json") from None
     if not isinstance(body, dict):
         raise invalid(None, f"The request body must be a JSON object, not {kind(body)}.", "invalid_json")
