@@ -44,5 +44,6 @@ def create_app(config: ReferenceConfig = DEFAULT_CONFIG) -> Starlette:
         app.add_middleware(Pacing, config=config)
     app.state.concurrency = Concurrency()
     if config.faults & LOAD_FAULTS:
-        app.add_middleware(CountConcurrency, concurrency=app.state.concurrency, faults=config.faults)
+        app.add_middleware(CountConcurrency, concurrency=app.state.concurrency, faults=config.faults,
+                           hold_s=config.hold_s)
     return app
