@@ -3,9 +3,13 @@
 Each fault of `reference/load_faults.py` appears only with more requests in
 flight than certify ever sends: certify of the faulty server passes, load of
 the same server fails exactly the requirements the fault breaks, and marks
-them load-only given certify's report. Load runs are a few seconds long;
-64 users keep above the faults' thresholds (28 open streams, 32 requests in
-flight) on loopback, and the thresholds sit above anything certify sends.
+them load-only given certify's report. The thresholds (28 open streams, 32
+requests in flight) sit above anything certify sends, and each run checks on
+the server's own counts that it stayed below (certify) or reached them (load).
+A load run against a faulty server sends one request per user (64) to a
+server that holds them until the fault fires (`ReferenceConfig.hold_s`), so
+the threshold is reached however busy the machine is, and a run that could
+not reach it says so instead of judging the absence of a violation.
 """
 
 import contextlib
@@ -22,14 +26,16 @@ import pytest
 from conformance.cli import main
 from conformance.reference import ReferenceConfig, ReferenceServer
 from conformance.reference.faults import FAULTS
-from conformance.reference.load_faults import NO_RETRY_AFTER_AT_IN_FLIGHT, USAGE_DROPPED_AT_OPEN_STREAMS
+from conformance.reference.load_faults import NO_RETRY_AFTER_AT_IN_FLIGHT, USAGE_DROPPED_AT_OPEN_STREAMS, Concurrency
 from conformance.reference.wire import json_response
 from conformance.run.schedule import Schedule
 from conformance.run.session import DEFAULT_CONCURRENCY
 from conformance.suite.cases import CASES
 
 KEY = "sk-load-test-0123456789abcdef"
-USERS = "64"
+USERS = "64"  # one request each (--max-requests): twice the 503's threshold, so half of them are held at least
+HOLD_S = 15.0  # how long a held server waits for its fault to fire: far more than 64 users need to arrive, under the
+# load deadline (20 s); only a run that cannot reach the threshold ever waits it out
 CHAT_BASIC = {c.requirement for case in CASES if case.id == "chat_basic" for c in case.checks}
 # How to provoke each load-only fault; what it breaks is its own declaration in conformance/reference/faults.py.
 MIXES = {"load_usage_dropped": "chat-stream=1", "load_503_no_retry_after": "chat=1,chat-stream=1"}
@@ -48,6 +54,25 @@ def failed(report: dict) -> set[str]:
     return {c["id"] for c in report["checks"] if c["outcome"] in ("failed", "error")}
 
 
+def threshold(fault: str, seen: Concurrency) -> tuple[int, int, str, int]:
+    """What the server counted for a load fault: the most at once, the threshold, of what, and how often it fired."""
+    if fault == "load_503_no_retry_after":
+        return seen.peak_in_flight, NO_RETRY_AFTER_AT_IN_FLIGHT, "in flight", seen.overloaded
+    return seen.peak_open_streams, USAGE_DROPPED_AT_OPEN_STREAMS, "streams open", seen.usage_dropped
+
+
+def assert_reached(fault: str, seen: Concurrency) -> None:
+    """The precondition of judging a load fault: the server counted its threshold, and the fault fired."""
+    most, needed, what, fired = threshold(fault, seen)
+    assert most >= needed and fired > 0, (f"{fault}: precondition not met: reached {most} {what}, needed {needed} "
+                                          f"(the fault fired {fired} times); the verdict would judge nothing")
+
+
+def held(fault: str) -> ReferenceServer:
+    """A server with the fault that holds what it counts until it fires, at most HOLD_S (load_faults.py)."""
+    return ReferenceServer(ReferenceConfig(api_key=KEY, faults=frozenset({fault}), hold_s=HOLD_S))
+
+
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory):
     """For each load-only fault: a reference server with it, certify's exit code, and a directory with certify's report."""
@@ -58,7 +83,7 @@ def faulty(tmp_path_factory):
             server = stack.enter_context(ReferenceServer(ReferenceConfig(api_key=KEY, faults=frozenset({fault}))))
             code = main(["certify", "--base-url", server.base_url, "--api-key", KEY, "-q",
                          "--report-json", str(out / "certify.json")])
-            servers[fault] = (server.base_url, code, out)
+            servers[fault] = (server.concurrency, code, out)
         yield servers
 
 
@@ -69,25 +94,30 @@ def test_the_thresholds_sit_above_the_most_certify_sends_at_once():
 
 @pytest.mark.parametrize("fault", sorted(LOAD_FAULTS))
 def test_certify_passes_the_server_with_a_load_only_fault(fault, faulty):
-    _, code, out = faulty[fault]
+    seen, code, out = faulty[fault]
     report = read(out / "certify.json")
+    most, needed, what, fired = threshold(fault, seen)
+    assert most < needed and fired == 0, f"{fault}: certify reached {most} {what}, the fault's threshold is {needed}"
     assert code == 0, f"{fault}: certify failed {failed(report)}"
     assert failed(report) == set()
 
 
 @pytest.mark.parametrize("fault", sorted(LOAD_FAULTS))
 def test_load_catches_the_fault_and_marks_it_load_only(fault, faulty, capsys):
-    url, _, out = faulty[fault]
+    _, _, out = faulty[fault]
     mix, breaks = LOAD_FAULTS[fault]
-    code = load("--base-url", url, "--api-key", KEY, "--mix", mix, "--duration", "4",
-                "--certify-report", str(out / "certify.json"), "--report-json", str(out / "load.json"),
-                "--report-md", str(out / "load.md"), "--report-html", str(out / "load.html"))
+    with held(fault) as server:
+        code = load("--base-url", server.base_url, "--api-key", KEY, "--mix", mix, "--max-requests", USERS,
+                    "--duration", "120", "--certify-report", str(out / "certify.json"),
+                    "--report-json", str(out / "load.json"), "--report-md", str(out / "load.md"),
+                    "--report-html", str(out / "load.html"))
+    assert_reached(fault, server.concurrency)
     report = read(out / "load.json")
     assert code == 1
     assert failed(report) == breaks
     bad = [c for c in report["checks"] if c["outcome"] == "failed"]
     assert all(c["load_only"] is True and c["violated"] > 0 and c["violations"] and c["exchange"] for c in bad)
-    assert report["verdict"] == "failed" and report["run"]["stopped_by"] == "duration"
+    assert report["verdict"] == "failed" and report["run"]["stopped_by"] == "max-requests"
     if fault == "load_503_no_retry_after":
         assert report["http"]["5xx"] > 0 and report["http"]["503 with Retry-After"] == 0
     printed = capsys.readouterr().out
@@ -98,10 +128,13 @@ def test_load_catches_the_fault_and_marks_it_load_only(fault, faulty, capsys):
 
 
 def test_master_and_two_workers_find_the_same_load_only_fault(faulty):
-    url, _, out = faulty["load_usage_dropped"]
+    _, _, out = faulty["load_usage_dropped"]
     mix, breaks = LOAD_FAULTS["load_usage_dropped"]
-    code = load("--base-url", url, "--api-key", KEY, "--mix", mix, "--duration", "5", "--workers", "2",
-                "--certify-report", str(out / "certify.json"), "--report-json", str(out / "distributed.json"))
+    with held("load_usage_dropped") as server:
+        code = load("--base-url", server.base_url, "--api-key", KEY, "--mix", mix, "--max-requests", USERS,
+                    "--duration", "120", "--workers", "2", "--certify-report", str(out / "certify.json"),
+                    "--report-json", str(out / "distributed.json"))
+    assert_reached("load_usage_dropped", server.concurrency)
     report = read(out / "distributed.json")
     assert code == 1
     assert failed(report) == breaks

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from . import chat, completions, messages, models, responses
 from .config import DEFAULT_CONFIG, ReferenceConfig
 from .errors import ApiError, on_api_error, on_http_error, on_server_error
-from .faults import JSON_GARBAGE, GarbledJson
+from .faults import JSON_GARBAGE, Crash, GarbledJson
 from .load_faults import LOAD_FAULTS, Concurrency, CountConcurrency
 from .pacing import Pacing
 
@@ -30,8 +30,10 @@ def create_app(config: ReferenceConfig = DEFAULT_CONFIG) -> Starlette:
         Route(f"{prefix}/responses", responses.create, methods=["POST"]),
         Route(f"{prefix}/messages", messages.create, methods=["POST"]),
     ]
+    # A fault's Crash is handled where ApiError is; any other exception is a defect of the server itself, answered
+    # 500 too, but re-raised to uvicorn, which logs it and closes the connection (see errors.Crash).
     app = Starlette(routes=routes, exception_handlers={
-        ApiError: on_api_error, HTTPException: on_http_error, Exception: on_server_error,
+        ApiError: on_api_error, HTTPException: on_http_error, Crash: on_server_error, Exception: on_server_error,
     })
     app.router.redirect_slashes = False  # a trailing slash is an unknown URL (JSON 404), not a redirect
     app.state.config = config
@@ -42,5 +44,6 @@ def create_app(config: ReferenceConfig = DEFAULT_CONFIG) -> Starlette:
         app.add_middleware(Pacing, config=config)
     app.state.concurrency = Concurrency()
     if config.faults & LOAD_FAULTS:
-        app.add_middleware(CountConcurrency, concurrency=app.state.concurrency, faults=config.faults)
+        app.add_middleware(CountConcurrency, concurrency=app.state.concurrency, faults=config.faults,
+                           hold_s=config.hold_s)
     return app

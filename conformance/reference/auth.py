@@ -8,7 +8,7 @@ from starlette.requests import Request
 
 from .config import ReferenceConfig
 from .errors import unauthorized
-from .faults import BEARER_ONLY, KEY_ECHOED, MODELS_BEARER_REFUSED, NO_AUTH, NO_KEY_500, WRONG_KEY_ACCEPTED, Fault
+from .faults import BEARER_ONLY, KEY_ECHOED, MODELS_BEARER_REFUSED, NO_AUTH, NO_KEY_500, WRONG_KEY_ACCEPTED, Crash, Fault
 
 
 def presented_keys(request: Request, faults: frozenset[Fault] = frozenset()) -> list[str]:
@@ -35,7 +35,7 @@ def authenticate(request: Request) -> ReferenceConfig:
     if NO_AUTH in faults or keys and WRONG_KEY_ACCEPTED in faults:
         return config
     if not keys and NO_KEY_500 in faults:
-        raise RuntimeError("no key presented")
+        raise Crash("no key presented")
     if not any(hmac.compare_digest(key.encode(), expected) for key in keys):
         error = unauthorized(sent_key=bool(keys))
         if keys and KEY_ECHOED in faults:

@@ -47,6 +47,7 @@ from .faults import (
     STREAM_USAGE_TWICE,
     USAGE_CHUNK_WITH_CHOICES,
     USAGE_ONLY_WHEN_ASKED,
+    Crash,
     Fault,
     raised,
 )
@@ -85,7 +86,7 @@ async def create(request: Request) -> Response:
         prompt.turns = [t for t in prompt.turns[:-1] if t[0] in ("system", "developer")] + prompt.turns[-1:]
     stream = bool(v.boolean(body, "stream"))
     if stream and CHAT_STREAM_500_FOR_CLAUDE in faults and info.owned_by == "Anthropic":
-        raise RuntimeError("the Anthropic adapter cannot stream chat completions")
+        raise Crash("the Anthropic adapter cannot stream chat completions")
     seed = read_sampling(body, faults)
     n = v.integer(body, "n", 1, 8) or 1
     if CHAT_N_IGNORED in faults:

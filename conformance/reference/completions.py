@@ -21,6 +21,7 @@ from .faults import (
     COMPLETIONS_STREAM,
     COMPLETIONS_STREAM_500,
     COMPLETIONS_STREAM_IGNORED,
+    Crash,
     Fault,
     raised,
 )
@@ -69,7 +70,7 @@ def refuse_stream(body: dict, faults: frozenset[Fault] = frozenset()) -> bool:
     """The no-stream rule of CRUN's legacy endpoint; True only when a fault lets the request stream."""
     if v.boolean(body, "stream"):
         if COMPLETIONS_STREAM_500 in faults:
-            raise RuntimeError("streaming is not implemented")
+            raise Crash("streaming is not implemented")
         if COMPLETIONS_STREAM in faults:
             return True
         if COMPLETIONS_STREAM_IGNORED in faults:

@@ -44,10 +44,11 @@ class ReferenceConfig:
     latency_ms: int = 0  # delay before the first byte of every POST answer, like a real model's time to first token
     chunk_ms: int = 0  # pause between streamed events
     rate_limit_every: int = 0  # every K-th request gets 429 with Retry-After: 1 (0: never)
+    hold_s: float = 0.0  # with a load fault: hold what it counts until it fires, at most this long (load_faults.py)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "faults", switched_on(self.faults))
-        for name in ("latency_ms", "chunk_ms", "rate_limit_every"):
+        for name in ("latency_ms", "chunk_ms", "rate_limit_every", "hold_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 

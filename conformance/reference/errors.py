@@ -20,6 +20,7 @@ ANTHROPIC_TYPES = {401: "authentication_error", 403: "permission_error", 404: "n
                    413: "request_too_large", 429: "rate_limit_error", 500: "api_error"}
 
 
+
 @dataclass
 class ApiError(Exception):
     """A refusal: HTTP status, a message that names any parameter at fault, and OpenAI's param and code."""

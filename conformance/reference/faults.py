@@ -44,6 +44,18 @@ class SuiteCase(Protocol):
     checks: tuple[Any, ...]  # each with the `requirement` it judges
 
 
+class Crash(Exception):
+    """A fault's crash: answered 500 like any unhandled error, and the connection stays usable.
+
+    An exception no handler catches reaches Starlette's outermost middleware,
+    which answers 500 and re-raises it; uvicorn then logs it and closes the
+    connection. A request the client had already sent on that kept-alive
+    connection is reset, so a check of some other case fails on a connection
+    error, more often the busier the machine. A fault breaks what it declares,
+    not the next request: its crash is handled like any other error.
+    """
+
+
 @dataclass(frozen=True, eq=False)
 class Fault:
     """One way to break the reference server, and what the suite must report against it.
@@ -421,7 +433,7 @@ def crash_on_unknown_field(endpoint: str, body: dict[str, Any]) -> None:
     """
     unknown = unknown_fields(endpoint, body)
     if unknown:
-        raise RuntimeError(f"unexpected field {unknown[0]!r}")
+        raise Crash(f"unexpected field {unknown[0]!r}")
 
 
 def unknown_fields(endpoint: str, body: dict[str, Any]) -> list[str]:

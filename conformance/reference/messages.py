@@ -34,6 +34,7 @@ from .faults import (
     MESSAGES_STOP_SEQUENCES_IGNORED,
     MESSAGES_THINKING_REFUSED,
     SYSTEM_DROPPED,
+    Crash,
     Fault,
     raised,
 )
@@ -51,7 +52,7 @@ async def create(request: Request) -> Response:
         return await answer(request, config)
     except ApiError as error:
         if MESSAGES_MISSING_FIELD_500 in config.faults and error.code == "missing_required_parameter":
-            raise RuntimeError(f"no {error.param!r} in the body") from None
+            raise Crash(f"no {error.param!r} in the body") from None
         raise
 
 

@@ -43,6 +43,7 @@ from .faults import (
     RESPONSES_USAGE_CHAT_NAMES,
     RESPONSES_USAGE_MISCOUNTED,
     SYSTEM_DROPPED,
+    Crash,
     Fault,
     raised,
 )
@@ -93,7 +94,7 @@ async def create(request: Request) -> Response:
     info = v.model(body, config)
     if "input" not in body or body["input"] is None:
         if RESPONSES_MISSING_INPUT_500 in faults:
-            raise RuntimeError("no input to read")
+            raise Crash("no input to read")
         raise v.missing("input")
     instructions = None if SYSTEM_DROPPED in faults else v.string(body, "instructions")
     previous_id = v.string(body, "previous_response_id")

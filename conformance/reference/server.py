@@ -21,6 +21,7 @@ import uvicorn
 
 from .app import create_app
 from .config import DEFAULT_CONFIG, ReferenceConfig
+from .load_faults import Concurrency
 
 START_TIMEOUT_S = 10.0
 
@@ -29,9 +30,10 @@ ASGIApp = Callable[..., Any]
 Wrapper = Callable[[ASGIApp], ASGIApp]
 
 
-def uvicorn_config(config: ReferenceConfig, host: str, port: int, wrap: Wrapper | None = None) -> uvicorn.Config:
+def uvicorn_config(config: ReferenceConfig, host: str, port: int, wrap: Wrapper | None = None,
+                   app: ASGIApp | None = None) -> uvicorn.Config:
     """uvicorn as the reference server runs it: quiet, no lifespan, no websockets, fastest parser and loop available."""
-    app = create_app(config)
+    app = create_app(config) if app is None else app
     return uvicorn.Config(app if wrap is None else wrap(app), host=host, port=port, log_level="warning",
                           access_log=False, lifespan="off", ws="none", timeout_graceful_shutdown=1)
 
@@ -111,13 +113,16 @@ class ReferenceServer:
         self.port = port
         self.wrap = wrap
         self.base_url: str | None = None
+        self.concurrency: Concurrency | None = None  # what the server counted: in flight, streams open, load faults
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> Self:
         if self._server is not None:
             return self
-        server = _Server(uvicorn_config(self.config, self.host, self.port, self.wrap))
+        app = create_app(self.config)
+        self.concurrency = app.state.concurrency
+        server = _Server(uvicorn_config(self.config, self.host, self.port, self.wrap, app))
         thread = threading.Thread(target=server.run, name="crun-reference-server", daemon=True)
         thread.start()
         deadline = time.monotonic() + START_TIMEOUT_S

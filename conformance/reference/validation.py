@@ -33,6 +33,7 @@ from .faults import (
     UNKNOWN_MODEL_400,
     UNKNOWN_MODEL_NO_CODE,
     UNKNOWN_MODEL_STREAMS,
+    Crash,
     Fault,
     capability_asked,
     crash_on_unknown_field,
@@ -83,7 +84,7 @@ async def read_json(request: Request) -> dict:
         body = parse_json(raw)
     except (ValueError, RecursionError) as exc:
         if MALFORMED_JSON_500 in config.faults:
-            raise RuntimeError("the body is not JSON") from None
+            raise Crash("the body is not JSON") from None
         raise invalid(None, f"The request body is not valid JSON ({str(exc)[:120]}).", "invalid_json") from None
     if not isinstance(body, dict):
         raise invalid(None, f"The request body must be a JSON object, not {kind(body)}.", "invalid_json")
