@@ -413,6 +413,9 @@ PROMISE_REQUIREMENTS: tuple[Requirement, ...] = (
     _r("RESP-016", RESPONSES, "`instructions` are carried to the model: `input_tokens` exceed those of the same "
        "input without them by half their words.", responses_page("请求体: instructions"),
        quote="发送给模型的系统或开发者指令。", **_both("MUST")),
+    _r("RESP-017", RESPONSES, "A response's `created_at` is a Unix timestamp in seconds: within a day of the answer's "
+       "own `Date` header (without one, a plausible date in seconds, not milliseconds).",
+       responses_page("响应: created_at"), quote="Unix 秒级时间戳。", **_both("MUST")),
     _r("MSG-011", MESSAGES, "`max_tokens: 5` against a passage to repeat caps the answer: `usage.output_tokens` <= 5, "
        "in JSON and in streams; an answer that reached it ends with `stop_reason: \"max_tokens\"` (judged only "
        "then).", ANTHROPIC, quote="Note that our models may stop before reaching this maximum. This parameter only "

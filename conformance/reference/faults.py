@@ -215,6 +215,8 @@ RESPONSES_USAGE_CHAT_NAMES = _f("responses_usage_chat_names",
     "RESP-001..005", "RESP-010", "RESP-011", "RESP-016", "RESP-STREAM-002",
     why="every RESP check, and the stream's final response, is judged against the Response schema; the honoured "
         "capabilities find no input_tokens to compare and say 'not judged'")
+RESPONSES_CREATED_AT_MS = _f("responses_created_at_ms", "A response's `created_at` is in milliseconds, in bodies and "
+                             "streams.", "RESP-017", profiles=BOTH)
 RESPONSES_NO_OUTPUT_TEXT = _f("responses_no_output_text", "A response without the top-level `output_text`.", "RESP-002")
 RESPONSES_USAGE_MISCOUNTED = _f("responses_usage_miscounted", "Response usage `total_tokens` is one more than input + output.", "RESP-003")
 RESPONSES_MAX_OUTPUT_TOKENS_IGNORED = _f("responses_max_output_tokens_ignored",

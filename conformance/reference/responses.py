@@ -25,6 +25,7 @@ from .faults import (
     FORCED_TOOL_AS_TEXT,
     HUGE_MAX_OUTPUT_TOKENS_REFUSED,
     PREVIOUS_RESPONSE_IGNORED,
+    RESPONSES_CREATED_AT_MS,
     RESPONSES_CUT_BUT_COMPLETED,
     RESPONSES_DELTAS_SHORT,
     RESPONSES_EVENT_OFF_SCHEMA,
@@ -298,7 +299,8 @@ def response_object(body: dict, info: ModelInfo, out: Output, input_tokens: int,
     if RESPONSES_USAGE_MISCOUNTED in faults:
         usage["total_tokens"] += 1
     response = {
-        "id": new_id("resp_"), "object": "response", "created_at": now(),
+        "id": new_id("resp_"), "object": "response",
+        "created_at": now() * 1000 if RESPONSES_CREATED_AT_MS in faults else now(),
         "status": "incomplete" if cut else "completed",
         "background": False, "error": None,
         "incomplete_details": {"reason": "max_output_tokens"} if cut else None,

@@ -255,7 +255,7 @@ CASES: list[Case] = [
     Case("responses_basic", RESPONSES, steps=post(RESPONSES, lambda ctx: bodies.response(
         ctx, instructions="You are a concise assistant.")),
          checks=(auth.bearer_accepted, auth.key_not_echoed, resp.response_shape, resp.output_text_convenience,
-                 resp.response_usage_adds_up, echo.model_echoed)),
+                 resp.response_usage_adds_up, resp.created_at_in_seconds, echo.model_echoed)),
     Case("responses_max_output_tokens", RESPONSES,
          steps=post(RESPONSES, lambda ctx: {**bodies.response(ctx, max_output_tokens=resp.LIMIT),
                                             "input": resp.LONG_ANSWER}),
