@@ -364,6 +364,8 @@ LIMITS_RAISED = _f("limits_raised", "Every output limit is doubled on its way to
                    "`max_completion_tokens`, `max_output_tokens`, `/messages` `max_tokens`): 8 becomes 16.",
                    "CHAT-003", "CHAT-008", "RESP-004", "MSG-011", profiles=BOTH,
                    why="an answer cut at twice the limit still says it was cut: RESP-005 and RESP-STREAM-008 hold")
+EVIDENCE_FAULTS = (CHAT_HISTORY_DROPPED, SYSTEM_DROPPED, FORCED_TOOL_AS_TEXT, PREVIOUS_RESPONSE_IGNORED,
+                   MESSAGES_STOP_SEQUENCES_IGNORED, LIMITS_RAISED)
 
 # Faults that appear only under concurrency (issue 15): thresholds in load_faults.py, above certify's concurrency,
 # so certify passes these servers and only `crun-conformance load` finds what they break.
