@@ -52,6 +52,7 @@ def stream_max_tokens_caps(x: Exchange, ctx: Context) -> None:
         raise NotJudged("no usage in the stream to read completion_tokens from (USAGE-001/002 judge that)")
     if not all(isinstance(used, int) and used <= CUT_LIMIT for used in found):
         raise Failed(f"completion_tokens <= max_tokens ({CUT_LIMIT}) in the stream's usage", show(found))
+    reached_limit(max(found), CUT_LIMIT, "completion_tokens", "the cap")  # an answer that ended early never tested it
 
 
 @check("CHAT-004")

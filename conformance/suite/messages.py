@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..wire.exchange import Exchange
-from .case import Context, Failed, Violations, check
+from .case import Context, Failed, NotJudged, Violations, check
 from .evidence import CUT_LIMIT, STOP, ends_before_stop, reached_limit, stop_problems, stream_to_judge
 from .expect import anthropic_error, show, status, success_body
 
@@ -69,9 +69,13 @@ def stop_sequence_ends_the_text(x: Exchange, ctx: Context) -> None:
     for problem in stop_problems(text, (STOP,)):
         found.add(problem)
     reason, named = body.get("stop_reason"), body.get("stop_sequence")
-    if ends_before_stop(text) or reason == "stop_sequence":
+    reached = ends_before_stop(text) or reason == "stop_sequence"
+    if reached:
         if reason != "stop_sequence":
             found.add(f"stop_reason {show(reason)} for a text that ends at the stop sequence")
         if named != STOP:
             found.add(f"stop_sequence {show(named)}")
     found.settle()
+    if not reached:
+        raise NotJudged(f"the answer never reached the stop sequence {STOP!r}: the model ended before it, so whether "
+                        "stop_sequences is honoured is not judged")

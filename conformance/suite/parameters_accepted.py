@@ -12,7 +12,7 @@ from typing import Sequence
 
 from ..wire.exchange import Exchange, Request
 from .bodies import MAX_OUTPUT_TOKENS, MAX_TOKENS
-from .case import Context, Violations, check
+from .case import Context, NotJudged, Violations, check
 from .chat import cut_at_limit
 from .evidence import BEFORE_STOP, REPEAT_STOP_LINE, carried, ends_before_stop, stop_problems, words
 from .expect import json_object, show, status, success_body
@@ -120,14 +120,21 @@ def stop_sequences_end_the_text(xs: list[Exchange], ctx: Context) -> None:
     stops = option.fields["stop"] if isinstance(option.fields["stop"], list) else [option.fields["stop"]]
     v = Violations(f"no text containing a stop sequence of {show(stops)}, and a text that ends where the stop "
                    f"would begin (after {BEFORE_STOP!r}) with finish_reason \"stop\"")
+    reached = False
     for x in answers(xs, option):
         for choice in _choices(x):
             text = (choice.get("message") or {}).get("content")
-            for problem in stop_problems(text, stops):
+            problems = stop_problems(text, stops)
+            for problem in problems:
                 v.add(problem, f"choice {choice.get('index')}")
-            if isinstance(text, str) and ends_before_stop(text) and choice.get("finish_reason") != "stop":
+            at_stop = isinstance(text, str) and ends_before_stop(text)
+            reached = reached or at_stop or bool(problems)
+            if at_stop and choice.get("finish_reason") != "stop":
                 v.add(f"finish_reason {show(choice.get('finish_reason'))} at the stop sequence", f"choice {choice.get('index')}")
     v.settle()
+    if not reached:
+        raise NotJudged(f"no answer reached the stop sequence (none ends after {BEFORE_STOP!r} or holds it): the model "
+                        "ended before it, so whether stop is honoured is not judged")
 
 
 @check("CHAT-011", whole=True)

@@ -82,6 +82,7 @@ def max_output_tokens_respected(x: Exchange, ctx: Context) -> None:
     used = (_response(x).get("usage") or {}).get("output_tokens")
     if not isinstance(used, int) or used > LIMIT:
         raise Failed(f"output_tokens <= max_output_tokens ({LIMIT})", show(used))
+    reached_limit(used, LIMIT, "output_tokens", "the cap")  # an answer that ended early never tested it
 
 
 def final_response(x: Exchange) -> dict | None:
@@ -98,6 +99,7 @@ def stream_max_output_tokens_respected(x: Exchange, ctx: Context) -> None:
     used = usage_count(final_response(x), "output_tokens")
     if used is not None and used > LIMIT:
         raise Failed(f"output_tokens <= max_output_tokens ({LIMIT}) in the terminal event's usage", show(used))
+    reached_limit(used, LIMIT, "output_tokens", "the cap")
 
 
 def cut_problems(response: dict) -> list[str]:
