@@ -153,6 +153,8 @@ def model_choice(values: Any) -> ModelChoice:
     messages_models = getattr(values, "messages_models", None)
     if models is not None and not listed(models):
         raise ValueError("--models needs a comma-separated list of model ids, or all")
+    if models is not None and values.model:
+        raise ValueError("--model (or CRUN_MODEL) and --models exclude each other: --models chooses every model")
     if models is None and (match or messages_models):
         raise ValueError("--models-match and --messages-models narrow a matrix: add --models LIST|all")
     if match:

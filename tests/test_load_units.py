@@ -17,6 +17,7 @@ from conformance.load.mix import MIX_CASES, MixError, case_of, parse_mix
 from conformance.load.plan import LoadPlan, shares
 from conformance.outcomes.outcome import Outcome
 from conformance.reference import ReferenceConfig, ReferenceServer
+from conformance.reference.faults import LOAD_503_NO_RETRY_AFTER
 from conformance.suite.cases import CASES
 from conformance.wire.exchange import Exchange, Request
 from conformance.wire.sse import parse
@@ -183,7 +184,7 @@ def test_the_overload_fault_answers_503_without_retry_after_from_the_threshold_o
             await send({"type": "http.response.body", "body": b"data: {}\n\n", "more_body": False})
 
         counts = Concurrency()
-        app = CountConcurrency(slow_app, counts, frozenset({"load_503_no_retry_after"}))
+        app = CountConcurrency(slow_app, counts, {LOAD_503_NO_RETRY_AFTER})
         answers: list[tuple[int, dict]] = []
 
         async def one(path: str) -> None:

@@ -18,6 +18,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from ..outcomes.verdict import ERROR, FAILED, PASSED, SKIPPED
+
 MAX_CLASSES = 5
 GIST_LENGTH = 120
 
@@ -58,7 +60,7 @@ class FailureClass:
 
 
 @dataclass
-class Verdict:
+class OperationTally:
     """What one requirement saw on one operation: responses judged, failure classes in order found, errors."""
 
     judged: int = 0
@@ -90,7 +92,7 @@ class Report:
     violations_more: int = 0
 
 
-def report(verdict: Verdict, nothing_judged: str) -> Report:
+def report(verdict: OperationTally, nothing_judged: str) -> Report:
     """The outcome, the observed value, the smallest failing exchange and every failure class (capped)."""
     if verdict.classes:
         ranked = verdict.ranked()
@@ -99,13 +101,13 @@ def report(verdict: Verdict, nothing_judged: str) -> Report:
         distinct = f"{len(ranked)} distinct failure{'s' if len(ranked) > 1 else ''}"
         actual = (f"{verdict.failures} failures in {verdict.judged} judged responses ({distinct}) of "
                   f"{', '.join(f'`{name}`' for name in checks)}; smallest: {smallest.description}")
-        return Report("failed", actual, f"{smallest.curl}\n\n{smallest.answer}",
+        return Report(FAILED, actual, f"{smallest.curl}\n\n{smallest.answer}",
                       tuple(kind.violation() for kind in ranked[:MAX_CLASSES]), max(0, len(ranked) - MAX_CLASSES))
     if verdict.errors:
-        return Report("error", f"the check could not run: {verdict.errors[0]}")
+        return Report(ERROR, f"the check could not run: {verdict.errors[0]}")
     if verdict.judged == 0:
-        return Report("skipped", nothing_judged)
-    return Report("passed", f"{verdict.judged} responses judged, none broke it")
+        return Report(SKIPPED, nothing_judged)
+    return Report(PASSED, f"{verdict.judged} responses judged, none broke it")
 
 
 def error_gist(body: bytes) -> tuple[str, str]:

@@ -32,12 +32,12 @@ from ..wire.exchange import mask
 from ..wire.sse import parse
 from ..wire.target import Caller, Target, reason
 from .config import load_schema
-from .findings import Finding, Verdict, error_gist, report
+from .findings import Finding, OperationTally, error_gist, report
 from .requirements import CHECK_NAMES, EXPECTED, FuzzResult, default_examples
 from .schemathesis_api import (
     SERVER_ERROR_CHECK,
     Case,
-    Failed,
+    CheckFailure,
     GenerationMode,
     Response,
     check_functions,
@@ -155,7 +155,7 @@ class FuzzRun:
         self.spend.count(case.operation.label, case.body, response)
         return response
 
-    def judge(self, case: Case, response: Response, requirement: str, verdict: Verdict) -> None:
+    def judge(self, case: Case, response: Response, requirement: str, verdict: OperationTally) -> None:
         judgement = judge(case, response, CHECKS[requirement])
         verdict.judged += 1
         self.requests += judgement.probes  # probes the check sent (ignored_auth)
@@ -166,7 +166,7 @@ class FuzzRun:
         if judgement.crash is not None:
             verdict.errors.append(_reason(judgement.crash))
 
-    def finding(self, failed: Failed) -> Finding:
+    def finding(self, failed: CheckFailure) -> Finding:
         """A failure as evidence: its class, a description, the request that caused it as curl and the answer."""
         failure, response = failed.failure, failed.response
         check = failure_check(failure)
@@ -186,9 +186,9 @@ class FuzzRun:
         return Finding(SERVER_ERROR_CHECK, (SERVER_ERROR_CHECK, "no answer", type(exc).__name__),
                        mask(f"no answer: {_reason(exc)}", self.target.api_key), command, "no answer")
 
-    def fuzz(self, operation: Any) -> tuple[dict[str, Verdict], Tally, float]:
+    def fuzz(self, operation: Any) -> tuple[dict[str, OperationTally], Tally, float]:
         started = time.monotonic()
-        verdicts = {requirement: Verdict() for requirement in CHECKS}
+        verdicts = {requirement: OperationTally() for requirement in CHECKS}
         tally = Tally()
         probed = False
         for case in self.cases(operation, tally):
@@ -216,7 +216,7 @@ class FuzzRun:
                 self.judge(case, response, requirement, verdicts[requirement])
         return verdicts, tally, time.monotonic() - started
 
-    def outcomes(self, operation: Any, verdicts: dict[str, Verdict], tally: Tally, elapsed: float) -> list[Outcome]:
+    def outcomes(self, operation: Any, verdicts: dict[str, OperationTally], tally: Tally, elapsed: float) -> list[Outcome]:
         label = operation.label
         summary = (f"schemathesis, seed {self.seed}: {tally.coverage} coverage, {tally.positive} positive and "
                    f"{tally.negative} negative cases; {tally.streams} streams judged event by event")

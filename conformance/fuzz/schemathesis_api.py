@@ -56,7 +56,7 @@ from schemathesis.specs.openapi.checks import (  # INTERNAL
 )
 
 __all__ = [
-    "CHECKED_AGAINST", "Case", "CheckFunction", "Failed", "GenerationMode", "Judgement", "Response", "SchemathesisConfig",
+    "CHECKED_AGAINST", "Case", "CheckFunction", "CheckFailure", "GenerationMode", "Judgement", "Response", "SchemathesisConfig",
     "SERVER_ERROR_CHECK", "check_functions", "content_type", "coverage_cases", "curl", "describe", "failure_check",
     "failure_key", "generated_cases", "installed_version", "is_negative", "is_positive", "is_server_error",
     "is_unexpected_method", "judge", "load_openapi", "operations", "send",
@@ -152,7 +152,7 @@ def content_type(response: Response) -> str:
 
 
 @dataclass
-class Failed:
+class CheckFailure:
     """One failure of a check: what schemathesis raised, and the request and answer it is about."""
 
     failure: Failure
@@ -164,14 +164,14 @@ class Failed:
 class Judgement:
     """What the checks said of one answer: the failures, a check that crashed, the probes they sent and their answers."""
 
-    failed: list[Failed] = field(default_factory=list)
+    failed: list[CheckFailure] = field(default_factory=list)
     crash: Exception | None = None
     probes: int = 0
     probe_answers: list[Response] = field(default_factory=list)
 
 
 def judge(case: Case, response: Response, checks: Iterable[CheckFunction]) -> Judgement:
-    """Run the checks on one answer: a failed check is a `Failed`, a check that crashed is the `crash`.
+    """Run the checks on one answer: a failed check is a `CheckFailure`, a check that crashed is the `crash`.
 
     `ignored_auth` sends probes (no key, wrong keys); a failure it raises is
     about its probe, so the probe and its answer come with it.
@@ -194,12 +194,12 @@ def judge(case: Case, response: Response, checks: Iterable[CheckFunction]) -> Ju
     return judgement
 
 
-def _failed(failure: Failure, case: Case, response: Response, recorder: ScenarioRecorder) -> Failed:
+def _failed(failure: Failure, case: Case, response: Response, recorder: ScenarioRecorder) -> CheckFailure:
     if failure.case_id is None or failure.case_id == case.id or failure.case_id not in recorder.cases:
-        return Failed(failure, case, response)
+        return CheckFailure(failure, case, response)
     interaction = recorder.interactions.get(failure.case_id)
     probe_response = interaction.response if interaction is not None else None
-    return Failed(failure, recorder.cases[failure.case_id].value, probe_response)
+    return CheckFailure(failure, recorder.cases[failure.case_id].value, probe_response)
 
 
 def failure_check(failure: Failure) -> str:

@@ -82,8 +82,6 @@ def _validate(args: argparse.Namespace) -> None:
         raise LoadError("--worker needs --master-host HOST")
     if not 1 <= args.master_port <= 65535:
         raise LoadError(f"--master-port must be 1-65535, got {args.master_port}")
-    if args.model and args.models:
-        raise LoadError("--model and --models exclude each other")
     from ..reports.reportfile import InputError, check_writable
 
     try:
@@ -164,15 +162,17 @@ def _models(args: argparse.Namespace, base_url: str, key: str, kind: str,
             profile: str) -> tuple[tuple[str, ...], str | None, int]:
     """The models to load, chosen as certify chooses them (ModelChoice), the /messages model (None: each model in
     turn), and the requests spent choosing."""
-    from ..wire.discovery import ModelChoice, models_answer
+    from ..wire.discovery import models_answer
     from ..wire.target import Caller, Target, TargetError
 
     try:
         target = Target(base_url, key, kind=kind, profile=profile, timeout_s=args.timeout)
     except TargetError as exc:
         raise LoadError(str(exc)) from None
-    listed = tuple(m.strip() for m in args.models.split(",") if m.strip()) if args.models else None
-    choice = ModelChoice(model=args.model, messages_model=args.messages_model, models=listed)
+    try:
+        choice = options.model_choice(args)
+    except ValueError as exc:
+        raise LoadError(str(exc)) from None
     caller = Caller(target)
     try:
         models, messages = choice.resolve(caller)

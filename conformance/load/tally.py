@@ -93,7 +93,8 @@ def record(tally: dict, *, name: str, requests: int, outcome: str, timing: Timin
             _example(entry, f"the check could not run: {o.actual}", o)
         elif o.outcome == SKIPPED:
             entry["skipped"] += 1
-            entry["skip_reason"] = entry["skip_reason"] or o.actual
+            if not entry["skip_reason"]:
+                entry["skip_reason"], entry["skip_kind"] = o.actual, o.skip_kind
     lat = tally["latency"].setdefault(name, {"total": {}, "ttfb": {}, "ttft": {}, "gap": {}, "tps": {}})
     hist_add(lat["total"], timing.total_s * 1000)
     if timing.ttfb_s is not None:
@@ -134,7 +135,8 @@ def merge(into: dict, other: dict) -> dict:
         mine = into["checks"].setdefault(key, new_check())
         for field in ("judged", "violated", "errors", "skipped"):
             mine[field] += entry[field]
-        mine["skip_reason"] = mine["skip_reason"] or entry["skip_reason"]
+        if not mine["skip_reason"]:
+            mine["skip_reason"], mine["skip_kind"] = entry["skip_reason"], entry.get("skip_kind", "")
         if not mine["exchange"]:
             mine["expected"], mine["actual"], mine["exchange"] = entry["expected"], entry["actual"], entry["exchange"]
         for text in entry["examples"]:
@@ -161,7 +163,7 @@ def http_counts(tally: dict) -> dict[str, int]:
 
 def new_check() -> dict:
     return {"judged": 0, "violated": 0, "errors": 0, "skipped": 0, "examples": [],
-            "expected": "", "actual": "", "exchange": "", "skip_reason": ""}
+            "expected": "", "actual": "", "exchange": "", "skip_reason": "", "skip_kind": ""}
 
 
 def _example(entry: dict, text: str, outcome: Outcome) -> None:

@@ -273,7 +273,7 @@ CHAT_STREAM_500_FOR_CLAUDE = _f("chat_stream_500_for_claude", "Anthropic models'
                                 every_check_of=("chat_stream_*", "sdk_sdk_002"), holds=("MODELS-003",),
                                 models=("claude-sonnet-4-5",), judged_by="matrix",
                                 why="every check of a chat stream first needs the stream; the model echo finds no "
-                                    "event to read and is not judged")
+                                    "event to read and is skipped")
 MESSAGES_DECLINES_OPENAI_MODELS = _f("messages_declines_openai_models",
     "`/messages` refuses OpenAI models with a proper 400 Anthropic error.",
     declines=("AUTH-001", "MSG-001", "MSG-010..012", "MSG-STREAM-001..006", "CAP-003", "CAP-103", "SDK-005",
@@ -299,7 +299,7 @@ RESPONSES_TWO_STREAM_FAULTS = _f("responses_two_stream_faults",
 # Every stream, every JSON body (most of these are the self-test's hostile servers)
 STREAM_AS_JSON = _f("stream_as_json", "Streams are served as `application/json`.",
                     every_check_of=STREAM_CASES, holds=("MODELS-003",),
-                    why=STREAM_FIRST + "; the model echo finds no event to read and is not judged")
+                    why=STREAM_FIRST + "; the model echo finds no event to read and is skipped")
 STREAM_STALLS = _f("stream_stalls", f"Streams send {STALL_AFTER_EVENTS} events, then nothing, and never close.",
                    every_check_of=STREAM_CASES + SDK_STREAM_CASES, judged_by="hostile",
                    why="a stream cut by the deadline is no answer, to read the model from or anything else")
@@ -308,14 +308,14 @@ STREAM_ENDLESS = _f("stream_endless", f"Streams send {STALL_AFTER_EVENTS} events
                     why="a stream cut by the deadline is no answer, to read the model from or anything else")
 SSE_NO_BLANK_LINES = _f("sse_no_blank_lines", "Stream events are not separated by blank lines.",
                         every_check_of=STREAM_CASES + SDK_STREAM_CASES, holds=("MODELS-003",), judged_by="hostile",
-                        why=STREAM_FIRST + "; the model echo finds no event to read and is not judged")
+                        why=STREAM_FIRST + "; the model echo finds no event to read and is skipped")
 JSON_GARBAGE = _f("json_garbage", "Every JSON body, errors included, is replaced by garbage bytes (the status is kept).",
                   every_check_of=("*", *(f"!{case}" for case in STREAM_CASES + SDK_STREAM_CASES)),
                   holds=("AUTH-001", "AUTH-002", "AUTH-004", "AUTH-005", "ERR-001", "ERR-002", "PARAM-001", "PARAM-010..012",
                          "COMP-003", "COMP-004", "CHAT-012", "CHAT-013", "RESP-012..014", "MSG-010", "MODELS-003"),
                   why="every check of an answer that is JSON reads the body, but those of a status alone (the keys, "
                       "the 4xx/404 of an unknown model, no 5xx, parameters accepted), which hold, and the model echo, "
-                      "which finds no model to compare and is not judged",
+                      "which finds no model to compare and is skipped",
                   judged_by=("certify", "hostile"))
 
 # The promises of the seed pages a real client relies on every day (issue 11): one fault each.
@@ -375,7 +375,6 @@ LOAD_503_NO_RETRY_AFTER = _f("load_503_no_retry_after", "Requests get 503 withou
     "AUTH-001", "CHAT-001", "CHAT-004", "CHAT-STREAM-001..006", "USAGE-001", "USAGE-003", judged_by="load",
     why="a 503 is no 2xx: every check of the chat and chat-stream cases fails on it, except 'no key in the body', "
         "which still holds, and the model echo, which has no answer to read")
-
 
 
 def _registry(namespace: dict[str, Any]) -> dict[str, Fault]:

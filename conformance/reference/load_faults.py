@@ -29,12 +29,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Iterable
 
 from starlette.requests import Request
 
 from .errors import is_anthropic
-from .faults import LOAD_503_NO_RETRY_AFTER, LOAD_USAGE_DROPPED, Fault
+from .faults import LOAD_503_NO_RETRY_AFTER, LOAD_USAGE_DROPPED, Fault, switched_on
 from .wire import json_response
 
 USAGE_DROPPED_AT_OPEN_STREAMS = 28  # load_usage_dropped: chat streams drop usage while this many streams are open
@@ -71,10 +71,11 @@ class Concurrency:
 class CountConcurrency:
     """ASGI middleware: counts requests in flight and open event streams; answers 503 past the threshold when asked to."""
 
-    def __init__(self, app: Callable[..., Awaitable[None]], concurrency: Concurrency, faults: frozenset[Fault],
+    def __init__(self, app: Callable[..., Awaitable[None]], concurrency: Concurrency, faults: Iterable[Fault | str],
                  hold_s: float = 0.0) -> None:
         self.app = app
         self.concurrency = concurrency
+        faults = switched_on(faults)  # names or constants, as ReferenceConfig takes them; an unknown name is refused
         self.overloads = LOAD_503_NO_RETRY_AFTER in faults
         self.holds_streams = LOAD_USAGE_DROPPED in faults and hold_s > 0
         self.hold_s = hold_s

@@ -67,7 +67,6 @@ VOCABULARY = (
 SENTENCE_WORDS = (7, 12)
 COUNT_REQUEST = re.compile(r"\bcount to (\d{1,6})\b", re.IGNORECASE)
 REPEAT_REQUEST = re.compile(r"\brepeat\b[^:\n]*:\s*(.+)", re.IGNORECASE | re.DOTALL)
-BEHAVIOURS = ("default", "echo", "terse")
 TERSE_WORD = "Noted"
 MAX_COUNT = 100_000
 TURN_TOKENS, PRIMER_TOKENS, IMAGE_TOKENS, FILE_TOKENS = 3, 3, 85, 100

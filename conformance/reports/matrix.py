@@ -30,16 +30,6 @@ NOT_CHECKED = "not checked"  # the mark of a cell with no check at all
 MARKS = WORST_FIRST + (NOT_CHECKED,)
 SHORT = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "not supported": "N/S", "error": "ERROR", "not judged": "N/J",
          NOT_CHECKED: "-"}
-MEANING = {
-    "pass": "the requirement held",
-    "fail": "it did not hold",
-    "error": "the check could not run (counts as a failure)",
-    "not judged": "the answer held no evidence to judge by, only the model could have given it (the reason is in "
-                  "the details)",
-    "not supported": "an optional capability declined with a proper error",
-    "skip": "could not be judged here (the reason is in the details)",
-    NOT_CHECKED: "no check of this requirement for this column",
-}
 
 
 class NotAReport(ValueError):

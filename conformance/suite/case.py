@@ -213,7 +213,9 @@ class Case:
 
 
 def check(requirement: str, *, whole: bool = False) -> Callable[[CheckFn], Check]:
-    """Decorator: turn a function into the check of one requirement; its doc becomes the catalogue statement.
+    """Decorator: turn a function into the check of one requirement; the catalogue statement heads its doc.
+
+    The function's own docstring (how it judges, and why) follows the statement, so `help()` shows both.
 
     An unknown requirement id fails at import: a check with no requirement is a defect.
     """
@@ -222,7 +224,7 @@ def check(requirement: str, *, whole: bool = False) -> Callable[[CheckFn], Check
     statement = get(requirement).statement
 
     def wrap(fn: CheckFn) -> Check:
-        fn.__doc__ = f"{requirement}: {statement}"
+        fn.__doc__ = f"{requirement}: {statement}" + (f"\n\n{fn.__doc__}" if fn.__doc__ else "")
         made = Check(requirement, fn, whole)
         object.__setattr__(made, "__doc__", fn.__doc__)
         return made

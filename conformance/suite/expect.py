@@ -91,22 +91,6 @@ def event_stream(x: Exchange) -> list[Event]:
     return x.events
 
 
-def json_events(x: Exchange, allow_done: bool = False) -> list[tuple[Event, dict]]:
-    """Every event's data is a JSON object (`[DONE]` tolerated where asked), in order; fails naming every other one."""
-    out: list[tuple[Event, dict]] = []
-    found = Violations("every event's data to be a JSON object")
-    for index, event in enumerate(event_stream(x)):
-        if allow_done and event.is_done:
-            continue
-        data = event.json()
-        if isinstance(data, dict):
-            out.append((event, data))
-        else:
-            found.add(not_an_object(event), f"event {index}")
-    found.settle()
-    return out
-
-
 def events_conform(x: Exchange, schema: str, skip_done: bool = False) -> None:
     """Every event is a JSON object valid against a stream-event schema; fails naming every distinct problem.
 

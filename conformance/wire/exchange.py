@@ -92,10 +92,6 @@ class Exchange:
         self.json()
         return self._json_error
 
-    def data_events(self) -> list[Event]:
-        """Events that carry data, i.e. everything a client would act on."""
-        return list(self.events or [])
-
     def summary(self, limit: int = 600) -> str:
         """A short, key-free description of the exchange for a report."""
         req = self.request
