@@ -130,6 +130,8 @@ STREAM_FIRST = "every check of a stream first needs an event stream"
 STREAM_CASES = ("chat_stream_*", "responses_stream*", "messages_stream*")
 SDK_STREAM_CASES = ("sdk_sdk_002", "sdk_sdk_004", "sdk_sdk_006")
 BOTH = ("crun", "openai")
+# The caps judged on a stream's usage: with no stream to read they are not judged (the stream checks fail instead).
+STREAM_CAPS = ("CHAT-003", "MSG-011", "RESP-004")
 
 # Authentication
 NO_AUTH = _f("no_auth", "Every request is served, with or without a key, right or wrong.", "AUTH-003", "AUTH-004")
@@ -212,7 +214,7 @@ UNKNOWN_FIELD_500 = _f("unknown_field_500", "A body field the contract does not 
 # Responses
 RESPONSES_USAGE_CHAT_NAMES = _f("responses_usage_chat_names",
     "Response usage is named `prompt_tokens`/`completion_tokens`, like chat usage.",
-    "RESP-001..005", "RESP-010", "RESP-011", "RESP-016", "RESP-STREAM-002",
+    "RESP-001..005", "RESP-010", "RESP-011", "RESP-016", "RESP-017", "RESP-STREAM-002",
     why="every RESP check, and the stream's final response, is judged against the Response schema; the honoured "
         "capabilities find no input_tokens to compare and say 'not judged'")
 RESPONSES_CREATED_AT_MS = _f("responses_created_at_ms", "A response's `created_at` is in milliseconds, in bodies and "
@@ -223,7 +225,7 @@ RESPONSES_MAX_OUTPUT_TOKENS_IGNORED = _f("responses_max_output_tokens_ignored",
     "`max_output_tokens` is validated, then ignored.", "RESP-004",
     "RESP-005", "RESP-STREAM-008", why="an answer never cut is never incomplete either")
 RESPONSES_OUTPUT_NOT_LIST = _f("responses_output_not_list", "A response's `output` is one item object instead of a list.",
-    "RESP-001..005", "RESP-010", "RESP-011", "RESP-016", "CAP-002", "CAP-006..009", "CAP-011", "CAP-102",
+    "RESP-001..005", "RESP-010", "RESP-011", "RESP-016", "RESP-017", "CAP-002", "CAP-006..009", "CAP-011", "CAP-102",
     "CAP-106", "SDK-003", why="every Responses probe reads output; of the honoured capabilities, those the output "
     "shows (a function_call, JSON text): the input tokens of the others still show their parts carried")
 RESPONSES_NO_CREATED = _f("responses_no_created", "A Responses stream starts without `response.created`.", "RESP-STREAM-003", "SDK-004",
@@ -270,7 +272,7 @@ STREAM_USAGE_MISSING_FOR_GEMINI = _f("stream_usage_missing_for_gemini",
     "Google models' chat streams carry usage only when asked.", "USAGE-001",
     models=("gemini-3.1-pro-preview",), judged_by="matrix")
 CHAT_STREAM_500_FOR_CLAUDE = _f("chat_stream_500_for_claude", "Anthropic models' chat streams crash the adapter: 500.",
-                                every_check_of=("chat_stream_*", "sdk_sdk_002"), holds=("MODELS-003",),
+                                every_check_of=("chat_stream_*", "sdk_sdk_002"), holds=("MODELS-003", *STREAM_CAPS),
                                 models=("claude-sonnet-4-5",), judged_by="matrix",
                                 why="every check of a chat stream first needs the stream; the model echo finds no "
                                     "event to read and is skipped")
@@ -298,21 +300,23 @@ RESPONSES_TWO_STREAM_FAULTS = _f("responses_two_stream_faults",
     why="RESP-STREAM-002 lists both violations; RESP-STREAM-005 the missing numbers")
 # Every stream, every JSON body (most of these are the self-test's hostile servers)
 STREAM_AS_JSON = _f("stream_as_json", "Streams are served as `application/json`.",
-                    every_check_of=STREAM_CASES, holds=("MODELS-003",),
+                    every_check_of=STREAM_CASES, holds=("MODELS-003", *STREAM_CAPS),
                     why=STREAM_FIRST + "; the model echo finds no event to read and is skipped")
 STREAM_STALLS = _f("stream_stalls", f"Streams send {STALL_AFTER_EVENTS} events, then nothing, and never close.",
-                   every_check_of=STREAM_CASES + SDK_STREAM_CASES, judged_by="hostile",
+                   every_check_of=STREAM_CASES + SDK_STREAM_CASES, holds=STREAM_CAPS, judged_by="hostile",
                    why="a stream cut by the deadline is no answer, to read the model from or anything else")
 STREAM_ENDLESS = _f("stream_endless", f"Streams send {STALL_AFTER_EVENTS} events, then a keep-alive comment every "
-                    f"{KEEP_ALIVE_S:g} s, forever.", every_check_of=STREAM_CASES + SDK_STREAM_CASES, judged_by="hostile",
+                    f"{KEEP_ALIVE_S:g} s, forever.", every_check_of=STREAM_CASES + SDK_STREAM_CASES, holds=STREAM_CAPS,
+                    judged_by="hostile",
                     why="a stream cut by the deadline is no answer, to read the model from or anything else")
 SSE_NO_BLANK_LINES = _f("sse_no_blank_lines", "Stream events are not separated by blank lines.",
-                        every_check_of=STREAM_CASES + SDK_STREAM_CASES, holds=("MODELS-003",), judged_by="hostile",
+                        every_check_of=STREAM_CASES + SDK_STREAM_CASES, holds=("MODELS-003", *STREAM_CAPS),
+                        judged_by="hostile",
                         why=STREAM_FIRST + "; the model echo finds no event to read and is skipped")
 JSON_GARBAGE = _f("json_garbage", "Every JSON body, errors included, is replaced by garbage bytes (the status is kept).",
                   every_check_of=("*", *(f"!{case}" for case in STREAM_CASES + SDK_STREAM_CASES)),
                   holds=("AUTH-001", "AUTH-002", "AUTH-004", "AUTH-005", "ERR-001", "ERR-002", "PARAM-001", "PARAM-010..012",
-                         "COMP-003", "COMP-004", "CHAT-012", "CHAT-013", "RESP-012..014", "MSG-010", "MODELS-003"),
+                         "COMP-003", "COMP-004", "CHAT-012", "CHAT-013", "RESP-012..014", "MODELS-003"),
                   why="every check of an answer that is JSON reads the body, but those of a status alone (the keys, "
                       "the 4xx/404 of an unknown model, no 5xx, parameters accepted), which hold, and the model echo, "
                       "which finds no model to compare and is skipped",
