@@ -7,6 +7,7 @@ import pytest
 
 from conformance.catalogue import requirements
 from conformance.cli import main
+from conformance.outcomes.verdict import FAILING
 from conformance.reference import ReferenceConfig, ReferenceServer
 from conformance.reports import diff
 from conformance.reports.reportfile import parse_report
@@ -15,7 +16,7 @@ KEY = "sk-diff-test-0123456789abcdef"
 
 
 def failing(report):
-    return {(c["id"], c["endpoint"], c["case"]) for c in report["checks"] if c["outcome"] in ("failed", "error")}
+    return {(c["id"], c["endpoint"], c["case"]) for c in report["checks"] if c["outcome"] in FAILING}
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ import time
 import pytest
 
 from conformance.cli import main
+from conformance.outcomes.verdict import FAILING
 from conformance.reference import ReferenceConfig, ReferenceServer
 from conformance.reference.faults import FAULTS
 from conformance.reference.load_faults import NO_RETRY_AFTER_AT_IN_FLIGHT, USAGE_DROPPED_AT_OPEN_STREAMS, Concurrency
@@ -51,7 +52,7 @@ def read(path) -> dict:
 
 
 def failed(report: dict) -> set[str]:
-    return {c["id"] for c in report["checks"] if c["outcome"] in ("failed", "error")}
+    return {c["id"] for c in report["checks"] if c["outcome"] in FAILING}
 
 
 def threshold(fault: str, seen: Concurrency) -> tuple[int, int, str, int]:

@@ -25,6 +25,7 @@ import pytest
 
 from conformance.catalogue.requirements import FUZZ_REQUIREMENTS, LEVELS, PROFILES, Requirement, for_profile
 from conformance.cli import main
+from conformance.outcomes.verdict import FAILING
 from conformance.reference import ReferenceConfig, ReferenceServer
 
 KEY = "sk-selftest-0123456789abcdef"
@@ -76,7 +77,7 @@ class Run:
         """The failures and errors of these requirements as the report states them, one per line."""
         wanted = set(ids)
         return "\n".join(f"  {c['id']} {c['outcome']} ({c['case']}): expected {c['expected'] or '-'}; got {c['actual']}"
-                         for c in self.checks if c["id"] in wanted and c["outcome"] in ("failed", "error"))
+                         for c in self.checks if c["id"] in wanted and c["outcome"] in FAILING)
 
 
 def certify(base_url: str, *, stop: Callable[[], None], profile: str = "crun", timeout_s: float = TIMEOUT_S,
