@@ -118,8 +118,7 @@ def _outcome(o: Outcome, got: dict | None, certify_passed: set | None) -> tuple[
         o.expected, o.actual, o.violations = got["expected"], got["actual"], list(got["examples"])
     elif o.outcome == SKIPPED:
         kind = got.get("skip_kind", "")  # not supported, not judged: the kind certify's reports mark on its own
-        o.skip(kind, got["skip_reason"].removeprefix(f"{kind}: ") if got["skip_reason"]
-               else "no answer judged (none came back, or every one was throttled)")
+        o.skip(kind, got["skip_reason"] or "no answer judged (none came back, or every one was throttled)")
     o.violations_more = max(0, got["violated"] + got["errors"] - len(got["examples"]))
     o.exchange = got["exchange"]
     load_only = None

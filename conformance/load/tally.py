@@ -94,7 +94,7 @@ def record(tally: dict, *, name: str, requests: int, outcome: str, timing: Timin
         elif o.outcome == SKIPPED:
             entry["skipped"] += 1
             if not entry["skip_reason"]:
-                entry["skip_reason"], entry["skip_kind"] = o.actual, o.skip_kind
+                entry["skip_reason"], entry["skip_kind"] = o.skip_reason, o.skip_kind
     lat = tally["latency"].setdefault(name, {"total": {}, "ttfb": {}, "ttft": {}, "gap": {}, "tps": {}})
     hist_add(lat["total"], timing.total_s * 1000)
     if timing.ttfb_s is not None:

@@ -32,6 +32,11 @@ class Outcome:
         self.actual = f"{kind}: {reason}" if kind else reason
 
     @property
+    def skip_reason(self) -> str:
+        """Why a skipped check was skipped, without the kind `skip` wrote before it."""
+        return self.actual.removeprefix(f"{self.skip_kind}: ") if self.skip_kind else self.actual
+
+    @property
     def not_judged(self) -> bool:
         return self.outcome == SKIPPED and self.skip_kind == NOT_JUDGED
 
@@ -55,4 +60,4 @@ class Outcome:
 def not_judged(outcomes: list[Outcome]) -> list[dict]:
     """The checks not judged for want of evidence, and why: what a report lists so no one reads them as passed."""
     return [{"id": o.id, "level": o.level, "endpoint": o.endpoint, "model": o.model, "case": o.case,
-             "reason": o.actual.removeprefix(f"{NOT_JUDGED}: ")} for o in outcomes if o.not_judged]
+             "reason": o.skip_reason} for o in outcomes if o.not_judged]
