@@ -4,6 +4,7 @@ Usage: python bench/bench_certify.py [runs]
 Each run is a fresh process, as an operator would run it, so start-up is included.
 """
 
+import argparse
 import json
 import statistics
 import subprocess
@@ -31,4 +32,6 @@ def main(runs: int = 5) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("runs", nargs="?", type=int, default=5, help="fresh processes to time (default 5)")
+    main(parser.parse_args().runs)

@@ -13,6 +13,7 @@ matrix (issue 13's figure).
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -142,4 +143,8 @@ def main(runs: int = 5, sequential_runs: int = 3) -> None:
 
 
 if __name__ == "__main__":
-    main(*(int(a) for a in sys.argv[1:3]))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("runs", nargs="?", type=int, default=5, help="concurrent runs per setting (default 5)")
+    parser.add_argument("sequential_runs", nargs="?", type=int, default=3, help="sequential runs (default 3)")
+    args = parser.parse_args()
+    main(args.runs, args.sequential_runs)

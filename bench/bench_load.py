@@ -18,6 +18,7 @@ Two ceilings are printed, medians of the runs:
 The ratio with/without checks says what judging every answer costs (goal: at most 20%).
 """
 
+import argparse
 import json
 import socket
 import statistics
@@ -76,5 +77,9 @@ def main(runs: int = 3, users: int = 64, seconds: float = 10.0) -> None:
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    main(int(args[0]) if args else 3, int(args[1]) if len(args) > 1 else 64, float(args[2]) if len(args) > 2 else 10.0)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("runs", nargs="?", type=int, default=3, help="runs of each kind (default 3)")
+    parser.add_argument("users", nargs="?", type=int, default=64, help="simulated users (default 64)")
+    parser.add_argument("seconds", nargs="?", type=float, default=10.0, help="length of each run (default 10)")
+    args = parser.parse_args()
+    main(args.runs, args.users, args.seconds)
