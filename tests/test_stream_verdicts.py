@@ -83,6 +83,9 @@ def test_a_stream_cut_at_the_limit_says_length_judged_by_its_usage():
         chat.stream_cut_says_length.fn(chat_stream("stop", used=short), CTX)
     with pytest.raises(NotJudged, match="no usage"):
         chat.stream_cut_says_length.fn(chat_stream("stop", used=None), CTX)
+    past = {**USED, "completion_tokens": 40, "total_tokens": 49}
+    with pytest.raises(Skipped, match="CHAT-003 judges the cap"):  # never cut: the cap's failure, not this rule's
+        chat.stream_cut_says_length.fn(chat_stream("stop", used=past), CTX)
     with pytest.raises(Failed, match="text/event-stream"):
         chat.stream_cut_says_length.fn(answer({"choices": []}), CTX)
 

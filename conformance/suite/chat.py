@@ -59,14 +59,17 @@ def stream_max_tokens_caps(x: Exchange, ctx: Context) -> None:
 
 @check("CHAT-STREAM-008")
 def stream_cut_says_length(x: Exchange, ctx: Context) -> None:
-    """Judged only when the stream's usage shows the limit reached: below it the model simply ended. A choice with no
-    finish_reason is CHAT-STREAM-005's to judge."""
+    """Judged only when the stream's usage shows it cut at the limit: below it the model simply ended, above it the
+    limit was not applied (CHAT-003's to judge). A choice with no finish_reason is CHAT-STREAM-005's to judge."""
     event_stream(x)
     if not usage_chunks(x):
         raise NotJudged("no usage in the stream to tell whether it reached the limit (USAGE-001/002 judge that)")
     used = [u for c in usage_chunks(x) if isinstance(c["usage"], dict)
             for u in (c["usage"].get("completion_tokens"),) if isinstance(u, int) and not isinstance(u, bool)]
     reached_limit(max(used) if used else None, CUT_LIMIT, "completion_tokens", 'finish_reason "length"')
+    if max(used) > CUT_LIMIT:
+        raise Skipped(f"completion_tokens {max(used)} above the limit of {CUT_LIMIT}: the stream was not cut there, so "
+                      "there is no cut to judge; CHAT-003 judges the cap")
     reasons = {index: [c["finish_reason"] for c in choices if c.get("finish_reason") is not None]
                for index, choices in choice_deltas(x).items()}
     if not any(reasons.values()):
