@@ -66,7 +66,7 @@ def test_openai_profile_asks_less(server, tmp_path):
                  "-k", "USAGE-00", "--report-json", str(tmp_path / "r.json")])
     report = json.loads((tmp_path / "r.json").read_text())
     assert code == 0
-    assert {c["id"] for c in report["checks"]} == {"USAGE-002", "USAGE-003", "USAGE-004"}
+    assert {c["id"] for c in report["checks"]} == {"USAGE-002", "USAGE-003", "USAGE-004", "USAGE-005", "USAGE-006"}
 
 
 def test_without_base_url_it_certifies_the_embedded_reference_server(tmp_path, monkeypatch):

@@ -169,6 +169,16 @@ SUITE_REQUIREMENTS: tuple[Requirement, ...] = (
     _r("CHAT-005", CHAT, "A `max_tokens` far above any model's output limit is capped, not refused.", overview("Notes"),
        quote="max_tokens and max_completion_tokens are both supported. The actual value is capped by the selected "
              "model’s output limit.", crun="MUST"),
+    _r("CHAT-015", (CHAT, COMPLETIONS), "`created` is a Unix timestamp in seconds, within a day of the answer's own "
+       "`Date` header (without one, a plausible date in seconds, not milliseconds): on a chat completion, on a text "
+       "completion, and on every chat chunk that sets it (CRUN's own stream sends `created: 0` on content chunks).",
+       OPENAI_CHAT_OBJECT, quote="The Unix timestamp (in seconds) of when the chat completion was created.",
+       **_both("MUST")),
+    _r("CHAT-016", CHAT, "With `n`, `stream` and `logprobs` omitted, the defaults hold: one choice, a JSON answer (not "
+       "an event stream), and no log probabilities (`logprobs` null or absent on every choice).",
+       crazyrouter("请求参数"),
+       quote="n integer 1 生成的回复数量 stream boolean false 是否启用流式输出 … logprobs boolean false 是否返回 logprobs",
+       **_both("MUST")),
     # Chat completions, streaming chunk shape
     _r("CHAT-STREAM-001", CHAT, "`stream: true` is answered with `Content-Type: text/event-stream`.", chat_page("Notes"),
        quote="Set stream=true to receive a text/event-stream response.", **_both("MUST")),
@@ -187,6 +197,10 @@ SUITE_REQUIREMENTS: tuple[Requirement, ...] = (
     # CRUN's own recorded stream carries "id": "" on its content chunks: the crun profile does not ask for this.
     _r("CHAT-STREAM-007", CHAT, "All chunks share one non-empty `id`.", OPENAI_CHAT_STREAMING,
        quote="A unique identifier for the chat completion. Each chunk has the same ID.", openai="SHOULD"),
+    _r("CHAT-STREAM-008", CHAT, "A chat stream cut by `max_tokens` (its usage `completion_tokens` reached the limit; "
+       "judged only then) ends every choice with `finish_reason: \"length\"`.", crazyrouter("流式响应 (notes)"),
+       quote="max_tokens 参数限制的是输出 Token 数,不包括输入。如果输出被截断,finish_reason 会返回 length",
+       **_both("MUST")),
     # Usage inclusion in streams
     _r("USAGE-001", CHAT, "With `stream_options.include_usage` omitted, usage arrives in the stream before `[DONE]`.",
        overview("Streaming"), quote="If stream_options.include_usage is not provided, CRUN enables it automatically "
@@ -200,6 +214,16 @@ SUITE_REQUIREMENTS: tuple[Requirement, ...] = (
        **_both("MUST")),
     _r("USAGE-004", CHAT, "The usage chunk is a usage-only chunk with `choices: []`.", crazyrouter("流式响应"),
        quote='"choices":[],"usage":{"prompt_tokens":28,"completion_tokens":32,"total_tokens":60}', openai="SHOULD"),
+    # Seed 004 says it of include_usage true ("最后一个 chunk 会包含完整的 usage 信息"), which CRUN turns on when omitted;
+    # OpenAI's chunk object says it of every chunk that carries usage.
+    _r("USAGE-005", CHAT, "The chunk with usage is the last chunk before `[DONE]`: no chunk follows it, the finish "
+       "chunk included.", OPENAI_CHAT_STREAMING,
+       quote="When present, it contains a null value except for the last chunk which contains the token usage "
+             "statistics for the entire request.", **_both("MUST")),
+    _r("USAGE-006", CHAT, "With `stream_options.include_usage: false`, no chunk carries a non-null usage.",
+       chat_page("Body: stream_options"),
+       quote="Streaming options. When stream=true, CRUN enables include_usage=true by default if omitted.",
+       **_both("MUST")),
     # Errors: unknown models
     _r("ERR-001", GENERATING, "An unknown model is refused with a 4xx status.", chat_page("Notes"),
        quote="Unknown model IDs return an OpenAI-style error body with code: \"model_not_found\".", **_both("MUST")),
@@ -297,6 +321,12 @@ SUITE_REQUIREMENTS: tuple[Requirement, ...] = (
        quote="Each server-sent event includes a named event type and associated JSON data.", **_both("MUST")),
     _r("MSG-STREAM-006", MESSAGES, "The stream has no OpenAI-style `[DONE]`.", ANTHROPIC_STREAMING,
        quote="A final message_stop event.", **_both("SHOULD")),
+    _r("MSG-STREAM-007", MESSAGES, "The stream carries the text its usage counts: every text block's text "
+       "(`content_block_start` text, then its `text_delta` pieces) joins to one string, and when `message_delta` "
+       "reports `output_tokens` > 0 and no other kind of block (a tool call, thinking) was streamed, that text is not "
+       "empty.", ANTHROPIC_STREAMING,
+       quote="A series of content blocks, each of which have a content_block_start, one or more content_block_delta "
+             "events, and a content_block_stop event.", **_both("MUST")),
     # Capabilities: probed, reported as supported / not supported / broken
     _r("CAP-001", CHAT, "Tools: a request with a forced function tool is accepted.",
        chat_page("Body: tools"), quote="Tool definitions in OpenAI-compatible format.", capability=True,

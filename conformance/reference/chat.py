@@ -24,8 +24,10 @@ from .faults import (
     CHAT_CHUNK_IDS_VARY,
     CHAT_CHUNK_INVALID_JSON,
     CHAT_CHUNK_OBJECT_WRONG,
+    CHAT_CREATED_MS,
     CHAT_HISTORY_DROPPED,
     CHAT_HISTORY_REFUSED,
+    CHAT_LOGPROBS_BY_DEFAULT,
     CHAT_MAX_TOKENS_IGNORED,
     CHAT_N_IGNORED,
     CHAT_NO_DONE,
@@ -39,12 +41,15 @@ from .faults import (
     HUGE_MAX_COMPLETION_TOKENS_REFUSED,
     HUGE_MAX_TOKENS_OVERFLOW,
     HUGE_MAX_TOKENS_REFUSED,
+    INCLUDE_USAGE_FALSE_IGNORED,
     LOGPROBS_IGNORED,
     MAX_COMPLETION_TOKENS_IGNORED,
     NO_STREAM_USAGE,
     STOP_IGNORED,
+    STREAM_LENGTH_AS_STOP,
     STREAM_USAGE_MISSING_FOR_GEMINI,
     STREAM_USAGE_TWICE,
+    USAGE_BEFORE_FINISH,
     USAGE_CHUNK_WITH_CHOICES,
     USAGE_ONLY_WHEN_ASKED,
     Crash,
@@ -107,6 +112,8 @@ async def create(request: Request) -> Response:
     mode, forced = read_tool_choice(body, tools)
     tool = None if forced and FORCED_TOOL_AS_TEXT in faults else choose_tool(tools, mode, forced, prompt, info.behaviour)
     logprobs = None if LOGPROBS_IGNORED in faults else read_logprobs(body)
+    if logprobs is None and CHAT_LOGPROBS_BY_DEFAULT in faults:
+        logprobs = 0
     options = v.obj(body, "stream_options")
     include_usage = v.boolean(options, "include_usage", param="stream_options.include_usage") if options else None
     v.conform(body, "ChatCompletionRequest", faults)
@@ -123,7 +130,7 @@ async def create(request: Request) -> Response:
     usage = chat_usage(prompt.tokens, sum(len(c.out.tokens) for c in choices))
     if CHAT_USAGE_MISCOUNTED in faults:
         usage["total_tokens"] += 1
-    head = {"id": new_id("chatcmpl-"), "created": now(), "model": info.id}
+    head = {"id": new_id("chatcmpl-"), "created": now() * 1000 if CHAT_CREATED_MS in faults else now(), "model": info.id}
     if stream:
         forgets = STREAM_USAGE_MISSING_FOR_GEMINI in faults and info.owned_by == "Google" and include_usage is None
         streamed_usage = usage if wants_usage(include_usage, faults) and not forgets and not usage_dropped(request) else None
@@ -165,7 +172,7 @@ def wants_usage(include_usage: bool | None, faults: frozenset[Fault] = frozenset
         return False
     if USAGE_ONLY_WHEN_ASKED in faults:
         return include_usage is True
-    return include_usage is not False
+    return include_usage is not False or INCLUDE_USAGE_FALSE_IGNORED in faults
 
 
 def read_messages(messages: list, faults: frozenset[Fault] = frozenset()) -> Prompt:
@@ -316,6 +323,9 @@ def stream_events(head: dict, choices: list[Choice], usage: dict | None,
     chunks = [chunk(head, [delta]) for round_ in zip_longest(*per_choice) for delta in round_ if delta is not None]
     if usage is not None and USAGE_CHUNK_WITH_CHOICES in faults:
         chunks[-1]["usage"] = usage
+    elif usage is not None and USAGE_BEFORE_FINISH in faults:
+        finish = next((i for i, c in enumerate(chunks) if c["choices"][0]["finish_reason"] is not None), len(chunks))
+        chunks.insert(finish, usage_chunk(head, usage))
     elif usage is not None:
         chunks += [usage_chunk(head, usage) for _ in range(2 if STREAM_USAGE_TWICE in faults else 1)]
     for index, data in enumerate(chunks):
@@ -363,4 +373,5 @@ def choice_deltas(choice: Choice, faults: frozenset[Fault] = frozenset()) -> Ite
         yield delta({**role, "content": "", "refusal": None})
         for token in out.tokens:
             yield delta({"content": token}, logprobs=logprobs_of(choice, (token,)))
-    yield delta({}, None if CHAT_NO_FINISH_REASON in faults else FINISH_REASONS[out.finish])
+    finish = "stop" if out.finish == "length" and STREAM_LENGTH_AS_STOP in faults else FINISH_REASONS[out.finish]
+    yield delta({}, None if CHAT_NO_FINISH_REASON in faults else finish)

@@ -17,6 +17,7 @@ from .auth import authenticate
 from .chat import min_limit, read_sampling
 from .errors import invalid
 from .faults import (
+    CHAT_CREATED_MS,
     COMPLETIONS_CHAT_SHAPED,
     COMPLETIONS_STREAM,
     COMPLETIONS_STREAM_500,
@@ -59,7 +60,8 @@ async def create(request: Request) -> Response:
                 choices[-1]["message"] = {"role": "assistant", "content": choices[-1].pop("text")}
     usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
              "total_tokens": prompt_tokens + completion_tokens}
-    completion = {"id": new_id("cmpl-"), "object": "text_completion", "created": now(), "model": info.id,
+    created = now() * 1000 if CHAT_CREATED_MS in faults else now()
+    completion = {"id": new_id("cmpl-"), "object": "text_completion", "created": created, "model": info.id,
                   "choices": choices, "usage": usage, "system_fingerprint": None}
     if stream:
         return event_stream([sse(completion), DONE], faults)

@@ -156,8 +156,9 @@ MODELS_10MB = _f("models_10mb", "`GET /models` answers with a 10 MB body.",
 CHAT_BODY_OFF_SCHEMA = _f("chat_body_off_schema", "A chat completion body without its `id`, against the response schema.",
     "CHAT-001..011", why=SHAPE_FIRST)
 CHAT_CHOICES_NOT_LIST = _f("chat_choices_not_list", "A chat completion's `choices` is one choice object instead of a list.",
-    "CHAT-001..011", "CAP-001", "CAP-004", "CAP-005", "CAP-010", "CAP-101", "CAP-104", "CAP-105", "CAP-110",
-    "SDK-001", why=SHAPE_FIRST + "; the chat capability probes read choices[0] too, supported and honoured")
+    "CHAT-001..011", "CHAT-016", "CAP-001", "CAP-004", "CAP-005", "CAP-010", "CAP-101", "CAP-104", "CAP-105",
+    "CAP-110", "SDK-001", why=SHAPE_FIRST + "; the chat capability probes read choices[0] too, supported and honoured; "
+    "CHAT-016 counts one choice in a list")
 CHAT_N_IGNORED = _f("chat_n_ignored", "`n` is accepted, but one choice is generated.", "CHAT-002")
 CHAT_MAX_TOKENS_IGNORED = _f("chat_max_tokens_ignored", "Chat's `max_tokens` is validated, then ignored (`max_completion_tokens` still "
     "caps).", "CHAT-003")
@@ -169,6 +170,10 @@ HUGE_MAX_TOKENS_OVERFLOW = _f("huge_max_tokens_overflow", "A chat `max_tokens` a
 CHAT_USAGE_MISCOUNTED = _f("chat_usage_miscounted",
     "Chat usage `total_tokens` is one more than prompt + completion, in bodies and streams.",
     "CHAT-004", "USAGE-003", why="one usage count serves the body and the stream")
+CHAT_CREATED_MS = _f("chat_created_ms", "`created` is in milliseconds on chat completions, their stream chunks and text "
+                     "completions.", "CHAT-015", profiles=BOTH)
+CHAT_LOGPROBS_BY_DEFAULT = _f("chat_logprobs_by_default", "Every chat choice carries `logprobs` content though the "
+                              "request did not ask for it.", "CHAT-016", profiles=BOTH)
 # Chat streams
 CHAT_NO_DONE = _f("chat_no_done", "A chat stream ends without `data: [DONE]`.", "CHAT-STREAM-003")
 CHAT_CHUNK_OBJECT_WRONG = _f("chat_chunk_object_wrong", "Chat stream chunks say `object: \"chat.completion\"`.", "CHAT-STREAM-004")
@@ -185,6 +190,12 @@ NO_STREAM_USAGE = _f("no_stream_usage", "Chat streams never carry usage, even wh
 STREAM_USAGE_TWICE = _f("stream_usage_twice", "The usage chunk of a chat stream is sent twice.", "USAGE-003")
 USAGE_CHUNK_WITH_CHOICES = _f("usage_chunk_with_choices", "Stream usage rides on the last choice chunk instead of a chunk with "
     "`choices: []`.", "USAGE-004", profiles=BOTH, why="USAGE-004 is an openai-profile SHOULD; crun does not ask")
+USAGE_BEFORE_FINISH = _f("usage_before_finish", "A chat stream sends its usage chunk, then the finish chunk, then "
+                         "`[DONE]`.", "USAGE-005", profiles=BOTH)
+INCLUDE_USAGE_FALSE_IGNORED = _f("include_usage_false_ignored", "A chat stream carries usage though the request says "
+                                 "`stream_options.include_usage: false`.", "USAGE-006", profiles=BOTH)
+STREAM_LENGTH_AS_STOP = _f("stream_length_as_stop", "A chat stream cut by its limit ends with `finish_reason: \"stop\"`, "
+                           "not \"length\" (JSON answers still say \"length\").", "CHAT-STREAM-008", profiles=BOTH)
 # Unknown models and error bodies
 UNKNOWN_MODEL_200 = _f("unknown_model_200", "An unknown model is served by the first model, 200.", "ERR-001..005")
 UNKNOWN_MODEL_400 = _f("unknown_model_400", "An unknown model is refused with 400 instead of 404.", "ERR-002")
@@ -257,6 +268,8 @@ MESSAGES_DELTA_NO_STOP_REASON = _f("messages_delta_no_stop_reason", "A Messages 
 MESSAGES_DONE_MARKER = _f("messages_done_marker", "A Messages stream ends with an OpenAI-style `data: [DONE]`.", "MSG-STREAM-006")
 MESSAGES_EVENT_OFF_SCHEMA = _f("messages_event_off_schema", "Messages `content_block_stop` events have no `index`.", "MSG-STREAM-002",
     "SDK-006", why="the anthropic SDK finds the block to close by content_block_stop.index")
+MESSAGES_STREAM_NO_TEXT = _f("messages_stream_no_text", "A Messages stream's text block gets no `text_delta`, while its "
+                             "`message_delta` usage reports the output tokens.", "MSG-STREAM-007", profiles=BOTH)
 # Optional capabilities
 CAPABILITIES_DECLINED = _f("capabilities_declined", "Tools, structured output, image and file input and stored responses are refused "
     "with a proper 400.", "CHAT-007", "CHAT-012", "CHAT-013", "RESP-012", "RESP-013", "PARAM-012",
@@ -278,7 +291,7 @@ CHAT_STREAM_500_FOR_CLAUDE = _f("chat_stream_500_for_claude", "Anthropic models'
                                     "event to read and is skipped")
 MESSAGES_DECLINES_OPENAI_MODELS = _f("messages_declines_openai_models",
     "`/messages` refuses OpenAI models with a proper 400 Anthropic error.",
-    declines=("AUTH-001", "MSG-001", "MSG-010..012", "MSG-STREAM-001..006", "CAP-003", "CAP-103", "SDK-005",
+    declines=("AUTH-001", "MSG-001", "MSG-010..012", "MSG-STREAM-001..007", "CAP-003", "CAP-103", "SDK-005",
               "SDK-006"),
     models=("gpt-5.4",), judged_by="matrix",
     why="in a matrix, what fails on an endpoint for a model it declines properly is not supported there; what "
@@ -369,14 +382,15 @@ LIMITS_RAISED = _f("limits_raised", "Every output limit is doubled on its way to
                    "CHAT-003", "CHAT-008", "RESP-004", "MSG-011", profiles=BOTH,
                    why="an answer cut at twice the limit still says it was cut: RESP-005 and RESP-STREAM-008 hold")
 EVIDENCE_FAULTS = (CHAT_HISTORY_DROPPED, SYSTEM_DROPPED, FORCED_TOOL_AS_TEXT, PREVIOUS_RESPONSE_IGNORED,
-                   MESSAGES_STOP_SEQUENCES_IGNORED, LIMITS_RAISED)
+                   MESSAGES_STOP_SEQUENCES_IGNORED, LIMITS_RAISED, STREAM_LENGTH_AS_STOP, MESSAGES_STREAM_NO_TEXT)
 
 # Faults that appear only under concurrency (issue 15): thresholds in load_faults.py, above certify's concurrency,
 # so certify passes these servers and only `crun-conformance load` finds what they break.
 LOAD_USAGE_DROPPED = _f("load_usage_dropped", "Chat streams leave out usage while 28 or more streams are open.", "USAGE-001",
     judged_by="load")
 LOAD_503_NO_RETRY_AFTER = _f("load_503_no_retry_after", "Requests get 503 without `Retry-After` while 32 or more are in flight.",
-    "AUTH-001", "CHAT-001", "CHAT-004", "CHAT-STREAM-001..006", "USAGE-001", "USAGE-003", judged_by="load",
+    "AUTH-001", "CHAT-001", "CHAT-004", "CHAT-015", "CHAT-016", "CHAT-STREAM-001..006", "USAGE-001", "USAGE-003",
+    "USAGE-005", judged_by="load",
     why="a 503 is no 2xx: every check of the chat and chat-stream cases fails on it, except 'no key in the body', "
         "which still holds, and the model echo, which has no answer to read")
 

@@ -32,6 +32,7 @@ from .faults import (
     MESSAGES_OUT_OF_ORDER,
     MESSAGES_STOP_REASON_OPENAI,
     MESSAGES_STOP_SEQUENCES_IGNORED,
+    MESSAGES_STREAM_NO_TEXT,
     MESSAGES_THINKING_REFUSED,
     SYSTEM_DROPPED,
     Crash,
@@ -216,7 +217,8 @@ def stream_events(message: dict, out: Output, faults: frozenset[Fault] = frozens
         opening, delta = {"type": "text", "text": ""}, (lambda token: {"type": "text_delta", "text": token})
     yield named({"type": "content_block_start", "index": 0, "content_block": opening})
     yield named({"type": "ping"})
-    for token in out.tokens:
+    silent = block["type"] == "text" and MESSAGES_STREAM_NO_TEXT in faults
+    for token in () if silent else out.tokens:
         yield named({"type": "content_block_delta", "index": 0, "delta": delta(token)})
     block_stop = named({"type": "content_block_stop"} if MESSAGES_EVENT_OFF_SCHEMA in faults else
                        {"type": "content_block_stop", "index": 0})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..wire.exchange import Exchange
 from .case import Context, Failed, Violations, check
-from .expect import conforms, event_objects, event_stream, not_an_object, show
+from .expect import conforms, event_objects, event_stream, not_an_object, show, unix_seconds
 
 chunks = event_objects  # a chat stream's JSON objects are its chunks
 
@@ -94,3 +94,20 @@ def one_stable_id(x: Exchange, ctx: Context) -> None:
     distinct = list(dict.fromkeys(ids))
     if len(distinct) != 1 or not distinct[0]:
         raise Failed("one non-empty id shared by all chunks", f"ids {show(distinct, 160)} over {len(ids)} chunks")
+
+
+@check("CHAT-015")
+def chunks_created_in_seconds(x: Exchange, ctx: Context) -> None:
+    """Seed 002's recorded stream sends `created: 0` on its content chunks and the time on its last: 0 is passed over,
+    but one chunk at least must say when (CHAT-STREAM-004 judges the type of the rest)."""
+    found = Violations("every chunk's created, where set, in Unix seconds within a day of the Date header")
+    stamped = [(index, chunk["created"]) for index, chunk in enumerate(chunks(x))
+               if chunk.get("created") is not None and not (type(chunk["created"]) is int and chunk["created"] == 0)]
+    if not stamped:
+        raise Failed("at least one chunk with its created time", "created 0 or absent on every chunk")
+    for index, created in stamped:
+        try:
+            unix_seconds(created, x, "created")
+        except Failed as exc:
+            found.add(f"{exc.actual} (expected {exc.expected})", f"chunk {index}")
+    found.settle()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Iterable
 
 from ..catalogue import contract
@@ -156,3 +157,24 @@ def usage_adds_up(usage: Any, inp: str, out: str, where: str) -> None:
     if numbers["total_tokens"] != numbers[inp] + numbers[out]:
         raise Failed(f"{where} total_tokens = {inp} + {out} = {numbers[inp] + numbers[out]}",
                      f"total_tokens {numbers['total_tokens']}")
+
+
+DAY_S = 86_400
+SECONDS_SPAN = (1_577_836_800, 4_102_444_800)  # 2020-01-01 .. 2100-01-01 in Unix seconds; milliseconds are ~1000x
+
+
+def unix_seconds(value: Any, x: Exchange, what: str) -> None:
+    """`value` is a Unix timestamp in seconds: within a day of the answer's own Date header, so a replayed cassette is
+    judged as it was recorded (without a Date header, a date between 2020 and 2100 in seconds; milliseconds are not)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise Failed(f"{what}, an integer of Unix seconds", show(value))
+    try:
+        date = parsedate_to_datetime(x.headers.get("date", "")).timestamp()
+    except (TypeError, ValueError):
+        date = None
+    if date is not None:
+        if abs(value - date) > DAY_S:
+            raise Failed(f"{what} within a day of the answer's Date header ({int(date)} s)",
+                         f"{value} ({value - int(date):+d} s)")
+    elif not SECONDS_SPAN[0] <= value < SECONDS_SPAN[1]:
+        raise Failed(f"{what} in Unix seconds (a date between 2020 and 2100)", str(value))

@@ -83,3 +83,37 @@ def no_done_marker(x: Exchange, ctx: Context) -> None:
         if event.is_done:
             found.add("data: [DONE]", f"event {index}")
     found.settle()
+
+
+@check("MSG-STREAM-007")
+def text_carried(x: Exchange, ctx: Context) -> None:
+    """The stream's own evidence, never the model's wording: usage says tokens were written, so a stream of text
+    blocks must carry text (a cut or terse answer still has some); a tool call or thinking may hold them instead."""
+    events = event_objects(x)
+    found = Violations("each text block joined from its start text and text_delta strings; text when output_tokens > 0")
+    texts: dict[str, list[str]] = {}  # by block index, as shown: a server's index need not be an integer
+    other_blocks = False
+    for index, event in enumerate(events):
+        kind, at, delta = event.get("type"), show(event.get("index")), event.get("delta")
+        if kind == "content_block_start":
+            block = event.get("content_block") if isinstance(event.get("content_block"), dict) else {}
+            if block.get("type") != "text":
+                other_blocks = True
+            elif not isinstance(block.get("text"), str):
+                found.add(f"content_block_start text {show(block.get('text'))}", f"event {index}")
+            else:
+                texts[at] = [block["text"]]
+        elif kind == "content_block_delta" and isinstance(delta, dict) and delta.get("type") == "text_delta":
+            piece = delta.get("text")
+            if at not in texts:
+                found.add(f"a text_delta for block {at}, which no text content_block_start opened", f"event {index}")
+            elif not isinstance(piece, str):
+                found.add(f"text_delta text {show(piece)}", f"event {index}")
+            else:
+                texts[at].append(piece)
+    tokens = [(e.get("usage") or {}).get("output_tokens") for e in events if e.get("type") == "message_delta"]
+    written = max((t for t in tokens if isinstance(t, int) and not isinstance(t, bool)), default=None)
+    text = "".join("".join(pieces) for pieces in texts.values())
+    if written is not None and written > 0 and not other_blocks and not text:
+        found.add(f"output_tokens {written} in message_delta, but no text in {len(texts)} text block(s)")
+    found.settle()

@@ -1,4 +1,5 @@
-"""USAGE: token usage inside chat streams, sent automatically (CRUN) or when asked (everyone)."""
+"""USAGE: token usage inside chat streams, sent automatically (CRUN) or when asked (everyone), on the last chunk, and
+not when declined."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ from .chat_stream import chunks
 from .expect import event_stream, show, usage_adds_up
 
 
-def usage_chunks(x: Exchange) -> list[dict]:
-    """Chunks that carry a non-null usage and come before any [DONE]."""
+def chunks_before_done(x: Exchange) -> list[dict]:
+    """The JSON chunks that come before any [DONE] (all of them when it never came: CHAT-STREAM-003 judges that)."""
     events = event_stream(x)
     done = next((i for i, e in enumerate(events) if e.is_done), len(events))
-    before = [e.json() for e in events[:done]]
-    return [c for c in before if isinstance(c, dict) and c.get("usage") is not None]
+    return [c for c in (e.json() for e in events[:done]) if isinstance(c, dict)]
+
+
+def usage_chunks(x: Exchange) -> list[dict]:
+    """Chunks that carry a non-null usage and come before any [DONE]."""
+    return [c for c in chunks_before_done(x) if c.get("usage") is not None]
 
 
 def _usage_arrives(x: Exchange) -> None:
@@ -54,3 +59,25 @@ def usage_chunk_has_no_choices(x: Exchange, ctx: Context) -> None:
         if chunk.get("choices") != []:
             found.add(f"choices {show(chunk.get('choices'))}", f"usage chunk {index}")
     found.settle()
+
+
+@check("USAGE-005")
+def usage_chunk_last(x: Exchange, ctx: Context) -> None:
+    """Seed 002's recorded stream puts usage on its last chunk, the finish chunk: any last chunk may carry it."""
+    before = chunks_before_done(x)
+    carrying = [i for i, c in enumerate(before) if c.get("usage") is not None]
+    if not carrying:
+        raise Skipped("no usage in this stream to place; whether it must arrive is USAGE-001/002")
+    if carrying[-1] != len(before) - 1:
+        after = before[carrying[-1] + 1:]
+        reasons = [c.get("finish_reason") for chunk in after for c in chunk.get("choices") or [] if isinstance(c, dict)]
+        raise Failed("the usage chunk last before [DONE]",
+                     f"{len(after)} chunk(s) after it (finish_reason {show([r for r in reasons if r is not None])})")
+
+
+@check("USAGE-006")
+def usage_not_sent_when_declined(x: Exchange, ctx: Context) -> None:
+    found = usage_chunks(x)
+    if found:
+        raise Failed("no chunk with usage for include_usage: false", f"{len(found)} chunk(s) with usage: "
+                     f"{show(found[0]['usage'], 120)}")
