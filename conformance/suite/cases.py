@@ -161,7 +161,7 @@ VERDICT_CASES = [
 ]
 
 # The happy path a real client walks and the promises the pages make (issue 11). Optional parameters of one
-# endpoint go together in one request; one by one only when that request is refused (see parameters_accepted).
+# endpoint go together in one request; one request per requirement only when that request is refused (see probe.py).
 PROMISE_CASES = [
     # One question alone, then with each context a client adds to it: history, an image. Each shows in prompt_tokens.
     Case("chat_context", CHAT, checks=(conv.conversation_answered, cap.chat_image_input, cap.chat_image_input_honoured),
