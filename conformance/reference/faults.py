@@ -134,8 +134,18 @@ BOTH = ("crun", "openai")
 STREAM_CAPS = ("CHAT-003", "MSG-011", "RESP-004")
 
 # Authentication
-NO_AUTH = _f("no_auth", "Every request is served, with or without a key, right or wrong.", "AUTH-003", "AUTH-004")
-WRONG_KEY_ACCEPTED = _f("wrong_key_accepted", "Any key is accepted; a request without a key is still refused.", "AUTH-004")
+NO_AUTH = _f("no_auth", "Every request is served, with or without a key, right or wrong.", "AUTH-003", "AUTH-004",
+             "AUTH-006")
+WRONG_KEY_ACCEPTED = _f("wrong_key_accepted", "Any key is accepted; a request without a key is still refused.", "AUTH-004",
+                        "AUTH-006", why="a wrong key is accepted in either header")
+X_API_KEY_PROBE_ONLY = _f("x_api_key_probe_only", "`X-API-KEY` authenticates only requests naming an unknown model (they "
+                          "then get the usual 404); every real request with the key in `X-API-KEY` is refused with 401.",
+                          "AUTH-002")
+X_API_KEY_ANY_VALUE = _f("x_api_key_any_value", "Any `X-API-KEY` value is accepted; a request without a key, or with a "
+                         "wrong Bearer key, is still refused.", "AUTH-006")
+WRONG_KEY_DETAIL_BODY = _f("wrong_key_detail_body", "A wrong key, in either header, is refused with 401 and "
+                           "`{\"detail\": \"Invalid token\"}` on every endpoint.", "AUTH-004", "AUTH-006", profiles=BOTH,
+                           why="the refusal is a 401, but neither the OpenAI error object nor Anthropic's")
 BEARER_ONLY = _f("bearer_only", "`X-API-KEY` is ignored: only `Authorization: Bearer` authenticates.", "AUTH-002",
     why="the anthropic SDK (2.x) sends its key as a Bearer token too")
 MODELS_BEARER_REFUSED = _f("models_bearer_refused",
@@ -191,8 +201,9 @@ UNKNOWN_MODEL_400 = _f("unknown_model_400", "An unknown model is refused with 40
 UNKNOWN_MODEL_NO_CODE = _f("unknown_model_no_code", "An unknown model's error has no `code`.", "ERR-003")
 UNKNOWN_MODEL_STREAMS = _f("unknown_model_streams", "An unknown model asked to stream gets a 200 stream from the first model.",
     "ERR-003", "ERR-004", why="the stream cases also ask for model_not_found")
-MESSAGES_OPENAI_ERRORS = _f("messages_openai_errors", "`/messages` errors come in the OpenAI shape.", "AUTH-003", "ERR-005", "MSG-002",
-    "MSG-003", endpoints=("POST /messages",), why="all four ask for the Anthropic error shape")
+MESSAGES_OPENAI_ERRORS = _f("messages_openai_errors", "`/messages` errors come in the OpenAI shape.", "AUTH-003", "AUTH-004",
+    "AUTH-006", "ERR-005", "MSG-002", "MSG-003", endpoints=("POST /messages",),
+    why="all six ask for the Anthropic error shape")
 # Legacy completions
 COMPLETIONS_CHAT_SHAPED = _f("completions_chat_shaped", "Text completion choices carry a chat `message` instead of `text`.", "COMP-001")
 COMPLETIONS_STREAM = _f("completions_stream", "`/completions` streams when asked.", "COMP-002", "COMP-004", profiles=BOTH,
@@ -315,9 +326,9 @@ SSE_NO_BLANK_LINES = _f("sse_no_blank_lines", "Stream events are not separated b
                         why=STREAM_FIRST + "; the model echo finds no event to read and is skipped")
 JSON_GARBAGE = _f("json_garbage", "Every JSON body, errors included, is replaced by garbage bytes (the status is kept).",
                   every_check_of=("*", *(f"!{case}" for case in STREAM_CASES + SDK_STREAM_CASES)),
-                  holds=("AUTH-001", "AUTH-002", "AUTH-004", "AUTH-005", "ERR-001", "ERR-002", "PARAM-001", "PARAM-010..012",
+                  holds=("AUTH-001", "AUTH-002", "AUTH-005", "ERR-001", "ERR-002", "PARAM-001", "PARAM-010..012",
                          "COMP-003", "COMP-004", "CHAT-012", "CHAT-013", "RESP-012..014", "MODELS-003"),
-                  why="every check of an answer that is JSON reads the body, but those of a status alone (the keys, "
+                  why="every check of an answer that is JSON reads the body, but those of a status alone (the right keys, "
                       "the 4xx/404 of an unknown model, no 5xx, parameters accepted), which hold, and the model echo, "
                       "which finds no model to compare and is skipped",
                   judged_by=("certify", "hostile"))
