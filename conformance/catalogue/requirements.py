@@ -352,6 +352,10 @@ PROMISE_REQUIREMENTS: tuple[Requirement, ...] = (
        overview("Managing Conversation History"),
        quote="your application must keep the relevant message history and send it again in each new "
              "/chat/completions request.", **_both("MUST")),
+    _r("CHAT-014", CHAT, "No conversation state is kept: a question asked again after a code word was planted in a "
+       "request of its own reads the same `prompt_tokens` as when it was asked first, and its answer does not hold the "
+       "code word.", overview("Managing Conversation History"),
+       quote="CRUN does not store or manage conversation state for you.", **_both("MUST")),
     _r("CHAT-007", CHAT, "The tool round trip: an assistant `tool_calls` turn followed by a `role: \"tool\"` message "
        "with its `tool_call_id` is accepted and answered.", chat_page("Tool Calling Example"),
        quote="Your application is responsible for executing tool calls and sending tool results back in a "

@@ -379,8 +379,10 @@ LIMITS_RAISED = _f("limits_raised", "Every output limit is doubled on its way to
                    "`max_completion_tokens`, `max_output_tokens`, `/messages` `max_tokens`): 8 becomes 16.",
                    "CHAT-003", "CHAT-008", "RESP-004", "MSG-011", profiles=BOTH,
                    why="an answer cut at twice the limit still says it was cut: RESP-005 and RESP-STREAM-008 hold")
+STATE_KEPT = _f("state_kept", "The server keeps the chat turns of each API key (what it sent, what it was answered) and "
+                "prepends them to every new chat request of that key, so `prompt_tokens` grow.", "CHAT-014", profiles=BOTH)
 EVIDENCE_FAULTS = (CHAT_HISTORY_DROPPED, SYSTEM_DROPPED, FORCED_TOOL_AS_TEXT, PREVIOUS_RESPONSE_IGNORED,
-                   MESSAGES_STOP_SEQUENCES_IGNORED, LIMITS_RAISED)
+                   MESSAGES_STOP_SEQUENCES_IGNORED, LIMITS_RAISED, STATE_KEPT)
 
 # Faults that appear only under concurrency (issue 15): thresholds in load_faults.py, above certify's concurrency,
 # so certify passes these servers and only `crun-conformance load` finds what they break.

@@ -149,11 +149,13 @@ VERDICT_CASES = [
 # endpoint go together in one request; one request per requirement only when that request is refused (see probe.py).
 PROMISE_CASES = [
     # One question alone, then with each context a client adds to it: history, an image. Each shows in prompt_tokens.
-    Case("chat_context", CHAT, checks=(conv.conversation_answered, cap.chat_image_input, cap.chat_image_input_honoured),
+    # Then the question alone again: the prompt_tokens of the first time, and no code word from the history.
+    Case("chat_context", CHAT, checks=(conv.conversation_answered, cap.chat_image_input, cap.chat_image_input_honoured,
+                                       conv.no_state_kept),
          steps=tuple(send("POST", "/chat/completions", lambda ctx, m=messages: {**bodies.chat(ctx), "messages": m})
                      for messages in ([conv.QUESTION], conv.HISTORY, [{"role": "user", "content": [
                          {"type": "text", "text": conv.QUESTION["content"]},
-                         {"type": "image_url", "image_url": {"url": cap.PIXEL_PNG}}]}]))),
+                         {"type": "image_url", "image_url": {"url": cap.PIXEL_PNG}}]}], [conv.QUESTION]))),
     Case("chat_tool_round_trip", CHAT, checks=(conv.tool_result_answered,), steps=post(CHAT, lambda ctx: {
         **bodies.chat(ctx), "messages": conv.tool_round_trip(WEATHER_QUESTION), "tools": [WEATHER_TOOL_CHAT],
         "tool_choice": "auto"})),
