@@ -137,14 +137,14 @@ class Probe:
 
 
 def answers(xs: Sequence[Exchange], option: Option) -> list[Exchange]:
-    """The accepted answers to requests that carried the option; skipped when every one was refused (the option may
-    be innocent, sent with its requirement's others: that requirement fails for the refusal); failed when none was
-    sent."""
+    """The accepted answers to requests that carried the option. Skipped when each was refused with a 4xx (the option
+    may be innocent, sent with its requirement's others: that requirement fails for the refusal); failed when none
+    was sent, or one broke (a 5xx, no complete answer)."""
     carried = [x for x in xs if option.carried_by(x)]
     answers = [x for x in carried if accepted(x)]
-    if not carried:
-        raise Failed(f"a 2xx answer to a request with {option.name}", "no such request")
-    if not answers:
+    if answers:
+        return answers
+    if carried and all(not x.failure and x.status is not None and 400 <= x.status < 500 for x in carried):
         raise Skipped(f"every request with {option.name} was refused, so what it does is not seen ({option.requirement} "
                       f"fails for the refusal): {seen(carried[-1])}")
-    return answers
+    raise Failed(f"a 2xx answer to a request with {option.name}", seen(carried[-1]) if carried else "no such request")
