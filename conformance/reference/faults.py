@@ -124,7 +124,7 @@ def _f(name: str, description: str, *breaks: str, **declared: Any) -> Fault:
                  **declared)
 
 
-SHAPE_FIRST = "every CHAT-00x check first judges the body against the ChatCompletion schema"
+SHAPE_FIRST = "every CHAT-0xx check first judges the body against the ChatCompletion schema"
 STREAM_FIRST = "every check of a stream first needs an event stream"
 # The suite cases whose answer is an event stream, and the official SDKs' streams.
 STREAM_CASES = ("chat_stream_*", "responses_stream*", "messages_stream*")
@@ -164,9 +164,9 @@ MODELS_10MB = _f("models_10mb", "`GET /models` answers with a 10 MB body.",
                  judged_by=("certify", "hostile"))
 # Chat completions
 CHAT_BODY_OFF_SCHEMA = _f("chat_body_off_schema", "A chat completion body without its `id`, against the response schema.",
-    "CHAT-001..011", why=SHAPE_FIRST)
+    "CHAT-001..011", "CHAT-014", why=SHAPE_FIRST)
 CHAT_CHOICES_NOT_LIST = _f("chat_choices_not_list", "A chat completion's `choices` is one choice object instead of a list.",
-    "CHAT-001..011", "CAP-001", "CAP-004", "CAP-005", "CAP-010", "CAP-101", "CAP-104", "CAP-105", "CAP-110",
+    "CHAT-001..011", "CHAT-014", "CAP-001", "CAP-004", "CAP-005", "CAP-010", "CAP-101", "CAP-104", "CAP-105", "CAP-110",
     "SDK-001", why=SHAPE_FIRST + "; the chat capability probes read choices[0] too, supported and honoured")
 CHAT_N_IGNORED = _f("chat_n_ignored", "`n` is accepted, but one choice is generated.", "CHAT-002")
 CHAT_MAX_TOKENS_IGNORED = _f("chat_max_tokens_ignored", "Chat's `max_tokens` is validated, then ignored (`max_completion_tokens` still "
