@@ -41,11 +41,9 @@ def test_profiles_differ_where_the_pages_differ():
 
 
 def test_a_live_run_stays_within_its_request_budget():
-    sent = [[s for s in case.steps if not s.only_when_refused] for case in CASES]
-    requests = sum(max(1, len(steps)) for steps in sent) + 1  # +1: model discovery; follow-ups only when refused
-    # Issue 22 added a baseline per endpoint (context judged by input tokens with vs without it) and /messages caps
-    # and stops: 94 across both profiles.
-    assert requests <= 95
+    """Issue 23: a live run for one model sends at most 110 requests as its plan counts them: every step of every
+    case, the follow-ups a probe sends only when refused included, and GET /models to choose the model."""
+    assert sum(case.most_requests for case in CASES) + 1 <= 110
 
 
 def test_a_case_checks_each_requirement_once():

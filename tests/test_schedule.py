@@ -137,7 +137,8 @@ def test_a_model_independent_case_takes_a_place_of_the_model_its_accepted_reques
     upstream = {unit.case.id: unit.upstream for unit in plan.units}
     assert upstream["once_on_chat"] == "gpt-5.4"
     assert upstream["messages_basic"] == "claude-sonnet-4-5" and upstream["chat_basic"] == "gpt-5.4"
-    for gateway_only in ("auth_none_chat_completions", "auth_wrong_bearer_responses", "auth_x_api_key_messages",
+    assert upstream["auth_x_api_key_messages"] == "claude-sonnet-4-5"  # a real request, with the key in X-API-KEY
+    for gateway_only in ("auth_none_chat_completions", "auth_wrong_bearer_responses", "auth_wrong_x_api_key_messages",
                          "unknown_model_responses", "models_list", "bad_param_malformed_json"):
         assert upstream[gateway_only] is None, gateway_only
 

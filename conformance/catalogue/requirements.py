@@ -139,11 +139,15 @@ SUITE_REQUIREMENTS: tuple[Requirement, ...] = (
        quote="You can authenticate in either of these ways: … X-API-KEY: YOUR_API_KEY", crun="MUST"),
     _r("AUTH-003", ALL, "A request without a key is refused with 401 and an error body in the endpoint's error format.",
        OPENAI_ERRORS, quote="401 - Invalid Authentication … Cause: Invalid Authentication", **_both("MUST")),
-    _r("AUTH-004", ALL, "A request with a wrong key is refused with 401.", OPENAI_ERRORS,
+    _r("AUTH-004", ALL, "A request with a wrong key as a Bearer token is refused with 401 and an error body in the "
+       "endpoint's error format (the OpenAI error object; Anthropic's on `/messages`).", OPENAI_ERRORS,
        quote="401 - Incorrect API key provided … Cause: The requesting API key is not correct.", **_both("MUST")),
     _r("AUTH-005", ALL, "No response body ever contains the API key sent, right or wrong.", OPENAI_AUTH,
        quote="Remember that your API key is a secret! Do not share it with others or expose it in any client-side "
              "code (browsers, apps).", **_both("MUST")),
+    _r("AUTH-006", ALL, "A request with a wrong key in `X-API-KEY` is refused with 401 and an error body in the "
+       "endpoint's error format (the OpenAI error object; Anthropic's on `/messages`).", overview("Authentication"),
+       quote="You can authenticate in either of these ways: … X-API-KEY: YOUR_API_KEY", crun="MUST"),
     # Models
     _r("MODELS-001", MODELS, "`GET /models` answers 200 with `object: \"list\"` and items carrying `id`, "
        "`object: \"model\"`, `created` and `owned_by`.", overview("Step 1: List Available Models"),
@@ -378,6 +382,10 @@ PROMISE_REQUIREMENTS: tuple[Requirement, ...] = (
        overview("Managing Conversation History"),
        quote="your application must keep the relevant message history and send it again in each new "
              "/chat/completions request.", **_both("MUST")),
+    _r("CHAT-014", CHAT, "No conversation state is kept: a question asked again after a code word was planted in a "
+       "request of its own reads the same `prompt_tokens` as when it was asked first, and its answer does not hold the "
+       "code word.", overview("Managing Conversation History"),
+       quote="CRUN does not store or manage conversation state for you.", **_both("MUST")),
     _r("CHAT-007", CHAT, "The tool round trip: an assistant `tool_calls` turn followed by a `role: \"tool\"` message "
        "with its `tool_call_id` is accepted and answered.", chat_page("Tool Calling Example"),
        quote="Your application is responsible for executing tool calls and sending tool results back in a "

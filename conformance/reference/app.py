@@ -38,6 +38,7 @@ def create_app(config: ReferenceConfig = DEFAULT_CONFIG) -> Starlette:
     app.router.redirect_slashes = False  # a trailing slash is an unknown URL (JSON 404), not a redirect
     app.state.config = config
     app.state.responses = responses.ResponseStore()
+    app.state.kept_turns = {}  # chat turns by key, kept only by the `state_kept` fault (chat.kept_turns)
     if JSON_GARBAGE in config.faults:
         app.add_middleware(GarbledJson)
     if config.latency_ms or config.chunk_ms or config.rate_limit_every:

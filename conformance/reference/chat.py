@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import validation as v
-from .auth import authenticate
+from .auth import authenticate, presented_keys
 from .errors import invalid
 from .faults import (
     CAPABILITIES_BROKEN,
@@ -45,6 +45,7 @@ from .faults import (
     LOGPROBS_IGNORED,
     MAX_COMPLETION_TOKENS_IGNORED,
     NO_STREAM_USAGE,
+    STATE_KEPT,
     STOP_IGNORED,
     STREAM_LENGTH_AS_STOP,
     STREAM_USAGE_MISSING_FOR_GEMINI,
@@ -121,12 +122,18 @@ async def create(request: Request) -> Response:
         prompt.describe(fmt.schema or fmt.kind)
     if CAPABILITIES_BROKEN in faults:  # image and file parts accepted, then dropped before the model
         prompt.images = prompt.files = 0
+    sent = list(prompt.turns)
+    if STATE_KEPT in faults:
+        prompt.turns = kept_turns(request) + prompt.turns
     choices = [
         Choice(i, generate(prompt, model=info.id, limit=limit, choice=i, seed=seed, stop=stop,
                            fmt=fmt, tool=tool, behaviour=info.behaviour),
                new_id("call_") if tool else None, logprobs)
         for i in range(n)
     ]
+    if STATE_KEPT in faults:
+        kept_turns(request).extend([*(t for t in sent if t[0] not in ("system", "developer")),
+                                    ("assistant", choices[0].out.text)])
     usage = chat_usage(prompt.tokens, sum(len(c.out.tokens) for c in choices))
     if CHAT_USAGE_MISCOUNTED in faults:
         usage["total_tokens"] += 1
@@ -142,6 +149,12 @@ async def create(request: Request) -> Response:
     if CHAT_BODY_OFF_SCHEMA in faults:
         del completion["id"]
     return json_response(completion)
+
+
+def kept_turns(request: Request) -> list[tuple[str, str]]:
+    """`state_kept`: the chat turns the presented key sent and was answered before, which CRUN promises not to keep."""
+    store: dict[str, list[tuple[str, str]]] = request.app.state.kept_turns
+    return store.setdefault(next(iter(presented_keys(request)), ""), [])
 
 
 def min_limit(*limits: int | None) -> int | None:

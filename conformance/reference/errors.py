@@ -30,6 +30,7 @@ class ApiError(Exception):
     param: str | None = None
     code: str | None = None
     headers: dict[str, str] | None = None
+    body: dict | None = None  # a fault's own body, sent as is instead of the error form the path owes
 
 
 def openai_body(error: ApiError) -> dict:
@@ -50,7 +51,9 @@ def error_response(request: Request, error: ApiError) -> Response:
     faults = request.app.state.config.faults
     if PARAM_NOT_NAMED in faults:
         error = replace(error, param=None)
-    if is_anthropic(request.url.path) and MESSAGES_OPENAI_ERRORS not in faults:
+    if error.body is not None:
+        body = error.body
+    elif is_anthropic(request.url.path) and MESSAGES_OPENAI_ERRORS not in faults:
         body = anthropic_body(error)
     elif error.status == 400 and PARAM_ERROR_BARE in faults:
         body = {"message": error.message}

@@ -124,7 +124,7 @@ def _f(name: str, description: str, *breaks: str, **declared: Any) -> Fault:
                  **declared)
 
 
-SHAPE_FIRST = "every CHAT-00x check first judges the body against the ChatCompletion schema"
+SHAPE_FIRST = "every CHAT-0xx check first judges the body against the ChatCompletion schema"
 STREAM_FIRST = "every check of a stream first needs an event stream"
 # The suite cases whose answer is an event stream, and the official SDKs' streams.
 STREAM_CASES = ("chat_stream_*", "responses_stream*", "messages_stream*")
@@ -134,8 +134,18 @@ BOTH = ("crun", "openai")
 STREAM_CAPS = ("CHAT-003", "MSG-011", "RESP-004")
 
 # Authentication
-NO_AUTH = _f("no_auth", "Every request is served, with or without a key, right or wrong.", "AUTH-003", "AUTH-004")
-WRONG_KEY_ACCEPTED = _f("wrong_key_accepted", "Any key is accepted; a request without a key is still refused.", "AUTH-004")
+NO_AUTH = _f("no_auth", "Every request is served, with or without a key, right or wrong.", "AUTH-003", "AUTH-004",
+             "AUTH-006")
+WRONG_KEY_ACCEPTED = _f("wrong_key_accepted", "Any key is accepted; a request without a key is still refused.", "AUTH-004",
+                        "AUTH-006", why="a wrong key is accepted in either header")
+X_API_KEY_PROBE_ONLY = _f("x_api_key_probe_only", "`X-API-KEY` authenticates only requests naming an unknown model (they "
+                          "then get the usual 404); every real request with the key in `X-API-KEY` is refused with 401.",
+                          "AUTH-002")
+X_API_KEY_ANY_VALUE = _f("x_api_key_any_value", "Any `X-API-KEY` value is accepted; a request without a key, or with a "
+                         "wrong Bearer key, is still refused.", "AUTH-006")
+WRONG_KEY_DETAIL_BODY = _f("wrong_key_detail_body", "A wrong key, in either header, is refused with 401 and "
+                           "`{\"detail\": \"Invalid token\"}` on every endpoint.", "AUTH-004", "AUTH-006", profiles=BOTH,
+                           why="the refusal is a 401, but neither the OpenAI error object nor Anthropic's")
 BEARER_ONLY = _f("bearer_only", "`X-API-KEY` is ignored: only `Authorization: Bearer` authenticates.", "AUTH-002",
     why="the anthropic SDK (2.x) sends its key as a Bearer token too")
 MODELS_BEARER_REFUSED = _f("models_bearer_refused",
@@ -154,11 +164,11 @@ MODELS_10MB = _f("models_10mb", "`GET /models` answers with a 10 MB body.",
                  judged_by=("certify", "hostile"))
 # Chat completions
 CHAT_BODY_OFF_SCHEMA = _f("chat_body_off_schema", "A chat completion body without its `id`, against the response schema.",
-    "CHAT-001..011", why=SHAPE_FIRST)
+    "CHAT-001..011", "CHAT-014", why=SHAPE_FIRST)
 CHAT_CHOICES_NOT_LIST = _f("chat_choices_not_list", "A chat completion's `choices` is one choice object instead of a list.",
-    "CHAT-001..011", "CHAT-016", "CAP-001", "CAP-004", "CAP-005", "CAP-010", "CAP-101", "CAP-104", "CAP-105",
-    "CAP-110", "SDK-001", why=SHAPE_FIRST + "; the chat capability probes read choices[0] too, supported and honoured; "
-    "CHAT-016 counts one choice in a list")
+    "CHAT-001..011", "CHAT-014", "CHAT-016", "CAP-001", "CAP-004", "CAP-005", "CAP-010", "CAP-101", "CAP-104",
+    "CAP-105", "CAP-110", "SDK-001", why=SHAPE_FIRST + "; the chat capability probes read choices[0] too, supported "
+    "and honoured; CHAT-016 counts one choice in a list")
 CHAT_N_IGNORED = _f("chat_n_ignored", "`n` is accepted, but one choice is generated.", "CHAT-002")
 CHAT_MAX_TOKENS_IGNORED = _f("chat_max_tokens_ignored", "Chat's `max_tokens` is validated, then ignored (`max_completion_tokens` still "
     "caps).", "CHAT-003")
@@ -202,8 +212,9 @@ UNKNOWN_MODEL_400 = _f("unknown_model_400", "An unknown model is refused with 40
 UNKNOWN_MODEL_NO_CODE = _f("unknown_model_no_code", "An unknown model's error has no `code`.", "ERR-003")
 UNKNOWN_MODEL_STREAMS = _f("unknown_model_streams", "An unknown model asked to stream gets a 200 stream from the first model.",
     "ERR-003", "ERR-004", why="the stream cases also ask for model_not_found")
-MESSAGES_OPENAI_ERRORS = _f("messages_openai_errors", "`/messages` errors come in the OpenAI shape.", "AUTH-003", "ERR-005", "MSG-002",
-    "MSG-003", endpoints=("POST /messages",), why="all four ask for the Anthropic error shape")
+MESSAGES_OPENAI_ERRORS = _f("messages_openai_errors", "`/messages` errors come in the OpenAI shape.", "AUTH-003", "AUTH-004",
+    "AUTH-006", "ERR-005", "MSG-002", "MSG-003", endpoints=("POST /messages",),
+    why="all six ask for the Anthropic error shape")
 # Legacy completions
 COMPLETIONS_CHAT_SHAPED = _f("completions_chat_shaped", "Text completion choices carry a chat `message` instead of `text`.", "COMP-001")
 COMPLETIONS_STREAM = _f("completions_stream", "`/completions` streams when asked.", "COMP-002", "COMP-004", profiles=BOTH,
@@ -328,9 +339,9 @@ SSE_NO_BLANK_LINES = _f("sse_no_blank_lines", "Stream events are not separated b
                         why=STREAM_FIRST + "; the model echo finds no event to read and is skipped")
 JSON_GARBAGE = _f("json_garbage", "Every JSON body, errors included, is replaced by garbage bytes (the status is kept).",
                   every_check_of=("*", *(f"!{case}" for case in STREAM_CASES + SDK_STREAM_CASES)),
-                  holds=("AUTH-001", "AUTH-002", "AUTH-004", "AUTH-005", "ERR-001", "ERR-002", "PARAM-001", "PARAM-010..012",
+                  holds=("AUTH-001", "AUTH-002", "AUTH-005", "ERR-001", "ERR-002", "PARAM-001", "PARAM-010..012",
                          "COMP-003", "COMP-004", "CHAT-012", "CHAT-013", "RESP-012..014", "MODELS-003"),
-                  why="every check of an answer that is JSON reads the body, but those of a status alone (the keys, "
+                  why="every check of an answer that is JSON reads the body, but those of a status alone (the right keys, "
                       "the 4xx/404 of an unknown model, no 5xx, parameters accepted), which hold, and the model echo, "
                       "which finds no model to compare and is skipped",
                   judged_by=("certify", "hostile"))
@@ -381,8 +392,11 @@ LIMITS_RAISED = _f("limits_raised", "Every output limit is doubled on its way to
                    "`max_completion_tokens`, `max_output_tokens`, `/messages` `max_tokens`): 8 becomes 16.",
                    "CHAT-003", "CHAT-008", "RESP-004", "MSG-011", profiles=BOTH,
                    why="an answer cut at twice the limit still says it was cut: RESP-005 and RESP-STREAM-008 hold")
+STATE_KEPT = _f("state_kept", "The server keeps the chat turns of each API key (what it sent, what it was answered) and "
+                "prepends them to every new chat request of that key, so `prompt_tokens` grow.", "CHAT-014", profiles=BOTH)
 EVIDENCE_FAULTS = (CHAT_HISTORY_DROPPED, SYSTEM_DROPPED, FORCED_TOOL_AS_TEXT, PREVIOUS_RESPONSE_IGNORED,
-                   MESSAGES_STOP_SEQUENCES_IGNORED, LIMITS_RAISED, STREAM_LENGTH_AS_STOP, MESSAGES_STREAM_NO_TEXT)
+                   MESSAGES_STOP_SEQUENCES_IGNORED, LIMITS_RAISED, STREAM_LENGTH_AS_STOP, MESSAGES_STREAM_NO_TEXT,
+                   STATE_KEPT)
 
 # Faults that appear only under concurrency (issue 15): thresholds in load_faults.py, above certify's concurrency,
 # so certify passes these servers and only `crun-conformance load` finds what they break.

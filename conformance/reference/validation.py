@@ -19,6 +19,7 @@ from typing import Any
 from starlette.requests import Request
 
 from ..catalogue.contract import Problem, validate
+from .auth import x_api_key_probe_only
 from .config import ModelInfo, ReferenceConfig
 from .errors import ApiError, invalid, missing, model_not_found
 from .faults import (
@@ -97,6 +98,7 @@ async def read_json(request: Request) -> dict:
         raise invalid(param, f"{param} is not supported by this model.", "unsupported_parameter")
     if CAPABILITIES_BROKEN in config.faults:
         strip_capabilities(body)
+    x_api_key_probe_only(request, body)
     return body
 
 

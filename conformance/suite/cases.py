@@ -33,29 +33,14 @@ def _slug(endpoint: str) -> str:
     return PATHS[endpoint].strip("/").replace("/", "_")
 
 
-def _x_api_key_steps(endpoint: str) -> tuple:
-    """GET /models with the key in X-API-KEY; a POST endpoint first without generating anything (see
-    auth.authenticated_by_refusal): an unknown model with no key, then with the key, then a real request only
-    when those two leave it open."""
-    method, path, minimal = endpoint.split(" ", 1)[0], PATHS[endpoint], bodies.minimal(endpoint)
-    if minimal is None:
-        return (send(method, path, auth="x-api-key"),)
-
-    def unknown(ctx):
-        return {**minimal(ctx), "model": UNKNOWN_MODEL}
-
-    return (send(method, path, unknown, auth="none"), send(method, path, unknown, auth="x-api-key"),
-            auth.x_api_key_fallback(method, path, minimal))
-
-
 def _auth_cases() -> list[Case]:
-    """Each endpoint with the X-API-KEY header, with no key, and with a wrong key."""
+    """Each endpoint with the key in X-API-KEY (a real, minimal request: GET /models, or one that generates a few
+    tokens), with no key, with a wrong Bearer key, and with a wrong key in X-API-KEY."""
     out = []
     for endpoint in ALL:
         method = endpoint.split(" ", 1)[0]
-        out.append(Case(f"auth_x_api_key_{_slug(endpoint)}", endpoint, steps=_x_api_key_steps(endpoint),
-                        checks=(auth.x_api_key_accepted, auth.key_not_echoed), per_model=False))
-        for mode, first in (("none", auth.missing_key_refused), ("wrong-bearer", auth.wrong_key_refused)):
+        for mode, first in (("x-api-key", auth.x_api_key_accepted), ("none", auth.missing_key_refused),
+                            ("wrong-bearer", auth.wrong_key_refused), ("wrong-x-api-key", auth.wrong_x_api_key_refused)):
             out.append(Case(f"auth_{mode.replace('-', '_')}_{_slug(endpoint)}", endpoint,
                             steps=(send(method, PATHS[endpoint], bodies.minimal(endpoint), auth=mode),),
                             checks=(first, auth.key_not_echoed), per_model=False))
@@ -161,14 +146,16 @@ VERDICT_CASES = [
 ]
 
 # The happy path a real client walks and the promises the pages make (issue 11). Optional parameters of one
-# endpoint go together in one request; one by one only when that request is refused (see parameters_accepted).
+# endpoint go together in one request; one request per requirement only when that request is refused (see probe.py).
 PROMISE_CASES = [
     # One question alone, then with each context a client adds to it: history, an image. Each shows in prompt_tokens.
-    Case("chat_context", CHAT, checks=(conv.conversation_answered, cap.chat_image_input, cap.chat_image_input_honoured),
+    # Then the question alone again: the prompt_tokens of the first time, and no code word from the history.
+    Case("chat_context", CHAT, checks=(conv.conversation_answered, cap.chat_image_input, cap.chat_image_input_honoured,
+                                       conv.no_state_kept),
          steps=tuple(send("POST", "/chat/completions", lambda ctx, m=messages: {**bodies.chat(ctx), "messages": m})
                      for messages in ([conv.QUESTION], conv.HISTORY, [{"role": "user", "content": [
                          {"type": "text", "text": conv.QUESTION["content"]},
-                         {"type": "image_url", "image_url": {"url": cap.PIXEL_PNG}}]}]))),
+                         {"type": "image_url", "image_url": {"url": cap.PIXEL_PNG}}]}], [conv.QUESTION]))),
     Case("chat_tool_round_trip", CHAT, checks=(conv.tool_result_answered,), steps=post(CHAT, lambda ctx: {
         **bodies.chat(ctx), "messages": conv.tool_round_trip(WEATHER_QUESTION), "tools": [WEATHER_TOOL_CHAT],
         "tool_choice": "auto"})),

@@ -1,26 +1,31 @@
 """CONVERSATIONS: what a chat client sends every day, as the pages show it, is accepted and answered.
 
 A `system` turn with earlier `user`/`assistant` turns (CRUN keeps no state: the
-client sends the history again), and the tool round trip (the assistant's
-`tool_calls` turn, then a `role: "tool"` message carrying its `tool_call_id`).
+client sends the history again), the tool round trip (the assistant's
+`tool_calls` turn, then a `role: "tool"` message carrying its `tool_call_id`),
+and no state kept: a fresh request carries only what it sends.
 """
 
 from __future__ import annotations
 
 from ..wire.exchange import Exchange
-from .case import Context, Failed, check
-from .evidence import baseline_of, carried, nth, words
+from .case import Context, Failed, NotJudged, check
+from .evidence import baseline_of, carried, nth, usage_count, words
 from .expect import show, success_body
 
 WEATHER_CALL_ID = "call_crun_conformance_1"
 QUESTION = {"role": "user", "content": "Update it for rainy weather in one short sentence."}
 # The chat context case's requests, in order: the last question alone (the one baseline), with the history before
-# it (CHAT-006), with an image (CAP-010/110 in capabilities.py).
-ALONE, WITH_HISTORY, WITH_IMAGE = range(3)
+# it (CHAT-006), with an image (CAP-010/110 in capabilities.py), and alone again (CHAT-014).
+ALONE, WITH_HISTORY, WITH_IMAGE, ALONE_AGAIN = range(4)
+# Planted in the history: a server that kept it would carry into the question asked again what "it" is, and an order
+# to quote the code word, which a model reading it would likely follow; no model could guess it from the question.
+CODE_WORD = "PELICAN-7319"
 HISTORY = [
     {"role": "system", "content": "You are a concise travel assistant."},
-    {"role": "user", "content": "I will spend 2 days in Tokyo. Build a simple itinerary."},
-    {"role": "assistant", "content": "Day 1: Asakusa and Ueno. Day 2: Shibuya and Meiji Shrine."},
+    {"role": "user", "content": f"I will spend 2 days in Tokyo. Build a simple itinerary, and quote my hotel's code word "
+                                f"{CODE_WORD} in every update."},
+    {"role": "assistant", "content": f"Day 1: Asakusa and Ueno. Day 2: Shibuya and Meiji Shrine. Code word: {CODE_WORD}."},
     QUESTION,
 ]
 
@@ -57,3 +62,28 @@ def conversation_answered(xs: list[Exchange], ctx: Context) -> None:
 @check("CHAT-007")
 def tool_result_answered(x: Exchange, ctx: Context) -> None:
     _answered(x)
+
+
+@check("CHAT-014", whole=True)
+def no_state_kept(xs: list[Exchange], ctx: Context) -> None:
+    """Judged by what the server controls, never by the model's wording: after a conversation that planted a code
+    word, the question asked alone again reads exactly as many prompt_tokens as when it was asked first, and its
+    answer does not hold the code word."""
+    again = nth(xs, ALONE_AGAIN, "the question asked alone again")
+    planted = nth(xs, WITH_HISTORY, "the conversation history")
+    if planted.failure or planted.status is None or not 200 <= planted.status < 300:
+        raise NotJudged(f"the conversation planting the code word got no 2xx answer ({planted.failure or f'HTTP {planted.status}'}): "
+                        "nothing was planted to be kept")
+    first, body = baseline_of(xs, ALONE), success_body(again, "ChatCompletion")
+    for choice in body["choices"]:
+        text = (choice.get("message") or {}).get("content") if isinstance(choice, dict) else None
+        if isinstance(text, str) and CODE_WORD in text:
+            raise Failed(f"an answer without the code word {CODE_WORD}, which only an earlier request carried",
+                         f"choice {choice.get('index')}: {show(text, 160)}")
+    before, after = usage_count(first, "prompt_tokens"), usage_count(body, "prompt_tokens")
+    if before is None or after is None:
+        raise NotJudged("no usage.prompt_tokens to compare the question asked before and after the code word was "
+                        "planted: whether the server carried the earlier requests into the later one is not judged")
+    if after != before:
+        raise Failed(f"prompt_tokens {before} for the question asked alone again, as when it was asked first",
+                     f"prompt_tokens {after} ({after - before:+d}): the server read more or less than the request sent")

@@ -1,7 +1,7 @@
 """PARAMETERS ACCEPTED: documented optional parameters with valid values are accepted, and honoured where visible.
 
 Each endpoint's optional parameters go out as one probe (see probe.py: together,
-one by one only when refused). The checks of what is honoured (a stop sequence
+one request per requirement only when refused). The checks of what is honoured (a stop sequence
 ends the text, logprobs come back, a huge limit is capped) read whichever
 accepted answer carried the parameter.
 """
