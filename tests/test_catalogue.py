@@ -44,8 +44,8 @@ def test_a_live_run_stays_within_its_request_budget():
     sent = [[s for s in case.steps if not s.only_when_refused] for case in CASES]
     requests = sum(max(1, len(steps)) for steps in sent) + 1  # +1: model discovery; follow-ups only when refused
     # Issue 22 added a baseline per endpoint (context judged by input tokens with vs without it) and /messages caps
-    # and stops: 94 across both profiles.
-    assert requests <= 95
+    # and stops: 94 across both profiles. Issue 23 added nine out-of-range refusals and the built-in tool: 104.
+    assert requests <= 105
 
 
 def test_a_case_checks_each_requirement_once():

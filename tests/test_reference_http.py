@@ -522,6 +522,7 @@ BAD_PARAMS = [
     ("responses", {"input": [{"role": "user", "content": [{"type": "input_video"}]}]}, "input[0].content[0].type"),
     ("responses", {"text": {"format": {"type": "json_schema", "name": "t"}}}, "text.format.schema"),
     ("responses", {"tools": [{"type": "function"}]}, "tools[0].name"),
+    ("responses", {"model": "m" * 129}, "model"), ("responses", {"model": ""}, "model"),
 ]
 
 

@@ -83,6 +83,8 @@ CRASHES = {
     "unknown_field_500": ("/chat/completions", {"model": "gpt-5.4", "messages": [{"role": "user", "content": "Hi"}],
                                                 "no_such_field": 1}),
     "responses_missing_input_500": ("/responses", {"model": "gpt-5.4"}),
+    "out_of_range_500": ("/chat/completions", {"model": "gpt-5.4", "messages": [{"role": "user", "content": "Hi"}],
+                                               "n": 0}),
 }
 
 

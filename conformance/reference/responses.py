@@ -101,13 +101,13 @@ async def create(request: Request) -> Response:
     previous_id = v.string(body, "previous_response_id")
     store_ = v.boolean(body, "store")
     stream = bool(v.boolean(body, "stream"))
-    limit_asked = raised(v.integer(body, "max_output_tokens", 1), faults)
+    limit_asked = raised(v.integer(body, "max_output_tokens", 1, faults=faults), faults)
     if HUGE_MAX_OUTPUT_TOKENS_REFUSED in faults and limit_asked is not None and limit_asked > info.max_output_tokens:
         raise invalid("max_output_tokens", f"expected at most {info.max_output_tokens} for {info.id}, but got "
                                            f"{limit_asked}.")
     v.temperature(body, 2, faults)
     v.number(body, "top_p", 0, 1)
-    v.integer(body, "top_logprobs", 0, 20)
+    v.integer(body, "top_logprobs", 0, 20, faults=faults)
     v.boolean(body, "parallel_tool_calls")
     v.obj(body, "metadata")
     if RESPONSES_REASONING_REFUSED in faults and body.get("reasoning") is not None:
