@@ -1,5 +1,5 @@
 """Issue 23's refusals: what a value beyond a documented bound owes (no crash; a refusal, when there is one, in
-form), and the two range faults of the reference server."""
+form), the built-in tool rule, and the two range faults of the reference server."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from conformance.reference import ReferenceConfig
 from conformance.reference.app import create_app
-from conformance.suite import input_forms, params
+from conformance.suite import builtin_tools, input_forms, params
 from conformance.suite.case import Failed, Skipped
 from conformance.wire.exchange import Exchange, Request
 
@@ -56,6 +56,25 @@ def test_a_request_without_input_may_be_served_and_a_refusal_of_it_names_input()
     assert judged(input_forms.missing_input_refused, answer(400, missing, "/responses")) == "passed"
     unnamed = {"error": {**missing["error"], "param": None}}
     assert judged(input_forms.missing_input_refused, answer(400, unnamed, "/responses")) == "failed"
+
+
+def error(message: str, param: str | None = None, status: int = 400) -> Exchange:
+    body = {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": None}}
+    return answer(status, body, "/responses")
+
+
+@pytest.mark.parametrize("x,expected", [
+    (error("Vector store with id 'vs_crun_conformance_missing' not found.", status=404), "passed"),
+    (error("Not found.", "tools[0].vector_store_ids", 404), "passed"),
+    (error("No vector store found.", None), "passed"),
+    (error("unsupported tool type file_search", "tools[0].type"), "failed"),
+    (error("tools is not supported by this model.", "tools"), "failed"),
+    (error("file_search with vector stores is not supported", "tools[0].type"), "failed"),
+    (error("Vector store backend down", status=502), "failed"),
+    (answer(400, {"detail": "vector store not found"}, "/responses"), "failed"),
+])
+def test_a_built_in_tool_is_judged_by_the_error_body_about_the_vector_store(x, expected):
+    assert judged(builtin_tools.builtin_tool_passed_through, x) == expected
 
 
 KEY = ReferenceConfig().api_key

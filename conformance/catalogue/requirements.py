@@ -429,6 +429,11 @@ PROMISE_REQUIREMENTS: tuple[Requirement, ...] = (
     _r("RESP-017", RESPONSES, "A response's `created_at` is a Unix timestamp in seconds: within a day of the answer's "
        "own `Date` header (without one, a plausible date in seconds, not milliseconds).",
        responses_page("响应: created_at"), quote="Unix 秒级时间戳。", **_both("MUST")),
+    _r("RESP-018", RESPONSES, "A built-in tool is passed through: a `file_search` tool naming a vector store that does "
+       "not exist is never answered with a 5xx, nor refused for its tool type; a 4xx about the vector store (the "
+       "upstream's own) or a 2xx is fine. Judged by the status and the error body, never by the model's text.",
+       responses_page("工具就绪请求"), quote="OpenAI Responses API 支持内置工具和函数式工具。CRUN 会接受兼容的 tools … tool_choice "
+       "字段,并在所选上游模型支持时透传。", crun="MUST"),
     _r("MSG-011", MESSAGES, "`max_tokens: 5` against a passage to repeat caps the answer: `usage.output_tokens` <= 5, "
        "in JSON and in streams; an answer that reached it ends with `stop_reason: \"max_tokens\"` (judged only "
        "then).", ANTHROPIC, quote="Note that our models may stop before reaching this maximum. This parameter only "

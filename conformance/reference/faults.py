@@ -275,11 +275,11 @@ MESSAGES_EVENT_OFF_SCHEMA = _f("messages_event_off_schema", "Messages `content_b
     "SDK-006", why="the anthropic SDK finds the block to close by content_block_stop.index")
 # Optional capabilities
 CAPABILITIES_DECLINED = _f("capabilities_declined", "Tools, structured output, image and file input and stored responses are refused "
-    "with a proper 400.", "CHAT-007", "CHAT-012", "CHAT-013", "RESP-012", "RESP-013", "PARAM-012",
+    "with a proper 400.", "CHAT-007", "CHAT-012", "CHAT-013", "RESP-012", "RESP-013", "RESP-018", "PARAM-012",
     declines=("CAP-001..011", "CAP-101..111"),
     why="a capability declined with a proper 4xx is reported as not supported, not failed; but the pages promise "
-        "to accept tools (chat and /responses, so the tool round trip too), response_format json_object and "
-        "text.format without a condition")
+        "to accept tools (chat and /responses, so the tool round trip and built-in tools too), response_format "
+        "json_object and text.format without a condition")
 CAPABILITIES_BROKEN = _f("capabilities_broken", "Tools and structured output are silently dropped, so are image and "
     "file parts, and a follow-up to a stored response is answered without it: each accepted, none honoured.",
     "CAP-101..111", why="accepted is all the CAP-0NN (MAY) rows ask; each CAP-1NN (MUST) sees what was ignored")
@@ -364,6 +364,10 @@ HUGE_MAX_OUTPUT_TOKENS_REFUSED = _f("huge_max_output_tokens_refused",
 RESPONSES_MISSING_INPUT_500 = _f("responses_missing_input_500",
     "A `/responses` request without `input` crashes the server: 500.", "RESP-014", profiles=BOTH,
     why="RESP-015 judges only a refusal, and a 5xx is none")
+# Issue 23: built-in tools are passed through; the upstream's own 4xx about a vector store is fine (RESP-018)
+BUILTIN_TOOL_REFUSED = _f("builtin_tool_refused", "A `file_search` tool is refused with 400 \"unsupported tool type "
+    "file_search\".", "RESP-018")
+BUILTIN_TOOL_500 = _f("builtin_tool_500", "A `file_search` tool crashes the server: 500.", "RESP-018")
 COMPLETIONS_STREAM_IGNORED = _f("completions_stream_ignored",
     "`/completions` ignores `stream: true` and answers a JSON completion.", "COMP-002",
     why="a JSON answer keeps the no-stream promise (COMP-004); only the 4xx refusal (a SHOULD) is missed")

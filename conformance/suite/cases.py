@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..catalogue.requirements import ALL, CHAT, COMPLETIONS, MESSAGES, MODELS, RESPONSES
 from . import auth, bodies, chat, errors, models, params, sdk, usage
+from . import builtin_tools as builtin
 from . import capabilities as cap
 from . import chat_stream as cs
 from . import completions as comp
@@ -217,6 +218,10 @@ PROMISE_CASES = [
              {"input": inputs.with_part({"type": "input_file", "file_url": cap.SMALL_PDF_URL})}))),
     Case("responses_missing_input", RESPONSES, checks=(inputs.missing_input_no_server_error, inputs.missing_input_refused),
          steps=post(RESPONSES, lambda ctx: {"model": ctx.model, "max_output_tokens": 16})),
+    # Issue 23: seed 001's file_search example, with a vector store that cannot exist; the rule in builtin_tools.py.
+    Case("responses_builtin_tool", RESPONSES, checks=(builtin.builtin_tool_passed_through,),
+         steps=post(RESPONSES, lambda ctx: {**bodies.response(ctx), "input": builtin.QUESTION,
+                                            "tools": [builtin.FILE_SEARCH], "tool_choice": "auto"})),
     Case("messages_parameters", MESSAGES, steps=(*accepted.MESSAGES_PROBE.steps(), accepted.messages_baseline),
          checks=(accepted.MESSAGES_PROBE.accepted("MSG-010", primary=True, honoured=accepted.system_carried),)),
 ]
