@@ -32,4 +32,5 @@ def quoted_live_requests() -> tuple[int, int]:
 
 def test_the_quoted_live_run_stays_within_its_budget():
     sent, cases = quoted_live_requests()
-    assert sent == cases + 1 and sent <= 90  # issue 11's budget for a live crun certification
+    # issue 11's budget for a live crun certification was 90; issue 23 added ten refusals that generate nothing
+    assert sent == cases + 1 and sent <= 100
