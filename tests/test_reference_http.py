@@ -522,6 +522,8 @@ BAD_PARAMS = [
     ("responses", {"input": [{"role": "user", "content": [{"type": "input_video"}]}]}, "input[0].content[0].type"),
     ("responses", {"text": {"format": {"type": "json_schema", "name": "t"}}}, "text.format.schema"),
     ("responses", {"tools": [{"type": "function"}]}, "tools[0].name"),
+    ("responses", {"model": "m" * 129}, "model"), ("responses", {"model": ""}, "model"),
+    ("responses", {"tools": [{"type": "file_search", "vector_store_ids": "vs_1"}]}, "tools[0].vector_store_ids"),
 ]
 
 
@@ -529,6 +531,15 @@ BAD_PARAMS = [
 def test_bad_parameter(http, endpoint, patch, param):
     _, path, body = ENDPOINTS[endpoint]
     openai_error(http.post(path, json={**body, **patch}), 400, param)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_file_search_tool_is_passed_to_a_search_that_finds_no_vector_store(http, stream):
+    """Like OpenAI: the tool is taken, and the vector store it names is not found (the reference keeps none)."""
+    tools = [{"type": "file_search", "vector_store_ids": ["vs_nope"]}]
+    response = http.post("/responses", json={"model": GPT, "input": "Hi", "tools": tools, "stream": stream})
+    error = openai_error(response, 404, "tools[0].vector_store_ids")
+    assert "vs_nope" in error["message"]
 
 
 BAD_MESSAGES = [

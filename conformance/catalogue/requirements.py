@@ -88,8 +88,9 @@ OPENAI_ERRORS = Source("OpenAI guides: Error codes", "https://platform.openai.co
                        "API errors")
 OPENAI_AUTH = Source("OpenAI API reference: Authentication",
                      "https://platform.openai.com/docs/api-reference/authentication")
-OPENAI_ERROR_OBJECT = Source("OpenAI API reference: Realtime server events, error (the OpenAI error object)",
-                             "https://platform.openai.com/docs/api-reference/realtime-server-events/error")
+# The REST API's error object documents no field; the guide's table of error types says what a 400 means and owes.
+OPENAI_BAD_REQUEST = Source("OpenAI guides: Error codes", "https://platform.openai.com/docs/guides/error-codes",
+                            "Python library error types: BadRequestError")
 ANTHROPIC = Source("Anthropic API reference: Messages", "https://docs.anthropic.com/en/api/messages")
 ANTHROPIC_STREAMING = Source("Anthropic API reference: Streaming Messages",
                              "https://docs.anthropic.com/en/api/messages-streaming")
@@ -254,14 +255,24 @@ SUITE_REQUIREMENTS: tuple[Requirement, ...] = (
        quote="POST /completions: legacy text completions endpoint, without stream support in this compatibility "
              "layer", **_both("MUST")),
     # Parameter validation
-    _r("PARAM-001", (CHAT, COMPLETIONS, RESPONSES, MESSAGES), "Out-of-range, missing or malformed parameters get a "
-       "4xx, never a 5xx.", crazyrouter("请求参数"), quote="采样温度,范围 0-2。值越高输出越随机", **_both("MUST")),
-    _r("PARAM-002", (CHAT, COMPLETIONS, RESPONSES), "Such a refusal carries an OpenAI error body.",
-       overview("Chat Completions API (related resources)"),
+    # The pages state ranges, not what a gateway does outside them (issue 23): it must not crash (PARAM-001), it should
+    # refuse (PARAM-004), and a refusal, when it refuses, is an OpenAI error (PARAM-002) naming the field (PARAM-003).
+    _r("PARAM-001", (CHAT, COMPLETIONS, RESPONSES, MESSAGES), "A parameter outside its documented range, missing or "
+       "malformed never gets a 5xx: the client erred, not the server (refused or clamped, either way no crash).",
+       RFC_9110, quote="The 5xx (Server Error) class of status code indicates that the server is aware that it has "
+       "erred or is incapable of performing the requested method.", **_both("MUST")),
+    _r("PARAM-002", (CHAT, COMPLETIONS, RESPONSES), "When such a request is refused (a 4xx; judged only then), the "
+       "refusal carries an OpenAI error body.", overview("Chat Completions API (related resources)"),
        quote="Full API reference for request parameters, streaming, and OpenAI-style error responses.",
        **_both("MUST")),
-    _r("PARAM-003", (CHAT, COMPLETIONS, RESPONSES), "Such a refusal is a 400 whose `error.param` names the field.",
-       OPENAI_ERROR_OBJECT, quote="Parameter related to the error, if any.", **_both("SHOULD")),
+    _r("PARAM-003", (CHAT, COMPLETIONS, RESPONSES), "When such a request is refused (judged only then), the refusal is "
+       "a 400 whose `error.param` names the field.", OPENAI_BAD_REQUEST,
+       quote="Your request was malformed or missing some required parameters, such as a token or an input. … The "
+             "error message should advise you on the specific error made.", **_both("SHOULD")),
+    _r("PARAM-004", (CHAT, COMPLETIONS, RESPONSES), "Such a request is refused with a 4xx, not served (a gateway may "
+       "clamp a value into range instead, hence SHOULD).", RFC_9110,
+       quote="The 4xx (Client Error) class of status code indicates that the client seems to have erred.",
+       **_both("SHOULD")),
     # Responses
     _r("RESP-001", RESPONSES, "A response is an `object: \"response\"` with `status`, an output message of "
        "`output_text` parts, and usage named `input_tokens`/`output_tokens`/`total_tokens`.",
@@ -441,8 +452,10 @@ PROMISE_REQUIREMENTS: tuple[Requirement, ...] = (
     _r("RESP-014", RESPONSES, "A request without `input` never gets a 5xx (only `model` is marked required).",
        responses_page("请求体: model, input"), quote="model string 必填 … input 模型输入。可以是字符串,也可以是 response input items 列表",
        **_both("MUST")),
-    _r("RESP-015", RESPONSES, "A request without `input` is refused with a 400 OpenAI error whose `error.param` is "
-       "`input`.", OPENAI_ERROR_OBJECT, quote="Parameter related to the error, if any.", **_both("SHOULD")),
+    _r("RESP-015", RESPONSES, "A request without `input`, when refused (judged only then: only `model` is marked "
+       "required, so serving it is allowed), gets a 400 OpenAI error whose `error.param` is `input`.",
+       OPENAI_BAD_REQUEST, quote="Your request was malformed or missing some required parameters, such as a token or "
+       "an input. … The error message should advise you on the specific error made.", **_both("SHOULD")),
     _r("MSG-010", MESSAGES, "`/messages` accepts a `system` prompt and `thinking` with valid values (2xx), and "
        "carries the `system` prompt: `input_tokens` exceed those of the same messages without it.",
        overview("Messages API (related resources)"),
@@ -454,6 +467,11 @@ PROMISE_REQUIREMENTS: tuple[Requirement, ...] = (
     _r("RESP-017", RESPONSES, "A response's `created_at` is a Unix timestamp in seconds: within a day of the answer's "
        "own `Date` header (without one, a plausible date in seconds, not milliseconds).",
        responses_page("响应: created_at"), quote="Unix 秒级时间戳。", **_both("MUST")),
+    _r("RESP-018", RESPONSES, "A built-in tool is passed through: a `file_search` tool naming a vector store that does "
+       "not exist is never answered with a 5xx, nor refused for its tool type; a 4xx about the vector store (the "
+       "upstream's own) or a 2xx is fine. Judged by the status and the error body, never by the model's text.",
+       responses_page("工具就绪请求"), quote="OpenAI Responses API 支持内置工具和函数式工具。CRUN 会接受兼容的 tools … tool_choice "
+       "字段,并在所选上游模型支持时透传。", crun="MUST"),
     _r("MSG-011", MESSAGES, "`max_tokens: 5` against a passage to repeat caps the answer: `usage.output_tokens` <= 5, "
        "in JSON and in streams; an answer that reached it ends with `stop_reason: \"max_tokens\"` (judged only "
        "then).", ANTHROPIC, quote="Note that our models may stop before reaching this maximum. This parameter only "

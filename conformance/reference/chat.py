@@ -94,10 +94,11 @@ async def create(request: Request) -> Response:
     if stream and CHAT_STREAM_500_FOR_CLAUDE in faults and info.owned_by == "Anthropic":
         raise Crash("the Anthropic adapter cannot stream chat completions")
     seed = read_sampling(body, faults)
-    n = v.integer(body, "n", 1, 8) or 1
+    n = v.integer(body, "n", 1, 8, faults=faults) or 1
     if CHAT_N_IGNORED in faults:
         n = 1
-    max_tokens, max_completion_tokens = v.integer(body, "max_tokens", 1), v.integer(body, "max_completion_tokens", 1)
+    max_tokens = v.integer(body, "max_tokens", 1)
+    max_completion_tokens = v.integer(body, "max_completion_tokens", 1, faults=faults)
     for fault, name, value in ((HUGE_MAX_TOKENS_REFUSED, "max_tokens", max_tokens),
                                (HUGE_MAX_COMPLETION_TOKENS_REFUSED, "max_completion_tokens", max_completion_tokens)):
         if fault in faults and value is not None and value > info.max_output_tokens:
@@ -107,12 +108,12 @@ async def create(request: Request) -> Response:
     limit = cap(asked, info)
     if HUGE_MAX_TOKENS_OVERFLOW in faults and max_tokens is not None and max_tokens > info.max_output_tokens:
         limit = 0
-    stop = () if STOP_IGNORED in faults else v.stop_sequences(body, "stop", 4)
+    stop = () if STOP_IGNORED in faults else v.stop_sequences(body, "stop", 4, faults)
     fmt = read_response_format(body)
     tools = read_tools(body, prompt)
     mode, forced = read_tool_choice(body, tools)
     tool = None if forced and FORCED_TOOL_AS_TEXT in faults else choose_tool(tools, mode, forced, prompt, info.behaviour)
-    logprobs = None if LOGPROBS_IGNORED in faults else read_logprobs(body)
+    logprobs = None if LOGPROBS_IGNORED in faults else read_logprobs(body, faults)
     if logprobs is None and CHAT_LOGPROBS_BY_DEFAULT in faults:
         logprobs = 0
     options = v.obj(body, "stream_options")
@@ -171,8 +172,8 @@ def read_sampling(body: dict, faults: frozenset[Fault]) -> int | None:
                 raise invalid(name, f"{name} is not supported.", "unsupported_parameter")
     v.temperature(body, 2, faults)
     v.number(body, "top_p", 0, 1)
-    v.number(body, "presence_penalty", -2, 2)
-    v.number(body, "frequency_penalty", -2, 2)
+    v.number(body, "presence_penalty", -2, 2, faults=faults)
+    v.number(body, "frequency_penalty", -2, 2, faults=faults)
     v.string(body, "user")
     v.obj(body, "logit_bias")
     v.obj(body, "metadata")
@@ -190,7 +191,7 @@ def wants_usage(include_usage: bool | None, faults: frozenset[Fault] = frozenset
 
 def read_messages(messages: list, faults: frozenset[Fault] = frozenset()) -> Prompt:
     prompt = Prompt()
-    for i, message in enumerate(v.nonempty(messages, "messages")):
+    for i, message in enumerate(v.nonempty(messages, "messages", faults)):
         where = f"messages[{i}]"
         if not isinstance(message, dict):
             raise v.wrong_type(where, "an object", message)
@@ -290,9 +291,9 @@ def read_tool_choice(body: dict, tools: list[Tool]) -> tuple[str, str | None]:
     return "required", name
 
 
-def read_logprobs(body: dict) -> int | None:
+def read_logprobs(body: dict, faults: frozenset[Fault] = frozenset()) -> int | None:
     asked = v.boolean(body, "logprobs")
-    top = v.integer(body, "top_logprobs", 0, 20)
+    top = v.integer(body, "top_logprobs", 0, 20, faults=faults)
     return (top or 0) if asked else None
 
 

@@ -222,10 +222,11 @@ COMPLETIONS_STREAM = _f("completions_stream", "`/completions` streams when asked
 COMPLETIONS_STREAM_500 = _f("completions_stream_500", "`stream: true` on `/completions` crashes the server: 500.", "COMP-002", "COMP-003",
     "COMP-004", profiles=BOTH, why="a 5xx is neither the 4xx nor the JSON answer COMP-002/004 allow")
 # Parameters
-TEMPERATURE_UNCHECKED = _f("temperature_unchecked", "`temperature` is not range-checked: 5 is accepted.", "PARAM-001..003", "MSG-003",
-    why="an accepted bad parameter is no refusal of any kind, on /messages too")
-MALFORMED_JSON_500 = _f("malformed_json_500", "A body that is not JSON crashes the server: 500.", "PARAM-001..003", "MSG-003",
-    why="a 5xx is not the 4xx/400 PARAM-002/003 and MSG-003 ask for either")
+TEMPERATURE_UNCHECKED = _f("temperature_unchecked", "`temperature` is not range-checked: 5 is accepted.", "PARAM-004", "MSG-003",
+    why="an accepted bad parameter is no refusal of any kind, on /messages too; it is no crash (PARAM-001 holds) and "
+        "leaves no refusal whose form PARAM-002/003 would judge")
+MALFORMED_JSON_500 = _f("malformed_json_500", "A body that is not JSON crashes the server: 500.", "PARAM-001", "PARAM-004",
+    "MSG-003", why="a 5xx is not the 4xx/400 PARAM-004 and MSG-003 ask for either; PARAM-002/003 judge only a refusal")
 PARAM_ERROR_BARE = _f("param_error_bare", "400 refusals on the OpenAI paths are a bare `{\"message\": ...}`, not the OpenAI error "
     "object.", "PARAM-002", "PARAM-003", "COMP-002", "RESP-015", why="all four read the OpenAI error object")
 PARAM_NOT_NAMED = _f("param_not_named", "Refusals leave `error.param` null.", "PARAM-003", "RESP-015",
@@ -233,6 +234,21 @@ PARAM_NOT_NAMED = _f("param_not_named", "Refusals leave `error.param` null.", "P
 UNKNOWN_FIELD_500 = _f("unknown_field_500", "A body field the contract does not define crashes the server: 500.", "FUZZ-001",
     "PARAM-011", why="certify sends one such field on chat and /responses (PARAM-011); the fuzzer judges the rest",
     judged_by=("certify", "fuzz"))
+# Issue 23: the documented bounds no case sent before. The bounds sent before (temperature, top_p, `n` above 8,
+# `max_tokens: 0`) stay refused under these faults, so only the new cases can catch them.
+UNSENT_BOUNDS = {"messages": "low", "model": "both", "n": "low", "max_completion_tokens": "low",
+                 "max_output_tokens": "low", "stop": "high", "presence_penalty": "both", "frequency_penalty": "both",
+                 "top_logprobs": "both"}
+OUT_OF_RANGE_500 = _f("out_of_range_500", "A value beyond a documented bound no case sent before issue 23 crashes the "
+    "server: 500 (`messages: []`, a model id of 0 or 129 characters, `n: 0`, `max_completion_tokens: 0`, "
+    "`max_output_tokens: 0`, five stop sequences, a penalty outside -2..2, `top_logprobs` outside 0..20).",
+    "PARAM-001", "PARAM-004", profiles=BOTH,
+    why="a 5xx is no 4xx either (PARAM-004); with no refusal, PARAM-002/003 have no refusal's form to judge")
+OUT_OF_RANGE_CLAMPED = _f("out_of_range_clamped", "The same values are served, not refused: numbers clamped into range, "
+    "the stop sequences cut to four, `messages: []` answered as an empty conversation, an empty model id served by "
+    "the first model (a 129-character id is looked up as it is: 404).", "PARAM-004", profiles=BOTH,
+    why="only refusing is missed, and PARAM-004 is a SHOULD (the pages state ranges; a gateway may clamp, it must not "
+        "crash): certify exits 0; no crash (PARAM-001 holds), no refusal whose form PARAM-002/003 would judge")
 # Responses
 RESPONSES_USAGE_CHAT_NAMES = _f("responses_usage_chat_names",
     "Response usage is named `prompt_tokens`/`completion_tokens`, like chat usage.",
@@ -283,11 +299,11 @@ MESSAGES_STREAM_NO_TEXT = _f("messages_stream_no_text", "A Messages stream's tex
                              "`message_delta` usage reports the output tokens.", "MSG-STREAM-007", profiles=BOTH)
 # Optional capabilities
 CAPABILITIES_DECLINED = _f("capabilities_declined", "Tools, structured output, image and file input and stored responses are refused "
-    "with a proper 400.", "CHAT-007", "CHAT-012", "CHAT-013", "RESP-012", "RESP-013", "PARAM-012",
+    "with a proper 400.", "CHAT-007", "CHAT-012", "CHAT-013", "RESP-012", "RESP-013", "RESP-018", "PARAM-012",
     declines=("CAP-001..011", "CAP-101..111"),
     why="a capability declined with a proper 4xx is reported as not supported, not failed; but the pages promise "
-        "to accept tools (chat and /responses, so the tool round trip too), response_format json_object and "
-        "text.format without a condition")
+        "to accept tools (chat and /responses, so the tool round trip and built-in tools too), response_format "
+        "json_object and text.format without a condition")
 CAPABILITIES_BROKEN = _f("capabilities_broken", "Tools and structured output are silently dropped, so are image and "
     "file parts, and a follow-up to a stored response is answered without it: each accepted, none honoured.",
     "CAP-101..111", why="accepted is all the CAP-0NN (MAY) rows ask; each CAP-1NN (MUST) sees what was ignored")
@@ -339,7 +355,8 @@ SSE_NO_BLANK_LINES = _f("sse_no_blank_lines", "Stream events are not separated b
                         why=STREAM_FIRST + "; the model echo finds no event to read and is skipped")
 JSON_GARBAGE = _f("json_garbage", "Every JSON body, errors included, is replaced by garbage bytes (the status is kept).",
                   every_check_of=("*", *(f"!{case}" for case in STREAM_CASES + SDK_STREAM_CASES)),
-                  holds=("AUTH-001", "AUTH-002", "AUTH-005", "ERR-001", "ERR-002", "PARAM-001", "PARAM-010..012",
+                  holds=("AUTH-001", "AUTH-002", "AUTH-005", "ERR-001", "ERR-002", "PARAM-001", "PARAM-004",
+                         "PARAM-010..012",
                          "COMP-003", "COMP-004", "CHAT-012", "CHAT-013", "RESP-012..014", "MODELS-003"),
                   why="every check of an answer that is JSON reads the body, but those of a status alone (the right keys, "
                       "the 4xx/404 of an unknown model, no 5xx, parameters accepted), which hold, and the model echo, "
@@ -369,8 +386,12 @@ HUGE_MAX_OUTPUT_TOKENS_REFUSED = _f("huge_max_output_tokens_refused",
     "A `max_output_tokens` above the model's output limit is refused with 400, "
     "not capped.", "RESP-011")
 RESPONSES_MISSING_INPUT_500 = _f("responses_missing_input_500",
-    "A `/responses` request without `input` crashes the server: 500.", "RESP-014",
-    "RESP-015", profiles=BOTH, why="a 5xx is not the 400 RESP-015 asks for either")
+    "A `/responses` request without `input` crashes the server: 500.", "RESP-014", profiles=BOTH,
+    why="RESP-015 judges only a refusal, and a 5xx is none")
+# Issue 23: built-in tools are passed through; the upstream's own 4xx about a vector store is fine (RESP-018)
+BUILTIN_TOOL_REFUSED = _f("builtin_tool_refused", "A `file_search` tool is refused with 400 \"unsupported tool type "
+    "file_search\".", "RESP-018")
+BUILTIN_TOOL_500 = _f("builtin_tool_500", "A `file_search` tool crashes the server: 500.", "RESP-018")
 COMPLETIONS_STREAM_IGNORED = _f("completions_stream_ignored",
     "`/completions` ignores `stream: true` and answers a JSON completion.", "COMP-002",
     why="a JSON answer keeps the no-stream promise (COMP-004); only the 4xx refusal (a SHOULD) is missed")
@@ -458,7 +479,8 @@ UNKNOWN_FIELD_SCHEMAS = {
 }
 GARBAGE = b"\x00\xff\xfe{not json at all \x80\x81\r\n\x1b[2J"
 # Faults that let one request field through unchecked: the contract check passes over it as well.
-UNCHECKED_FIELDS = {TEMPERATURE_UNCHECKED: "temperature", MESSAGES_MAX_TOKENS_OPTIONAL: "max_tokens"}
+UNCHECKED_FIELDS = {TEMPERATURE_UNCHECKED: "temperature", MESSAGES_MAX_TOKENS_OPTIONAL: "max_tokens",
+                    OUT_OF_RANGE_CLAMPED: "messages"}
 
 
 def crash_on_unknown_field(endpoint: str, body: dict[str, Any]) -> None:
@@ -476,6 +498,14 @@ def unknown_fields(endpoint: str, body: dict[str, Any]) -> list[str]:
     name = UNKNOWN_FIELD_SCHEMAS.get(endpoint)
     known = set(document()["components"]["schemas"][name]["properties"]) if name else set(body)
     return sorted(set(body) - known)
+
+
+def beyond_bound(param: str, below: bool, faults: frozenset[Fault]) -> Fault | None:
+    """The issue-23 fault switched on for a value beyond one of `param`'s bounds (`below`: its lower one), if any."""
+    side = UNSENT_BOUNDS.get(param)
+    if side is None or side != "both" and side != ("low" if below else "high"):
+        return None
+    return next((fault for fault in (OUT_OF_RANGE_500, OUT_OF_RANGE_CLAMPED) if fault in faults), None)
 
 
 def upstream_name(model_id: str) -> str:

@@ -21,6 +21,8 @@ from .chat import chat_usage
 from .config import ModelInfo
 from .errors import ApiError, invalid
 from .faults import (
+    BUILTIN_TOOL_500,
+    BUILTIN_TOOL_REFUSED,
     CAPABILITIES_BROKEN,
     FORCED_TOOL_AS_TEXT,
     HUGE_MAX_OUTPUT_TOKENS_REFUSED,
@@ -101,13 +103,13 @@ async def create(request: Request) -> Response:
     previous_id = v.string(body, "previous_response_id")
     store_ = v.boolean(body, "store")
     stream = bool(v.boolean(body, "stream"))
-    limit_asked = raised(v.integer(body, "max_output_tokens", 1), faults)
+    limit_asked = raised(v.integer(body, "max_output_tokens", 1, faults=faults), faults)
     if HUGE_MAX_OUTPUT_TOKENS_REFUSED in faults and limit_asked is not None and limit_asked > info.max_output_tokens:
         raise invalid("max_output_tokens", f"expected at most {info.max_output_tokens} for {info.id}, but got "
                                            f"{limit_asked}.")
     v.temperature(body, 2, faults)
     v.number(body, "top_p", 0, 1)
-    v.integer(body, "top_logprobs", 0, 20)
+    v.integer(body, "top_logprobs", 0, 20, faults=faults)
     v.boolean(body, "parallel_tool_calls")
     v.obj(body, "metadata")
     if RESPONSES_REASONING_REFUSED in faults and body.get("reasoning") is not None:
@@ -130,7 +132,7 @@ async def create(request: Request) -> Response:
                            "previous_response_id", "previous_response_not_found")
         prompt.resume(previous.history, previous.reply)
     read_input(body["input"], prompt, faults)
-    tools = read_tools(body, prompt)
+    tools = read_tools(body, prompt, faults)
     mode, forced = read_tool_choice(body, tools)
     v.conform(body, "ResponseRequest", faults)
     tool = None if forced and FORCED_TOOL_AS_TEXT in faults else choose_tool(tools, mode, forced, prompt, info.behaviour)
@@ -233,7 +235,7 @@ def read_text_format(body: dict) -> Format | None:
     return Format(kind, v.obj(spec, "schema", required=True, param="text.format.schema"))
 
 
-def read_tools(body: dict, prompt: Prompt) -> list[Tool]:
+def read_tools(body: dict, prompt: Prompt, faults: frozenset[Fault] = frozenset()) -> list[Tool]:
     tools = []
     for i, spec in enumerate(v.array(body, "tools") or []):
         if not isinstance(spec, dict):
@@ -243,8 +245,26 @@ def read_tools(body: dict, prompt: Prompt) -> list[Tool]:
             name = v.string(spec, "name", required=True, param=f"tools[{i}].name")
             parameters = v.obj(spec, "parameters", param=f"tools[{i}].parameters")
             tools.append(Tool(name, parameters if parameters is not None else {"type": "object", "properties": {}}))
+        elif kind == "file_search":
+            read_file_search(spec, f"tools[{i}]", faults)
         prompt.describe(spec)
     return tools
+
+
+def read_file_search(spec: dict, where: str, faults: frozenset[Fault]) -> None:
+    """A built-in `file_search` tool is passed through to the search, as OpenAI does: the reference keeps no vector
+    store, so a store it names is not found, a 404 about that store (OpenAI's NotFoundError: the resource does not
+    exist), never a refusal of the tool."""
+    if BUILTIN_TOOL_500 in faults:
+        raise Crash("file_search is not wired to any search")
+    if BUILTIN_TOOL_REFUSED in faults:
+        raise invalid(f"{where}.type", "unsupported tool type file_search.", "unsupported_parameter")
+    stores = v.array(spec, "vector_store_ids", param=f"{where}.vector_store_ids") or []
+    for j, store in enumerate(stores):
+        if not isinstance(store, str):
+            raise v.wrong_type(f"{where}.vector_store_ids[{j}]", "a string", store)
+    if stores:
+        raise ApiError(404, f"Vector store with id {v.shown(stores[0], 80)} not found.", f"{where}.vector_store_ids")
 
 
 def read_tool_choice(body: dict, tools: list[Tool]) -> tuple[str, str | None]:

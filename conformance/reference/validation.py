@@ -28,6 +28,7 @@ from .faults import (
     EXTRA_FIELDS_REFUSED,
     MALFORMED_JSON_500,
     MODEL_UPSTREAM_NAME,
+    OUT_OF_RANGE_500,
     TEMPERATURE_UNCHECKED,
     UNKNOWN_FIELD_500,
     UNKNOWN_MODEL_200,
@@ -36,6 +37,7 @@ from .faults import (
     UNKNOWN_MODEL_STREAMS,
     Crash,
     Fault,
+    beyond_bound,
     capability_asked,
     crash_on_unknown_field,
     strip_capabilities,
@@ -157,10 +159,23 @@ def array(body: dict, key: str, *, required: bool = False, param: str | None = N
     return _typed(body, key, (list,), "an array", required, param)
 
 
-def number(body: dict, key: str, low: float, high: float, *, param: str | None = None) -> float | None:
+def outside(param: str, below: bool, nearest: Any, error: ApiError, faults: frozenset[Fault]) -> Any:
+    """A value beyond a bound is refused with `error`, unless an issue-23 fault takes that bound over:
+    `out_of_range_500` crashes, `out_of_range_clamped` serves `nearest`, the closest value in range."""
+    fault = beyond_bound(param, below, faults)
+    if fault is OUT_OF_RANGE_500:
+        raise Crash(f"{param} beyond its bound")
+    if fault is None:
+        raise error
+    return nearest
+
+
+def number(body: dict, key: str, low: float, high: float, *, param: str | None = None,
+           faults: frozenset[Fault] = frozenset()) -> float | None:
     value = _typed(body, key, (int, float), "a number", False, param)
     if value is not None and not low <= value <= high:
-        raise invalid(param or key, f"expected a number from {low} to {high}, but got {shown(value)} instead.")
+        error = invalid(param or key, f"expected a number from {low} to {high}, but got {shown(value)} instead.")
+        value = body[key] = outside(param or key, value < low, low if value < low else high, error, faults)
     return value
 
 
@@ -171,7 +186,7 @@ def temperature(body: dict, high: float, faults: frozenset[Fault]) -> float | No
 
 
 def integer(body: dict, key: str, low: int, high: int | None = None, *, required: bool = False,
-            param: str | None = None) -> int | None:
+            param: str | None = None, faults: frozenset[Fault] = frozenset()) -> int | None:
     """An integer in range. JSON Schema counts 5.0 as an integer, so it is taken, and stored back, as 5."""
     value = _typed(body, key, (int, float), "an integer", required, param)
     if isinstance(value, float):
@@ -180,11 +195,13 @@ def integer(body: dict, key: str, low: int, high: int | None = None, *, required
         value = body[key] = int(value)
     if value is not None and (value < low or high is not None and value > high):
         bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
-        raise invalid(param or key, f"expected an integer {bounds}, but got {shown(value)} instead.")
+        error = invalid(param or key, f"expected an integer {bounds}, but got {shown(value)} instead.")
+        value = body[key] = outside(param or key, value < low, low if value < low else high, error, faults)
     return value
 
 
-def stop_sequences(body: dict, key: str, max_items: int | None) -> tuple[str, ...]:
+def stop_sequences(body: dict, key: str, max_items: int | None,
+                   faults: frozenset[Fault] = frozenset()) -> tuple[str, ...]:
     """A stop string or a list of them (at most `max_items`); empty strings never match and are dropped."""
     value = body.get(key)
     if value is None:
@@ -194,7 +211,8 @@ def stop_sequences(body: dict, key: str, max_items: int | None) -> tuple[str, ..
     if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
         raise wrong_type(key, "a string or an array of strings", value)
     if max_items is not None and len(value) > max_items:
-        raise invalid(key, f"expected at most {max_items} stop sequences, but got {len(value)}.")
+        error = invalid(key, f"expected at most {max_items} stop sequences, but got {len(value)}.")
+        value = body[key] = outside(key, False, value[:max_items], error, faults)
     return tuple(s for s in value if s)
 
 
@@ -202,7 +220,9 @@ def model(body: dict, config: ReferenceConfig) -> ModelInfo:
     """The requested model: a 400 for a malformed id, a 404 `model_not_found` for an unknown one."""
     model_id = string(body, "model", required=True)
     if not 1 <= len(model_id) <= MODEL_ID_MAX:
-        raise invalid("model", f"expected a model id of 1 to {MODEL_ID_MAX} characters, got {len(model_id)}.")
+        error = invalid("model", f"expected a model id of 1 to {MODEL_ID_MAX} characters, got {len(model_id)}.")
+        # served anyway (out_of_range_clamped): an empty id by the first model, a long one looked up as it is
+        model_id = body["model"] = outside("model", not model_id, model_id or config.models[0].id, error, config.faults)
     info = config.model(model_id)
     if info is None:
         faults = config.faults
@@ -219,9 +239,9 @@ def model(body: dict, config: ReferenceConfig) -> ModelInfo:
     return info
 
 
-def nonempty(value: list, param: str) -> list:
+def nonempty(value: list, param: str, faults: frozenset[Fault] = frozenset()) -> list:
     if not value:
-        raise invalid(param, "expected a non-empty array.")
+        return outside(param, True, value, invalid(param, "expected a non-empty array."), faults)
     return value
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..catalogue.requirements import ALL, CHAT, COMPLETIONS, MESSAGES, MODELS, RESPONSES
 from . import auth, bodies, chat, errors, models, params, sdk, usage
+from . import builtin_tools as builtin
 from . import capabilities as cap
 from . import chat_stream as cs
 from . import completions as comp
@@ -62,9 +63,15 @@ def _unknown_model_cases() -> list[Case]:
     return out
 
 
-def _bad_parameter(name: str, endpoint: str, body, field: str | None) -> Case:
-    return Case(f"bad_param_{name}", endpoint, steps=post(endpoint, body),
-                checks=(params.refused_not_crashed, params.refusal_is_openai_error, params.names_param(field)))
+def _bad_parameter(name: str, endpoint: str, body, field: str | None, per_model: bool = True) -> Case:
+    """One request with one bad value: no 5xx (MUST), refused (SHOULD) as an OpenAI error (MUST) naming `field` in a
+    400 (SHOULD; None: not asked, where a 404 `model_not_found` is as fair an answer)."""
+    names = (params.names_param(field),) if field is not None else ()
+    return Case(f"bad_param_{name}", endpoint, steps=post(endpoint, body), per_model=per_model,
+                checks=(params.refused_not_crashed, params.refused, params.refusal_is_openai_error, *names))
+
+
+LONG_MODEL_ID = ("crun-conformance-model-id-" + "x" * 128)[:129]  # one character beyond the documented 1-128
 
 
 PARAMETER_CASES = [
@@ -76,8 +83,22 @@ PARAMETER_CASES = [
     _bad_parameter("missing_prompt", COMPLETIONS, lambda ctx: {"model": ctx.model, "max_tokens": 8}, "prompt"),
     Case("bad_param_malformed_json", CHAT,
          steps=(send("POST", "/chat/completions", raw_body=b'{"model": "x", "messages": [}'),),
-         checks=(params.refused_not_crashed, params.refusal_is_openai_error, params.names_param(None)),
+         checks=(params.refused_not_crashed, params.refused, params.refusal_is_openai_error, params.names_param(None)),
          per_model=False),
+    # Issue 23: the other documented bounds, one value beyond one bound per request, so a crash names its field.
+    _bad_parameter("empty_messages", CHAT, lambda ctx: bodies.chat(ctx, messages=[]), "messages"),
+    _bad_parameter("max_completion_tokens_0", CHAT, lambda ctx: {
+        "model": ctx.model, "messages": [{"role": "user", "content": bodies.PROMPT}], "max_completion_tokens": 0},
+        "max_completion_tokens"),
+    _bad_parameter("model_empty", CHAT, lambda ctx: bodies.chat(ctx, model=""), None, per_model=False),
+    _bad_parameter("model_129", RESPONSES, lambda ctx: bodies.response(ctx, model=LONG_MODEL_ID), None, per_model=False),
+    _bad_parameter("n_0", CHAT, lambda ctx: bodies.chat(ctx, n=0), "n"),
+    _bad_parameter("responses_max_output_tokens_0", RESPONSES, lambda ctx: bodies.response(ctx, max_output_tokens=0),
+                   "max_output_tokens"),
+    _bad_parameter("stop_5", CHAT, lambda ctx: bodies.chat(ctx, stop=["###", "END", "STOP", "DONE", "FIN"]), "stop"),
+    _bad_parameter("presence_penalty_2_5", CHAT, lambda ctx: bodies.chat(ctx, presence_penalty=2.5), "presence_penalty"),
+    _bad_parameter("top_logprobs_21", CHAT, lambda ctx: bodies.chat(ctx, logprobs=True, top_logprobs=21),
+                   "top_logprobs"),
 ]
 
 WEATHER_TOOL_CHAT = {"type": "function", "function": {"name": "get_weather", "description": "Current weather in a city.",
@@ -184,6 +205,10 @@ PROMISE_CASES = [
              {"input": inputs.with_part({"type": "input_file", "file_url": cap.SMALL_PDF_URL})}))),
     Case("responses_missing_input", RESPONSES, checks=(inputs.missing_input_no_server_error, inputs.missing_input_refused),
          steps=post(RESPONSES, lambda ctx: {"model": ctx.model, "max_output_tokens": 16})),
+    # Issue 23: seed 001's file_search example, with a vector store that cannot exist; the rule in builtin_tools.py.
+    Case("responses_builtin_tool", RESPONSES, checks=(builtin.builtin_tool_passed_through,),
+         steps=post(RESPONSES, lambda ctx: {**bodies.response(ctx), "input": builtin.QUESTION,
+                                            "tools": [builtin.FILE_SEARCH], "tool_choice": "auto"})),
     Case("messages_parameters", MESSAGES, steps=(*accepted.MESSAGES_PROBE.steps(), accepted.messages_baseline),
          checks=(accepted.MESSAGES_PROBE.accepted("MSG-010", primary=True, honoured=accepted.system_carried),)),
 ]

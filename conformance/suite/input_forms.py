@@ -1,8 +1,9 @@
 """INPUT FORMS: `/responses` takes `input` as a string or as message-like items, and marks only `model` required.
 
 A list of items with a `system` item is how the page says to migrate from Chat
-Completions. A request without `input` must never crash the server (MUST);
-refusing it with a 400 naming `input` is what an OpenAI client expects (SHOULD).
+Completions. A request without `input` must never crash the server (MUST); the
+page does not mark `input` required, so serving it is allowed, and a refusal, when
+there is one, is the 400 naming `input` an OpenAI client expects (SHOULD).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from ..wire.exchange import Exchange
 from .case import Context, Failed, check
 from .evidence import baseline_of, carried, nth, words
-from .expect import client_error, openai_error, show, status, success_body
+from .expect import openai_error, show, status, success_body
+from .params import refusal
 from .responses import response_text
 
 QUESTION = "Explain prompt caching in one short sentence."
@@ -54,8 +56,7 @@ def missing_input_no_server_error(x: Exchange, ctx: Context) -> None:
 
 @check("RESP-015")
 def missing_input_refused(x: Exchange, ctx: Context) -> None:
-    client_error(x)
-    status(x, {400}, "400 for a request without input")
+    status(refusal(x, "a request without input"), {400}, "400 for a request without input")
     error = openai_error(x)
     if error.get("param") != "input":
         raise Failed('error.param "input"', show(error.get("param")))
