@@ -13,7 +13,8 @@ from typing import Any, Callable, Sequence
 from ..catalogue.requirements import get
 from ..wire.exchange import Exchange, Request
 from .bodies import PATHS
-from .case import Check, Context, Failed, Step, Violations
+from .capabilities import supported
+from .case import Check, Context, Failed, Step, Unsupported, Violations
 from .expect import show
 
 
@@ -81,10 +82,12 @@ class Probe:
         return {option.name: x for option, x in zip(self.options, sent, strict=False)}
 
     def accepted(self, requirement: str, *, primary: bool = False,
-                 honoured: Callable[[list[Exchange], Context], None] | None = None) -> Check:
+                 honoured: Callable[[list[Exchange], Context], None] | None = None, declinable: bool = False) -> Check:
         """The options of `requirement` are accepted: together, or else each alone. The primary requirement also
         answers for a refusal that no single option explains (accepted alone, refused together). `honoured`, when
-        given, then judges what the accepted answers did with the options: one check per requirement and case."""
+        given, then judges what the accepted answers did with the options: one check per requirement and case.
+        `declinable` options depend on the upstream: one refused alone with a proper 4xx is "not supported", by
+        the rule every capability probe follows (capabilities.supported)."""
         mine = [o for o in self.options if o.requirement == requirement]
 
         def fn(xs: list[Exchange], ctx: Context) -> None:
@@ -97,16 +100,27 @@ class Probe:
             if accepted(first):
                 return
             alone = self.alone(xs)
-            v = Violations(f"{', '.join(o.name for o in mine)} accepted (a 2xx), together or each alone")
+            v = Violations(f"{', '.join(o.name for o in mine)} accepted (a 2xx), together or each alone"
+                           + (", or declined with a proper 4xx" if declinable else ""))
+            declined = []
             for option in mine:
                 x = alone.get(option.name)
                 if x is None:
                     v.add(f"{option.name}: not sent alone, the requests before it did not complete")
-                elif not accepted(x):
+                elif not accepted(x) and not declinable:
                     v.add(f"{option.name}: {seen(x)}")
+                elif not accepted(x):
+                    try:
+                        supported(x)
+                    except Unsupported as declining:
+                        declined.append(f"{option.name} {declining}")
+                    except Failed as failing:
+                        v.add(f"{option.name}: {failing.actual}")
             if primary and not v and all(accepted(alone.get(o.name)) for o in self.options):
                 v.add(f"each accepted alone, all together refused: {seen(first)}")
             v.settle()
+            if declined:
+                raise Unsupported("; ".join(declined))
 
         fn.__doc__ = f"{requirement}: {get(requirement).statement}"
         made = Check(requirement, fn, whole=True)
