@@ -67,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     listing = sub.add_parser("list", help="print the requirement catalogue")
     listing.add_argument("--profile", choices=PROFILES, default=None, help="only the requirements of this profile")
     listing.add_argument("--promises", action="store_true",
-                         help="print the promises of the seed pages, what checks each, and the coverage")
+                         help="print the promises of the seed pages, what checks each, the faults that break "
+                              "each, and the coverage")
     merge.add_parser(sub)
 
     expect = sub.add_parser("baseline", help="write an expectations file (YAML) from a JSON report to stdout")

@@ -134,8 +134,9 @@ def test_more_bad_input_exits_2_before_any_request(argv, says, capsys):
 def test_a_short_key_is_masked_everywhere_and_its_echo_is_caught(tmp_path):
     short = "sk-abc1"
     with ReferenceServer(ReferenceConfig(api_key=short, faults=frozenset({"key_in_body"}))) as srv:
-        code = main(["certify", "-q", "--base-url", srv.base_url, "--api-key", short, "-k", "MODELS or AUTH-005",
-                     "--report-json", str(tmp_path / "r.json"), "--report-md", str(tmp_path / "r.md")])
+        # AUTH-005 is a SHOULD: --strict makes its failure fail the certification
+        code = main(["certify", "-q", "--strict", "--base-url", srv.base_url, "--api-key", short, "-k",
+                     "MODELS or AUTH-005", "--report-json", str(tmp_path / "r.json"), "--report-md", str(tmp_path / "r.md")])
     text = (tmp_path / "r.json").read_text() + (tmp_path / "r.md").read_text()
     assert code == 1 and short not in text
     assert {c["outcome"] for c in json.loads((tmp_path / "r.json").read_text())["checks"] if c["id"] == "AUTH-005"} \

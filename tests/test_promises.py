@@ -1,4 +1,4 @@
-"""The promise inventory and the catalogue agree both ways, and every quote is the page's own words.
+"""The promise inventory agrees with the catalogue and with the faults both ways, and every quote is the page's own words.
 
 An inventory entry that names a requirement the catalogue does not hold is a
 promise checked by nothing; a requirement that cites a seed page with no
@@ -6,6 +6,15 @@ inventory entry tying it to that page holds servers to something the page may
 not promise. The quotes are compared with the seed pages when they are at hand:
 in the directory CRUN_SEEDS_DIR names, else in `seeds/` of the clone or in
 `../shared/seeds` beside it (where CI puts them).
+
+"Checked" means caught. Each fault a promise names in `broken_by` exists, is
+judged by the self-test's certify runs in the promise's profile, and breaks one
+of the promise's requirements; for a checked promise, the requirements it
+breaks there make certify exit 1 by the rule the self-test holds every broken
+server to (selftest/expectations.py), so the self-test's run of that fault is
+the proof. The other way, for faults: every fault certify is expected to fail
+(exit 1) in a profile it is judged in is named by some promise, or is one of
+`unpromised_faults`, which says why no promise of the pages is its to break.
 """
 
 from __future__ import annotations
@@ -15,10 +24,12 @@ import re
 from pathlib import Path
 
 import pytest
+from selftest.expectations import expected_exit, expected_failures
 
 from conformance.catalogue import promises
 from conformance.catalogue.requirements import CATALOGUE
 from conformance.cli import main
+from conformance.reference.faults import FAULTS
 
 ROOT = Path(__file__).resolve().parent.parent
 INVENTORY = promises.load()
@@ -51,6 +62,59 @@ def test_a_malformed_entry_is_refused_with_its_reason(tmp_path):
     bad.write_text("pages: {a.txt: A}\npromises:\n  - {id: x, page: a.txt, quote: q, promise: p, status: checked}\n")
     with pytest.raises(promises.InventoryError, match="x: checked, but no requirement checks it"):
         promises.load(bad)
+    bad.write_text("pages: {a.txt: A}\npromises:\n"
+                   "  - {id: x, page: a.txt, quote: q, promise: p, status: checked, requirements: [CHAT-001]}\n")
+    with pytest.raises(promises.InventoryError, match="x: checked, but no fault of the reference server breaks it"):
+        promises.load(bad)
+
+
+# broken_by: "checked" means caught -------------------------------------------------------------------------------
+
+LINKED = [(p, name) for p in INVENTORY.promises for name in p.broken_by]
+
+
+def _breaking(name: str, profile: str) -> frozenset[str]:
+    return expected_failures(FAULTS[name], profile)
+
+
+@pytest.mark.parametrize("promise,name", LINKED, ids=[f"{p.id}-{name}" for p, name in LINKED])
+def test_each_fault_a_promise_names_breaks_it_in_the_self_test(promise, name):
+    assert name in FAULTS, f"{promise.id}: no fault {name!r} in conformance/reference/faults.py"
+    fault = FAULTS[name]
+    assert "certify" in fault.judged_by and promise.profile in fault.profiles, (
+        f"{name} is not certified in the {promise.profile} profile by the self-test (judged_by {fault.judged_by}, "
+        f"profiles {fault.profiles}): nothing would prove that it breaks {promise.id}")
+    broken = _breaking(name, promise.profile) & promise.requirement_ids
+    assert broken, f"{name} breaks none of {promise.id}'s requirements ({', '.join(promise.requirements)})"
+    if promise.status == "checked":
+        assert expected_exit(broken, promise.profile) == 1, (
+            f"{name} fails only {sorted(broken)} of {promise.id}, no MUST of the {promise.profile} profile: certify "
+            "still certifies; name a fault that fails a MUST, or mark the promise partly and say why in its gap")
+
+
+def _failing_certification() -> dict[str, list[str]]:
+    """Every fault the self-test certifies, with the profiles where certify must exit 1 against it."""
+    failing = {}
+    for name, fault in FAULTS.items():
+        profiles = [p for p in fault.profiles if "certify" in fault.judged_by and
+                    expected_exit(_breaking(name, p), p) == 1]
+        if profiles:
+            failing[name] = profiles
+    return failing
+
+
+def test_every_fault_that_fails_certification_is_named_by_a_promise_or_says_why():
+    named = {name for _, name in LINKED}
+    orphans = sorted(set(_failing_certification()) - named - set(INVENTORY.unpromised_faults))
+    assert orphans == [], ("faults that make certify exit 1 but no promise names (add them to the broken_by of the "
+                           "promise they break, or to unpromised_faults with why none is theirs): " + ", ".join(orphans))
+
+
+def test_every_unpromised_fault_exists_fails_certification_and_is_named_by_no_promise():
+    named = {name for _, name in LINKED}
+    failing = _failing_certification()
+    stale = {name: why for name, why in INVENTORY.unpromised_faults.items() if name not in failing or name in named}
+    assert stale == {}, "unpromised_faults must list only faults certify fails that no promise names"
 
 
 def test_coverage_adds_up_and_the_readme_states_it():

@@ -543,7 +543,7 @@ def test_a_file_search_tool_is_passed_to_a_search_that_finds_no_vector_store(htt
 
 
 BAD_MESSAGES = [
-    ({"max_tokens": 0}, "max_tokens"), ({"max_tokens": "8"}, "max_tokens"), ({"temperature": 1.1}, "temperature"),
+    ({"max_tokens": -1}, "max_tokens"), ({"max_tokens": "8"}, "max_tokens"), ({"temperature": 1.1}, "temperature"),
     ({"top_p": 2}, "top_p"), ({"messages": None}, "messages"), ({"messages": []}, "messages"),
     ({"messages": [{"role": "system", "content": "x"}]}, "messages[0].role"), ({"system": 5}, "system"),
     ({"stop_sequences": "x"}, "stop_sequences"), ({"top_k": -1}, "top_k"), ({"model": ""}, "model"),
@@ -555,6 +555,13 @@ def test_bad_message_parameter(http, patch, param):
     error = anthropic_error(http.post("/messages", json={**ENDPOINTS["messages"][2], **patch}), 400,
                             "invalid_request_error")
     assert f"'{param}'" in error["message"]
+
+
+def test_messages_max_tokens_0_is_served_and_generates_nothing(http):
+    """Anthropic's reference: "Set to 0 to populate the prompt cache without generating a response"."""
+    response = http.post("/messages", json={**ENDPOINTS["messages"][2], "max_tokens": 0})
+    assert response.status_code == 200
+    assert response.json()["usage"]["output_tokens"] == 0
 
 
 # Bodies that are not JSON objects, and requests that miss every route

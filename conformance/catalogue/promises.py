@@ -1,21 +1,32 @@
-"""The promise inventory: every promise the seed pages make, and the requirements that check it (promises.yaml).
+"""The promise inventory: every promise the seed pages make, the requirements that check it, and the faults that
+break it (promises.yaml).
 
 The catalogue says what the suite holds a server to; the inventory says what
 the pages promise, so the two can be compared both ways: a promise no
 requirement checks is a gap (stated with its reason), a requirement citing a
 page the inventory does not tie to it is a check the page may not ask for
 (tests/test_promises.py). `crun-conformance list --promises` prints it.
+
+"Checked" is a claim the self-test proves: each checked or partly promise
+names, in `broken_by`, the reference server's faults that break it the natural
+way. Each of them breaks one of its requirements; for a checked promise, a MUST
+of the promise's profile (crun unless stated), so certify exits 1 against it,
+which tests/selftest asserts of every fault. And the other way: every fault
+that makes certify exit 1 is named by a promise, or `unpromised_faults` says
+why no promise of the pages is its to break. This package names faults only
+as strings: tests/test_promises.py holds them against
+conformance/reference/faults.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .requirements import expand_ids
+from .requirements import DEFAULT_PROFILE, PROFILES, expand_ids
 
 INVENTORY = Path(__file__).resolve().parent / "promises.yaml"
 STATUSES = ("checked", "partly", "not yet")
@@ -39,6 +50,8 @@ class Promise:
     status: str = NOT_TESTABLE  # checked / partly / not yet, or "not testable"
     gap: str = ""  # why a promise is only partly checked, or not yet
     not_testable: str = ""  # why no client can observe it
+    broken_by: tuple[str, ...] = ()  # names of the reference server's faults that break it the natural way
+    profile: str = DEFAULT_PROFILE  # the profile whose certification it belongs to
 
     @property
     def citations(self) -> tuple[Citation, ...]:
@@ -54,6 +67,7 @@ class Promise:
 class Inventory:
     pages: dict[str, str]  # seed file -> short title
     promises: tuple[Promise, ...]
+    unpromised_faults: dict[str, str] = field(default_factory=dict)  # fault name -> why no promise is its to break
 
     def coverage(self) -> dict[str, int]:
         counts = {"found": len(self.promises), **{s: 0 for s in (*STATUSES, NOT_TESTABLE)}}
@@ -83,8 +97,8 @@ def _promise(raw: Any, pages: dict[str, str]) -> Promise:
         if citation.page not in pages:
             raise InventoryError(f"{pid}: page {citation.page!r} is not one of the seed pages")
     if raw.get("not_testable"):
-        if raw.get("status") or raw.get("requirements"):
-            raise InventoryError(f"{pid}: not testable, yet given a status or requirements")
+        if raw.get("status") or raw.get("requirements") or raw.get("broken_by"):
+            raise InventoryError(f"{pid}: not testable, yet given a status, requirements or faults that break it")
         return Promise(pid, raw["page"], raw["quote"], raw["promise"], also, not_testable=raw["not_testable"])
     status = raw.get("status")
     if status not in STATUSES:
@@ -94,7 +108,16 @@ def _promise(raw: Any, pages: dict[str, str]) -> Promise:
         raise InventoryError(f"{pid}: {status}, but no requirement checks it")
     if status != "checked" and not raw.get("gap"):
         raise InventoryError(f"{pid}: {status}; say what is left in `gap`, and why")
-    return Promise(pid, raw["page"], raw["quote"], raw["promise"], also, requirements, status, raw.get("gap", ""))
+    broken_by = tuple(raw.get("broken_by") or ())
+    if status == "not yet" and broken_by:
+        raise InventoryError(f"{pid}: not yet checked, yet broken by {', '.join(broken_by)}")
+    if status != "not yet" and not broken_by:
+        raise InventoryError(f"{pid}: {status}, but no fault of the reference server breaks it (`broken_by`)")
+    profile = raw.get("profile", DEFAULT_PROFILE)
+    if profile not in PROFILES:
+        raise InventoryError(f"{pid}: profile {profile!r}; choose {', '.join(PROFILES)}")
+    return Promise(pid, raw["page"], raw["quote"], raw["promise"], also, requirements, status, raw.get("gap", ""),
+                   broken_by=broken_by, profile=profile)
 
 
 def load(path: Path = INVENTORY) -> Inventory:
@@ -104,7 +127,10 @@ def load(path: Path = INVENTORY) -> Inventory:
     ids = [p.id for p in promises]
     if len(ids) != len(set(ids)):
         raise InventoryError(f"duplicate promise ids: {sorted({i for i in ids if ids.count(i) > 1})}")
-    return Inventory(pages, promises)
+    unpromised = dict(data.get("unpromised_faults") or {})
+    if not all(isinstance(why, str) and why for why in unpromised.values()):
+        raise InventoryError("every fault in unpromised_faults says why no promise is its to break")
+    return Inventory(pages, promises, unpromised)
 
 
 def render(inventory: Inventory) -> str:
@@ -119,9 +145,15 @@ def render(inventory: Inventory) -> str:
             checked_by = ", ".join(p.requirements) or "-"
             lines.append(f"  {p.id:<32} {p.status:<12} {checked_by}")
             lines.append(f"  {'':<32} {p.promise}")
+            if p.broken_by:
+                profile = "" if p.profile == DEFAULT_PROFILE else f" (profile {p.profile})"
+                lines.append(f"  {'':<32} broken by{profile}: {', '.join(p.broken_by)}")
             lines.append(f'  {"":<32} "{p.quote}"' + (f" (also on {', '.join(c.page[:3] for c in p.also)})"
                                                         if p.also else ""))
             if p.gap or p.not_testable:
                 lines.append(f"  {'':<32} why: {p.gap or p.not_testable}")
         lines.append("")
+    if inventory.unpromised_faults:
+        lines.append("faults that break no promise of the pages")
+        lines.extend(f"  {name:<32} {why}" for name, why in inventory.unpromised_faults.items())
     return "\n".join(lines).rstrip()

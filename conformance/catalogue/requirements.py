@@ -86,8 +86,6 @@ OPENAI_RESPONSES_STREAMING = Source("OpenAI API reference: Responses streaming e
                                     "https://platform.openai.com/docs/api-reference/responses-streaming")
 OPENAI_ERRORS = Source("OpenAI guides: Error codes", "https://platform.openai.com/docs/guides/error-codes",
                        "API errors")
-OPENAI_AUTH = Source("OpenAI API reference: Authentication",
-                     "https://platform.openai.com/docs/api-reference/authentication")
 # The REST API's error object documents no field; the guide's table of error types says what a 400 means and owes.
 OPENAI_BAD_REQUEST = Source("OpenAI guides: Error codes", "https://platform.openai.com/docs/guides/error-codes",
                             "Python library error types: BadRequestError")
@@ -95,6 +93,14 @@ ANTHROPIC = Source("Anthropic API reference: Messages", "https://docs.anthropic.
 ANTHROPIC_STREAMING = Source("Anthropic API reference: Streaming Messages",
                              "https://docs.anthropic.com/en/api/messages-streaming")
 ANTHROPIC_ERRORS = Source("Anthropic API reference: Errors", "https://docs.anthropic.com/en/api/errors")
+OPENAI_REASONING = Source("OpenAI guides: Reasoning models", "https://platform.openai.com/docs/guides/reasoning",
+                          "Allocating space for reasoning")
+OPENAI_RESPONSES_GET = Source("OpenAI API reference: Get a model response",
+                              "https://platform.openai.com/docs/api-reference/responses/get", "starting_after")
+OPENAI_STRUCTURED_OUTPUTS = Source("OpenAI guides: Structured Outputs",
+                                   "https://platform.openai.com/docs/guides/structured-outputs", "Supported models")
+RFC_6750 = Source("RFC 6750, The OAuth 2.0 Authorization Framework: Bearer Token Usage",
+                  "https://www.rfc-editor.org/rfc/rfc6750", "Abstract")
 RFC_9110 = Source("RFC 9110, HTTP Semantics", "https://www.rfc-editor.org/rfc/rfc9110")
 OPENAPI_31 = Source("OpenAPI Specification 3.1.0, Responses Object", "https://spec.openapis.org/oas/v3.1.0#responses-object")
 CONTRACT = Source("The wire contract, openapi/crun.yaml, as schemathesis judges it", section="info.description")
@@ -130,6 +136,14 @@ def _both(level: str) -> dict[str, str]:
     return {"crun": level, "openai": level}
 
 
+MAX_OUTPUT_TOKENS_REACHED = ("If the generated tokens reach the context window limit or the max_output_tokens value "
+                             "you've set, you'll receive a response with a status of incomplete and incomplete_details "
+                             "with reason set to max_output_tokens.")
+INCLUDE_USAGE = ("If set, an additional chunk will be streamed before the data: [DONE] message. The usage field on "
+                 "this chunk shows the token usage statistics for the entire request, and the choices field will "
+                 "always be an empty array.")
+
+
 # The suite's first requirements: keys, the model list, each endpoint's answers and streams, errors, parameters,
 # capabilities and the official SDKs.
 SUITE_REQUIREMENTS: tuple[Requirement, ...] = (
@@ -143,9 +157,13 @@ SUITE_REQUIREMENTS: tuple[Requirement, ...] = (
     _r("AUTH-004", ALL, "A request with a wrong key as a Bearer token is refused with 401 and an error body in the "
        "endpoint's error format (the OpenAI error object; Anthropic's on `/messages`).", OPENAI_ERRORS,
        quote="401 - Incorrect API key provided … Cause: The requesting API key is not correct.", **_both("MUST")),
-    _r("AUTH-005", ALL, "No response body ever contains the API key sent, right or wrong.", OPENAI_AUTH,
-       quote="Remember that your API key is a secret! Do not share it with others or expose it in any client-side "
-             "code (browsers, apps).", **_both("MUST")),
+    # No page makes "never echo the key" a rule for the server: the pages' and OpenAI's words on keys are advice to
+    # the client. The CRUN key is a Bearer token, and RFC 6750 asks that bearer tokens be kept from disclosure, in
+    # words that are no BCP 14 MUST: a SHOULD.
+    _r("AUTH-005", ALL, "No response body ever contains the API key sent, right or wrong.", RFC_6750,
+       quote="Any party in possession of a bearer token (a \"bearer\") can use it to get access to the associated "
+             "resources (without demonstrating possession of a cryptographic key). To prevent misuse, bearer tokens "
+             "need to be protected from disclosure in storage and in transport.", **_both("SHOULD")),
     _r("AUTH-006", ALL, "A request with a wrong key in `X-API-KEY` is refused with 401 and an error body in the "
        "endpoint's error format (the OpenAI error object; Anthropic's on `/messages`).", overview("Authentication"),
        quote="You can authenticate in either of these ways: … X-API-KEY: YOUR_API_KEY", crun="MUST"),
@@ -153,9 +171,8 @@ SUITE_REQUIREMENTS: tuple[Requirement, ...] = (
     _r("MODELS-001", MODELS, "`GET /models` answers 200 with `object: \"list\"` and items carrying `id`, "
        "`object: \"model\"`, `created` and `owned_by`.", overview("Step 1: List Available Models"),
        quote="GET /models: list currently available public model IDs", **_both("MUST")),
-    _r("MODELS-002", MODELS, "Every model the suite uses is listed by `GET /models`.",
-       overview("Step 1: List Available Models"),
-       quote="Always call /models to retrieve the latest public model IDs before integrating or switching models.",
+    _r("MODELS-002", MODELS, "Every model the suite uses is listed by `GET /models`: a model that answers is "
+       "currently available.", overview("Overview"), quote="GET /models: list currently available public model IDs",
        **_both("MUST")),
     # Chat completions, non-streaming
     _r("CHAT-001", CHAT, "A chat completion is a `chat.completion` object with an assistant message and a "
@@ -195,30 +212,33 @@ SUITE_REQUIREMENTS: tuple[Requirement, ...] = (
     _r("CHAT-STREAM-004", CHAT, "Every chunk is a valid `chat.completion.chunk` object.", OPENAI_CHAT_STREAMING,
        quote="The object type, which is always chat.completion.chunk.", **_both("MUST")),
     _r("CHAT-STREAM-005", CHAT, "Each choice gets exactly one non-null `finish_reason` across the stream.",
-       OPENAI_CHAT_STREAMING, quote="The reason the model stopped generating tokens.", **_both("MUST")),
+       OPENAI_CHAT_STREAMING, quote="The reason the model stopped generating tokens. This will be stop if the model "
+       "hit a natural stopping point or a provided stop sequence, length if the maximum number of tokens specified "
+       "in the request was reached", **_both("MUST")),
     _r("CHAT-STREAM-006", CHAT, "The first delta of each choice carries `role: \"assistant\"`.", crazyrouter("流式响应"),
        quote='"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]',
        **_both("SHOULD")),
     # CRUN's own recorded stream carries "id": "" on its content chunks: the crun profile does not ask for this.
     _r("CHAT-STREAM-007", CHAT, "All chunks share one non-empty `id`.", OPENAI_CHAT_STREAMING,
-       quote="A unique identifier for the chat completion. Each chunk has the same ID.", openai="SHOULD"),
+       quote="A unique identifier for the chat completion. Each chunk has the same ID.", openai="MUST"),
     _r("CHAT-STREAM-008", CHAT, "A chat stream cut by `max_tokens` (its usage `completion_tokens` reached the limit; "
        "judged only then) ends every choice with `finish_reason: \"length\"`.", crazyrouter("流式响应 (notes)"),
        quote="max_tokens 参数限制的是输出 Token 数,不包括输入。如果输出被截断,finish_reason 会返回 length",
        **_both("MUST")),
     # Usage inclusion in streams
+    # The chat page's "CRUN enables usage reporting for streaming requests when possible" hedges on usage in general;
+    # on include_usage it is unconditional, in its notes and here, as is the overview.
     _r("USAGE-001", CHAT, "With `stream_options.include_usage` omitted, usage arrives in the stream before `[DONE]`.",
-       overview("Streaming"), quote="If stream_options.include_usage is not provided, CRUN enables it automatically "
-                                    "so the stream can include usage information near the end.", crun="MUST"),
+       chat_page("Body: stream_options"),
+       quote="When stream=true, CRUN enables include_usage=true by default if omitted.", crun="MUST"),
     _r("USAGE-002", CHAT, "With `stream_options.include_usage: true`, usage arrives in the stream before `[DONE]`.",
        crazyrouter("流式响应"), quote="设置 stream_options.include_usage … true 后,最后一个 chunk 会包含完整的 usage 信息。",
        **_both("MUST")),
     _r("USAGE-003", CHAT, "Usage in a stream is consistent: integers, `total_tokens` = prompt + completion, "
-       "reported once.", OPENAI_CHAT, quote="If set, an additional chunk will be streamed before the data: [DONE] "
-       "message. The usage field on this chunk shows the token usage statistics for the entire request",
-       **_both("MUST")),
-    _r("USAGE-004", CHAT, "The usage chunk is a usage-only chunk with `choices: []`.", crazyrouter("流式响应"),
-       quote='"choices":[],"usage":{"prompt_tokens":28,"completion_tokens":32,"total_tokens":60}', openai="SHOULD"),
+       "reported once.", OPENAI_CHAT, quote=INCLUDE_USAGE, **_both("MUST")),
+    # CRUN's recorded stream puts its usage on the last choice chunk: the crun profile does not ask for this.
+    _r("USAGE-004", CHAT, "The usage chunk is a usage-only chunk with `choices: []`.", OPENAI_CHAT, quote=INCLUDE_USAGE,
+       openai="MUST"),
     # Seed 004 says it of include_usage true ("最后一个 chunk 会包含完整的 usage 信息"), which CRUN turns on when omitted;
     # OpenAI's chunk object says it of every chunk that carries usage.
     _r("USAGE-005", CHAT, "The chunk with usage is the last chunk before `[DONE]`: no chunk follows it, the finish "
@@ -234,13 +254,13 @@ SUITE_REQUIREMENTS: tuple[Requirement, ...] = (
        quote="Unknown model IDs return an OpenAI-style error body with code: \"model_not_found\".", **_both("MUST")),
     _r("ERR-002", GENERATING, "An unknown model is refused with 404.", ANTHROPIC_ERRORS,
        quote="404 - not_found_error: The requested resource was not found.", **_both("SHOULD")),
-    _r("ERR-003", (CHAT, COMPLETIONS, RESPONSES), "An unknown model's error has `error.code: \"model_not_found\"`.",
+    # Only the chat and Responses pages promise model_not_found; none says it of /completions.
+    _r("ERR-003", (CHAT, RESPONSES), "An unknown model's error has `error.code: \"model_not_found\"`.",
        chat_page("Notes"), quote="Unknown model IDs return an OpenAI-style error body with code: \"model_not_found\".",
        crun="MUST", openai="SHOULD"),
     _r("ERR-004", (CHAT, RESPONSES, MESSAGES), "An unknown model with `stream: true` gets a JSON error, never a "
-       "200 event stream.", ANTHROPIC_ERRORS, quote="When receiving a streaming response via SSE, it's possible that "
-       "an error can occur after returning a 200 response, in which case error handling wouldn't follow these "
-       "standard mechanisms.", **_both("MUST")),
+       "200 event stream.", chat_page("Notes"),
+       quote="Unknown model IDs return an OpenAI-style error body with code: \"model_not_found\".", **_both("MUST")),
     _r("ERR-005", GENERATING, "Error bodies use the endpoint's format: the OpenAI error object, or the Anthropic "
        "error on `/messages`.", overview("Chat Completions API (related resources)"),
        quote="Full API reference for request parameters, streaming, and OpenAI-style error responses.",
@@ -286,8 +306,8 @@ SUITE_REQUIREMENTS: tuple[Requirement, ...] = (
        "16, in JSON and in streams.",
        responses_page("请求体: max_output_tokens"), quote="最大输出 token 数,会受所选模型限制。", **_both("MUST")),
     _r("RESP-005", RESPONSES, "An answer that reached `max_output_tokens` (`output_tokens` >= the limit; judged only "
-       "then) is `status: \"incomplete\"` with `incomplete_details.reason: \"max_output_tokens\"`.", OPENAI_RESPONSES, **_both("MUST"),
-       quote="Details about why the response is incomplete."),
+       "then) is `status: \"incomplete\"` with `incomplete_details.reason: \"max_output_tokens\"`.", OPENAI_REASONING,
+       quote=MAX_OUTPUT_TOKENS_REACHED, **_both("MUST")),
     _r("RESP-STREAM-001", RESPONSES, "`stream: true` is answered with `Content-Type: text/event-stream`.",
        responses_page("流式输出"), quote="设置 stream=true 后,可以从 /responses 接收 Server-Sent Events。", **_both("MUST")),
     _r("RESP-STREAM-002", RESPONSES, "Every event is a JSON Responses event with `type` and `sequence_number`.",
@@ -297,8 +317,9 @@ SUITE_REQUIREMENTS: tuple[Requirement, ...] = (
     _r("RESP-STREAM-004", RESPONSES, "The last event, and only that one, is `response.completed`, "
        "`response.incomplete` or `response.failed`.", OPENAI_RESPONSES_STREAMING,
        quote="Emitted when the model response is complete.", **_both("MUST")),
-    _r("RESP-STREAM-005", RESPONSES, "`sequence_number` strictly increases.", OPENAI_RESPONSES_STREAMING,
-       quote="The sequence number of this event.", **_both("MUST")),
+    # A stream is resumed after a sequence number: the events are ordered by it.
+    _r("RESP-STREAM-005", RESPONSES, "`sequence_number` strictly increases.", OPENAI_RESPONSES_GET,
+       quote="The sequence number of the event after which to start streaming.", **_both("MUST")),
     _r("RESP-STREAM-006", RESPONSES, "Each `event:` line names the event's `data.type`.", responses_page("流式输出"),
        quote="每个事件包含一行 event:,以及紧随其后的 JSON data: 载荷。", crun="MUST", openai="SHOULD"),
     _r("RESP-STREAM-007", RESPONSES, "The text deltas concatenate to the `output_text.done` text and the final "
@@ -306,9 +327,8 @@ SUITE_REQUIREMENTS: tuple[Requirement, ...] = (
        **_both("MUST")),
     _r("RESP-STREAM-008", RESPONSES, "A stream that reached `max_output_tokens` (its final `output_tokens` >= the "
        "limit; judged only then) ends with `response.incomplete`, its response `status: \"incomplete\"` with "
-       "`incomplete_details.reason: \"max_output_tokens\"`.",
-       OPENAI_RESPONSES_STREAMING, **_both("MUST"),
-       quote="An event that is emitted when a response finishes as incomplete."),
+       "`incomplete_details.reason: \"max_output_tokens\"`.", OPENAI_REASONING, quote=MAX_OUTPUT_TOKENS_REACHED,
+       **_both("MUST")),
     # Messages
     _r("MSG-001", MESSAGES, "A message is `type: \"message\"`, `role: \"assistant\"`, with content blocks, a "
        "documented `stop_reason` and usage `input_tokens`/`output_tokens`.", ANTHROPIC,
@@ -317,8 +337,10 @@ SUITE_REQUIREMENTS: tuple[Requirement, ...] = (
     _r("MSG-002", MESSAGES, "A request without `max_tokens` is refused with 400 and an Anthropic error body.",
        ANTHROPIC, quote="The maximum number of tokens to generate before stopping.",
        **_both("MUST")),
-    _r("MSG-003", MESSAGES, "A request without `messages`, with `temperature` outside 0..1, with `max_tokens: 0`, or "
-       "not JSON is refused with 400 and an Anthropic `invalid_request_error` body.", ANTHROPIC_ERRORS,
+    # Anthropic's reference allows `max_tokens: 0` ("Set to 0 to populate the prompt cache without generating a
+    # response"): it is no bad parameter.
+    _r("MSG-003", MESSAGES, "A request without `messages`, with `temperature` outside 0..1, or not JSON is refused "
+       "with 400 and an Anthropic `invalid_request_error` body.", ANTHROPIC_ERRORS,
        **_both("MUST"), quote="400 - invalid_request_error: There was an issue with the format or content of your request."),
     _r("MSG-STREAM-001", MESSAGES, "`stream: true` is answered with `Content-Type: text/event-stream`.",
        ANTHROPIC_STREAMING, quote="When creating a Message, you can set \"stream\": true to incrementally stream the "
@@ -334,8 +356,9 @@ SUITE_REQUIREMENTS: tuple[Requirement, ...] = (
        "Message object.", **_both("MUST")),
     _r("MSG-STREAM-005", MESSAGES, "Each `event:` line names the event's `data.type`.", ANTHROPIC_STREAMING,
        quote="Each server-sent event includes a named event type and associated JSON data.", **_both("MUST")),
-    _r("MSG-STREAM-006", MESSAGES, "The stream has no OpenAI-style `[DONE]`.", ANTHROPIC_STREAMING,
-       quote="A final message_stop event.", **_both("SHOULD")),
+    _r("MSG-STREAM-006", MESSAGES, "The stream has no OpenAI-style `[DONE]`: it ends with `message_stop`.",
+       ANTHROPIC_STREAMING, quote="Each stream uses the following event flow: … A final message_stop event.",
+       **_both("SHOULD")),
     _r("MSG-STREAM-007", MESSAGES, "The stream carries the text its usage counts: every text block's text "
        "(`content_block_start` text, then its `text_delta` pieces) joins to one string, and when `message_delta` "
        "reports `output_tokens` > 0 and no other kind of block (a tool call, thinking) was streamed, that text is not "
@@ -348,17 +371,22 @@ SUITE_REQUIREMENTS: tuple[Requirement, ...] = (
        **_both("MAY")),
     _r("CAP-002", RESPONSES, "Tools: a request with a forced function tool is accepted.",
        responses_page("注意事项"), quote="工具可用性取决于所选模型和上游服务商。", capability=True, **_both("MAY")),
+    # The CRUN pages promise tools on /messages, json_object on chat and text.format on /responses without a
+    # condition: the crun profile asks for them as MUSTs (MSG-013, CHAT-013, RESP-012), so only the openai profile
+    # keeps these three as capabilities.
     _r("CAP-003", MESSAGES, "Tools: a request with a forced tool is accepted.", ANTHROPIC,
        quote="How the model should use the provided tools. The model can use a specific tool, any available tool, "
-             "decide by itself, or not use tools at all.", capability=True, **_both("MAY")),
-    _r("CAP-004", CHAT, "Structured output: `response_format: json_object` is accepted.",
-       chat_page("Structured Output Example"), quote="Use response_format when you need the model to return JSON.",
-       capability=True, **_both("MAY")),
+             "decide by itself, or not use tools at all.", capability=True, openai="MAY"),
+    _r("CAP-004", CHAT, "Structured output: `response_format: json_object` is accepted.", OPENAI_CHAT,
+       quote="Setting to { \"type\": \"json_object\" } enables the older JSON mode, which ensures the message the "
+             "model generates is valid JSON. Using json_schema is preferred for models that support it.",
+       capability=True, openai="MAY"),
     _r("CAP-005", CHAT, "Structured output: `response_format: json_schema` is accepted.",
        chat_page("Structured Output Example"), quote="For schema-enforced structured outputs, use a model and "
        "upstream provider that support json_schema.", capability=True, **_both("MAY")),
-    _r("CAP-006", RESPONSES, "Structured output: `text.format: json_schema` is accepted.",
-       responses_page("结构化输出"), quote="Responses 使用 text.format 配置结构化输出。", capability=True, **_both("MAY")),
+    _r("CAP-006", RESPONSES, "Structured output: `text.format: json_schema` is accepted.", OPENAI_STRUCTURED_OUTPUTS,
+       quote="Structured Outputs is available in our latest large language models, starting with GPT-4o.",
+       capability=True, openai="MAY"),
     _r("CAP-007", RESPONSES, "Image input: an `input_image` part (data URL) is accepted.", responses_page("图片输入"),
        quote="当所选模型支持视觉能力时,可以在 content 数组中使用 type: \"input_image\" 传入图片。图片可以是公开 URL、Base64 data URL。",
        capability=True, **_both("MAY")),
@@ -433,9 +461,16 @@ PROMISE_REQUIREMENTS: tuple[Requirement, ...] = (
        quote="Additional OpenAI-compatible fields are accepted and passed through when supported by the upstream "
              "model.", crun="MUST"),
     _r("PARAM-012", RESPONSES, "The documented optional parameters with valid values are accepted: `instructions`, "
-       "`metadata`, `temperature`, `top_p`, `user`, `parallel_tool_calls`, `truncation`, `prompt_cache_key`, "
-       "`reasoning.effort`, `text.format: json_object`.", responses_page("请求体"),
+       "`metadata`, `temperature`, `top_p`, `user`, `text.format: json_object`.", responses_page("请求体"),
        quote="OpenAI 兼容 Responses 请求。其他兼容字段会被接受,并在上游模型支持时透传。", crun="MUST", openai="SHOULD"),
+    # The page documents these "上游服务支持时" (when the upstream supports it), reasoning for reasoning models: a
+    # capability, like `prompt_cache_retention`, which the suite does not send.
+    _r("PARAM-013", RESPONSES, "The upstream-dependent optional parameters (`parallel_tool_calls`, `truncation`, "
+       "`prompt_cache_key`, `reasoning.effort`) are accepted, or declined with a proper 4xx (not supported); never "
+       "a 5xx.", responses_page("请求体: prompt_cache_key, reasoning, parallel_tool_calls, truncation"),
+       quote="上游服务支持时传入的提示词缓存键。 … 推理模型配置。 … 上游服务支持时,是否允许并行工具调用。 … "
+             "上游服务支持时的上下文截断策略。",
+       capability=True, **_both("MAY")),
     _r("RESP-010", RESPONSES, "`input` as a list of message-like items, with a `system` item, is accepted, answered "
        "and carried: its `input_tokens` exceed those of its question alone by half the system item's words.",
        responses_page("Message 风格输入"),
@@ -481,6 +516,9 @@ PROMISE_REQUIREMENTS: tuple[Requirement, ...] = (
        quote="If the model encounters one of the custom sequences, the response stop_reason value will be "
              "\"stop_sequence\" and the response stop_sequence value will contain the matched stop sequence.",
        **_both("MUST")),
+    _r("MSG-013", MESSAGES, "A request with `tools` and a `tool_choice` is accepted (2xx), whatever the model does "
+       "with them.", overview("Messages API (related resources)"),
+       quote="Use Anthropic-compatible messages, system prompts, tools, thinking, and streaming events.", crun="MUST"),
     _r("CAP-010", CHAT, "Image input on chat: an `image_url` content part (data URL) in a user message is accepted.",
        chat_page("Vision Input Example"),
        quote="When the selected model supports image input, pass multimodal content parts in the user message.",

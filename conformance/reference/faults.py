@@ -167,7 +167,7 @@ CHAT_BODY_OFF_SCHEMA = _f("chat_body_off_schema", "A chat completion body withou
     "CHAT-001..011", "CHAT-014", why=SHAPE_FIRST)
 CHAT_CHOICES_NOT_LIST = _f("chat_choices_not_list", "A chat completion's `choices` is one choice object instead of a list.",
     "CHAT-001..011", "CHAT-014", "CHAT-016", "CAP-001", "CAP-004", "CAP-005", "CAP-010", "CAP-101", "CAP-104",
-    "CAP-105", "CAP-110", "SDK-001", why=SHAPE_FIRST + "; the chat capability probes read choices[0] too, supported "
+    "CAP-105", "CAP-110", "SDK-001", profiles=BOTH, why=SHAPE_FIRST + "; the chat capability probes read choices[0] too, supported "
     "and honoured; CHAT-016 counts one choice in a list")
 CHAT_N_IGNORED = _f("chat_n_ignored", "`n` is accepted, but one choice is generated.", "CHAT-002")
 CHAT_MAX_TOKENS_IGNORED = _f("chat_max_tokens_ignored", "Chat's `max_tokens` is validated, then ignored (`max_completion_tokens` still "
@@ -264,8 +264,8 @@ RESPONSES_MAX_OUTPUT_TOKENS_IGNORED = _f("responses_max_output_tokens_ignored",
     "RESP-005", "RESP-STREAM-008", why="an answer never cut is never incomplete either")
 RESPONSES_OUTPUT_NOT_LIST = _f("responses_output_not_list", "A response's `output` is one item object instead of a list.",
     "RESP-001..005", "RESP-010", "RESP-011", "RESP-016", "RESP-017", "CAP-002", "CAP-006..009", "CAP-011", "CAP-102",
-    "CAP-106", "SDK-003", why="every Responses probe reads output; of the honoured capabilities, those the output "
-    "shows (a function_call, JSON text): the input tokens of the others still show their parts carried")
+    "CAP-106", "SDK-003", profiles=BOTH, why="every Responses probe reads output; of the honoured capabilities, those "
+    "the output shows (a function_call, JSON text): the input tokens of the others still show their parts carried")
 RESPONSES_NO_CREATED = _f("responses_no_created", "A Responses stream starts without `response.created`.", "RESP-STREAM-003", "SDK-004",
     why="the openai SDK needs response.created first")
 RESPONSES_NO_TERMINAL = _f("responses_no_terminal", "A Responses stream ends without its terminal event.", "RESP-STREAM-004",
@@ -278,7 +278,7 @@ RESPONSES_DELTAS_SHORT = _f("responses_deltas_short", "A Responses stream leaves
 RESPONSES_EVENT_OFF_SCHEMA = _f("responses_event_off_schema", "Responses text delta events have no `item_id`.", "RESP-STREAM-002")
 # Messages
 MESSAGES_CONTENT_NOT_LIST = _f("messages_content_not_list", "A message's `content` is one block object instead of a list.", "MSG-001",
-    "MSG-011", "MSG-012", "CAP-003", "CAP-103", "SDK-005",
+    "MSG-011", "MSG-012", "CAP-003", "CAP-103", "SDK-005", profiles=BOTH,
     why="the tools probe reads content too, and the cap and stop checks judge the Message schema first")
 MESSAGES_MAX_TOKENS_OPTIONAL = _f("messages_max_tokens_optional", "`/messages` without `max_tokens` is served with a default.", "MSG-002")
 MESSAGES_STOP_REASON_OPENAI = _f("messages_stop_reason_openai",
@@ -299,10 +299,10 @@ MESSAGES_STREAM_NO_TEXT = _f("messages_stream_no_text", "A Messages stream's tex
                              "`message_delta` usage reports the output tokens.", "MSG-STREAM-007", profiles=BOTH)
 # Optional capabilities
 CAPABILITIES_DECLINED = _f("capabilities_declined", "Tools, structured output, image and file input and stored responses are refused "
-    "with a proper 400.", "CHAT-007", "CHAT-012", "CHAT-013", "RESP-012", "RESP-013", "RESP-018", "PARAM-012",
+    "with a proper 400.", "CHAT-007", "CHAT-012", "CHAT-013", "RESP-012", "RESP-013", "RESP-018", "PARAM-012", "MSG-013",
     declines=("CAP-001..011", "CAP-101..111"),
     why="a capability declined with a proper 4xx is reported as not supported, not failed; but the pages promise "
-        "to accept tools (chat and /responses, so the tool round trip and built-in tools too), response_format "
+        "to accept tools (chat, /responses and /messages, so the tool round trip and built-in tools too), response_format "
         "json_object and text.format without a condition")
 CAPABILITIES_BROKEN = _f("capabilities_broken", "Tools and structured output are silently dropped, so are image and "
     "file parts, and a follow-up to a stored response is answered without it: each accepted, none honoured.",
@@ -318,7 +318,7 @@ CHAT_STREAM_500_FOR_CLAUDE = _f("chat_stream_500_for_claude", "Anthropic models'
                                     "event to read and is skipped")
 MESSAGES_DECLINES_OPENAI_MODELS = _f("messages_declines_openai_models",
     "`/messages` refuses OpenAI models with a proper 400 Anthropic error.",
-    declines=("AUTH-001", "MSG-001", "MSG-010..012", "MSG-STREAM-001..007", "CAP-003", "CAP-103", "SDK-005",
+    declines=("AUTH-001", "MSG-001", "MSG-010..013", "MSG-STREAM-001..007", "CAP-003", "CAP-103", "SDK-005",
               "SDK-006"),
     models=("gpt-5.4",), judged_by="matrix",
     why="in a matrix, what fails on an endpoint for a model it declines properly is not supported there; what "
@@ -356,8 +356,8 @@ SSE_NO_BLANK_LINES = _f("sse_no_blank_lines", "Stream events are not separated b
 JSON_GARBAGE = _f("json_garbage", "Every JSON body, errors included, is replaced by garbage bytes (the status is kept).",
                   every_check_of=("*", *(f"!{case}" for case in STREAM_CASES + SDK_STREAM_CASES)),
                   holds=("AUTH-001", "AUTH-002", "AUTH-005", "ERR-001", "ERR-002", "PARAM-001", "PARAM-004",
-                         "PARAM-010..012",
-                         "COMP-003", "COMP-004", "CHAT-012", "CHAT-013", "RESP-012..014", "MODELS-003"),
+                         "PARAM-010..013",
+                         "COMP-003", "COMP-004", "CHAT-012", "CHAT-013", "RESP-012..014", "MSG-013", "MODELS-003"),
                   why="every check of an answer that is JSON reads the body, but those of a status alone (the right keys, "
                       "the 4xx/404 of an unknown model, no 5xx, parameters accepted), which hold, and the model echo, "
                       "which finds no model to compare and is skipped",
@@ -379,7 +379,12 @@ LOGPROBS_IGNORED = _f("logprobs_ignored", "Chat's `logprobs` is accepted, and ne
     why="only Crazyrouter's page documents logprobs: an openai-profile requirement")
 CHAT_PENALTIES_REFUSED = _f("chat_penalties_refused", "`presence_penalty` and `frequency_penalty` are refused with 400.", "PARAM-010")
 EXTRA_FIELDS_REFUSED = _f("extra_fields_refused", "A top-level field the contract does not define is refused with 400.", "PARAM-011")
-RESPONSES_REASONING_REFUSED = _f("responses_reasoning_refused", "`reasoning` is refused with 400 on `/responses`.", "PARAM-012")
+RESPONSES_REASONING_REFUSED = _f("responses_reasoning_refused", "`reasoning` is refused with 400 on `/responses`.",
+    declines=("PARAM-013",), why="the page passes reasoning on to the upstream where it supports it: a proper 4xx "
+    "refusal is reported as not supported")
+RESPONSES_REASONING_500 = _f("responses_reasoning_500", "`reasoning` on `/responses` crashes the server: 500 (an "
+    "upstream's refusal passed on as a crash).", "PARAM-013",
+    why="PARAM-013 is a MAY capability: a 5xx fails it, the certification stands")
 RESPONSES_SYSTEM_ITEM_REFUSED = _f("responses_system_item_refused",
     "An `input` item with `role: \"system\"` is refused with 400.", "RESP-010")
 HUGE_MAX_OUTPUT_TOKENS_REFUSED = _f("huge_max_output_tokens_refused",
@@ -396,6 +401,10 @@ COMPLETIONS_STREAM_IGNORED = _f("completions_stream_ignored",
     "`/completions` ignores `stream: true` and answers a JSON completion.", "COMP-002",
     why="a JSON answer keeps the no-stream promise (COMP-004); only the 4xx refusal (a SHOULD) is missed")
 MESSAGES_THINKING_REFUSED = _f("messages_thinking_refused", "`/messages` refuses `thinking` with 400.", "MSG-010", profiles=BOTH)
+MESSAGES_TOOLS_REFUSED = _f("messages_tools_refused", "`/messages` refuses every request with `tools` with 400.",
+    "MSG-013", declines=("CAP-003", "CAP-103"), profiles=BOTH,
+    why="seed 002 promises tools on /messages: a crun MUST (MSG-013); the openai profile keeps tools a capability, "
+        "declined properly: not supported, and certified")
 
 # Breaks that only evidence the server produces can catch, whatever the model says (issue 22, suite/evidence.py): each
 # is caught with the echo and the terse models as well as the default one (a cut, a stop, a forced tool, input tokens).

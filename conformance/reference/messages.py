@@ -1,8 +1,9 @@
 """POST /messages: Anthropic's Messages API, as a message or its typed event stream.
 
 Errors on this path take Anthropic's shape (see errors.py); `max_tokens` is
-required as in Anthropic's API, but a value above the model's output limit is
-capped, as CRUN caps every limit, rather than refused.
+required as in Anthropic's API (0 included: it generates nothing), but a value
+above the model's output limit is capped, as CRUN caps every limit, rather than
+refused.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from .faults import (
     MESSAGES_STOP_SEQUENCES_IGNORED,
     MESSAGES_STREAM_NO_TEXT,
     MESSAGES_THINKING_REFUSED,
+    MESSAGES_TOOLS_REFUSED,
     SYSTEM_DROPPED,
     Crash,
     Fault,
@@ -64,7 +66,7 @@ async def answer(request: Request, config: ReferenceConfig) -> Response:
     if MESSAGES_DECLINES_OPENAI_MODELS in faults and info.owned_by == "OpenAI":
         raise invalid("model", f"{info.id} is not served on /messages; use /chat/completions or /responses.",
                       "model_not_supported")
-    limit = raised(v.integer(body, "max_tokens", 1, required=MESSAGES_MAX_TOKENS_OPTIONAL not in faults), faults)
+    limit = raised(v.integer(body, "max_tokens", 0, required=MESSAGES_MAX_TOKENS_OPTIONAL not in faults), faults)
     messages = v.nonempty(v.array(body, "messages", required=True), "messages")
     prompt = Prompt()
     read_system(None if SYSTEM_DROPPED in faults else body.get("system"), prompt)
@@ -80,6 +82,8 @@ async def answer(request: Request, config: ReferenceConfig) -> Response:
     if isinstance(body.get("stop_sequences"), str):
         raise v.wrong_type("stop_sequences", "an array of strings", body["stop_sequences"])
     stop = () if MESSAGES_STOP_SEQUENCES_IGNORED in faults else v.stop_sequences(body, "stop_sequences", None)
+    if MESSAGES_TOOLS_REFUSED in faults and body.get("tools"):
+        raise invalid("tools", "tools are not supported.", "unsupported_parameter")
     tools = read_tools(body, prompt)
     mode, forced = read_tool_choice(body, tools)
     v.conform(body, "MessageRequest", faults)

@@ -39,6 +39,7 @@ from .faults import (
     RESPONSES_NO_TERMINAL,
     RESPONSES_NOT_STORED,
     RESPONSES_OUTPUT_NOT_LIST,
+    RESPONSES_REASONING_500,
     RESPONSES_REASONING_REFUSED,
     RESPONSES_SEQUENCE_REPEATS,
     RESPONSES_SYSTEM_ITEM_REFUSED,
@@ -114,6 +115,8 @@ async def create(request: Request) -> Response:
     v.obj(body, "metadata")
     if RESPONSES_REASONING_REFUSED in faults and body.get("reasoning") is not None:
         raise invalid("reasoning", "reasoning is not supported.", "unsupported_parameter")
+    if RESPONSES_REASONING_500 in faults and body.get("reasoning") is not None:
+        raise Crash("the upstream refused reasoning")
     v.obj(body, "reasoning")
     v.string(body, "user")
     if body.get("truncation") is not None:

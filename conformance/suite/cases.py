@@ -51,7 +51,7 @@ def _auth_cases() -> list[Case]:
 def _unknown_model_cases() -> list[Case]:
     out = []
     for endpoint, build in bodies.BODIES.items():
-        codes = (errors.model_not_found_code,) if endpoint != MESSAGES else ()
+        codes = (errors.model_not_found_code,) if endpoint in (CHAT, RESPONSES) else ()  # only their pages promise it
         out.append(Case(f"unknown_model_{_slug(endpoint)}", endpoint,
                         steps=post(endpoint, lambda ctx, b=build: {**b(ctx), "model": UNKNOWN_MODEL}),
                         checks=(errors.unknown_model_4xx, errors.unknown_model_404, *codes, errors.error_body_format),
@@ -122,7 +122,8 @@ CAPABILITY_CASES = [
          steps=post(RESPONSES, lambda ctx: {
         **bodies.response(ctx, max_output_tokens=64), "input": WEATHER_QUESTION, "tools": [WEATHER_TOOL_RESPONSES],
         "tool_choice": {"type": "function", "name": "get_weather"}})),
-    Case("cap_messages_tools", MESSAGES, checks=(cap.messages_tools, cap.messages_tools_honoured),
+    Case("cap_messages_tools", MESSAGES, checks=(cap.messages_tools, cap.messages_tools_honoured,
+                                                 accepted.messages_tools_accepted),
          steps=post(MESSAGES, lambda ctx: {
         **bodies.message(ctx, max_tokens=64), "messages": [{"role": "user", "content": WEATHER_QUESTION}],
         "tools": [WEATHER_TOOL_MESSAGES], "tool_choice": {"type": "tool", "name": "get_weather"}})),
@@ -160,7 +161,6 @@ VERDICT_CASES = [
                                             "input": resp.LONG_ANSWER})),
     _bad_message("missing_messages", lambda ctx: {"model": ctx.messages_model, "max_tokens": bodies.MAX_TOKENS}),
     _bad_message("temperature_1_5", lambda ctx: bodies.message(ctx, temperature=1.5)),
-    _bad_message("max_tokens_0", lambda ctx: bodies.message(ctx, max_tokens=0)),
     _bad_message("malformed_json", raw=b'{"model": "x", "max_tokens": 8, "messages": [}'),
     _bad_parameter("responses_temperature_3", RESPONSES, lambda ctx: bodies.response(ctx, temperature=3), "temperature"),
     _bad_parameter("responses_top_p_1_5", RESPONSES, lambda ctx: bodies.response(ctx, top_p=1.5), "top_p"),
@@ -191,6 +191,7 @@ PROMISE_CASES = [
         accepted.STOP_STRING_PROBE.accepted("PARAM-010", primary=True), accepted.stop_sequences_end_the_text)),
     Case("responses_parameters", RESPONSES, steps=accepted.RESPONSES_PROBE.steps(), checks=(
         accepted.RESPONSES_PROBE.accepted("PARAM-012", primary=True), accepted.RESPONSES_PROBE.accepted("PARAM-011"),
+        accepted.RESPONSES_PROBE.accepted("PARAM-013", declinable=True),
         accepted.RESPONSES_PROBE.accepted("RESP-011", honoured=accepted.huge_max_output_tokens_capped))),
     # One question alone, then with each context a client adds to it: a system item, instructions, an image, a file, a
     # file by URL. Each shows in input_tokens, against the one baseline.

@@ -62,10 +62,10 @@ RESPONSES_PROBE = Probe("POST /responses", lambda ctx: {
     Option("temperature 0.7", {"temperature": 0.7}, "PARAM-012"),
     Option("top_p 0.9", {"top_p": 0.9}, "PARAM-012"),
     Option("user", {"user": "crun-conformance"}, "PARAM-012"),
-    Option("parallel_tool_calls", {"parallel_tool_calls": True}, "PARAM-012"),
-    Option("truncation auto", {"truncation": "auto"}, "PARAM-012"),
-    Option("prompt_cache_key", {"prompt_cache_key": "crun-conformance"}, "PARAM-012"),
-    Option("reasoning.effort low", {"reasoning": {"effort": "low"}}, "PARAM-012"),
+    Option("parallel_tool_calls", {"parallel_tool_calls": True}, "PARAM-013"),
+    Option("truncation auto", {"truncation": "auto"}, "PARAM-013"),
+    Option("prompt_cache_key", {"prompt_cache_key": "crun-conformance"}, "PARAM-013"),
+    Option("reasoning.effort low", {"reasoning": {"effort": "low"}}, "PARAM-013"),
     Option("text.format json_object", {"text": {"format": {"type": "json_object"}}}, "PARAM-012"),
     HUGE_OUTPUT,
     Option("max_tool_calls 4 (OpenAI-compatible, not on the CRUN pages)", {"max_tool_calls": 4}, "PARAM-011"),
@@ -185,4 +185,9 @@ def text_format_accepted(x: Exchange, ctx: Context) -> None:
 
 @check("RESP-013")
 def responses_tools_accepted(x: Exchange, ctx: Context) -> None:
+    _accepted(x, "tools and tool_choice")
+
+
+@check("MSG-013")
+def messages_tools_accepted(x: Exchange, ctx: Context) -> None:
     _accepted(x, "tools and tool_choice")

@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 from ..catalogue.requirements import get
 from ..wire.exchange import Exchange, Request
 from .bodies import PATHS
+from .capabilities import supported
 from .case import Check, Context, Failed, Skipped, Step
 from .expect import show
 
@@ -101,11 +102,12 @@ class Probe:
         return dict(zip(groups, sent, strict=False))
 
     def accepted(self, requirement: str, *, primary: bool = False,
-                 honoured: Callable[[list[Exchange], Context], None] | None = None) -> Check:
+                 honoured: Callable[[list[Exchange], Context], None] | None = None, declinable: bool = False) -> Check:
         """The options of `requirement` are accepted: with all the others, or else with one another. The primary
         requirement also answers for a refusal that no requirement's options explain (each requirement's accepted,
         all together refused). `honoured`, when given, then judges what the accepted answers did with the options:
-        one check per requirement and case."""
+        one check per requirement and case. `declinable` options depend on the upstream: refused on their own with a
+        proper 4xx they are "not supported", by the rule every capability probe follows (capabilities.supported)."""
         mine = self.groups[requirement]
 
         def fn(xs: list[Exchange], ctx: Context) -> None:
@@ -124,6 +126,8 @@ class Probe:
                 raise Failed(f"{names} accepted (a 2xx)", "not sent without the other options: the requests before "
                              f"did not complete; all together: {seen(first)}")
             if not accepted(x):
+                if declinable:
+                    supported(x)  # a proper 4xx: not supported; anything else fails as a broken capability does
                 alone = "" if x is first else " without the other options"
                 raise Failed(f"{names} accepted (a 2xx)", f"refused{alone}: {seen(x)}")
             if primary and len(own) == len(self.groups) and all(accepted(y) for y in own.values()):

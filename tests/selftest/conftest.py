@@ -23,10 +23,12 @@ from typing import Any, Callable, Iterable, Iterator
 
 import pytest
 
-from conformance.catalogue.requirements import FUZZ_REQUIREMENTS, LEVELS, PROFILES, Requirement, for_profile
+from conformance.catalogue.requirements import LEVELS, PROFILES
 from conformance.cli import main
 from conformance.outcomes.verdict import FAILING
 from conformance.reference import ReferenceConfig, ReferenceServer
+
+from .expectations import judged
 
 KEY = "sk-selftest-0123456789abcdef"
 MODEL, MESSAGES_MODEL = "gpt-5.4", "claude-sonnet-4-5"
@@ -36,11 +38,6 @@ TIMEOUT_S = 20.0
 WATCHDOG_S = 60.0  # a broken server's run takes seconds; past this it is a hang
 ROWS = pytest.StashKey[list["Row"]]()
 HOSTILE_ROWS = pytest.StashKey[list["HostileRow"]]()
-
-
-def judged(profile: str) -> list[Requirement]:
-    """What certify judges in a profile with its own checks; FUZZ-* need --fuzz, and tests/test_fuzz.py breaks them."""
-    return [r for r in for_profile(profile) if r not in FUZZ_REQUIREMENTS]
 
 
 @dataclass

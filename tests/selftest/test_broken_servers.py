@@ -16,11 +16,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from conformance.catalogue.requirements import get
 from conformance.reference.faults import FAULTS, Fault
-from conformance.suite.cases import CASES
 
 from .conftest import KEY, Row, Runs, brief, judged
+from .expectations import expected_exit, expected_failures
 
 
 @dataclass(frozen=True)
@@ -42,8 +41,7 @@ class Mutant:
     @property
     def fails(self) -> frozenset[str]:
         """What certify must fail: the requirements the fault breaks that this profile judges."""
-        asked = {r.id for r in judged(self.profile)}
-        return self.fault.breaks_in(CASES) & asked if self.fault else frozenset()
+        return expected_failures(self.fault, self.profile) if self.fault else frozenset()
 
     @property
     def unsupported(self) -> frozenset[str]:
@@ -53,7 +51,7 @@ class Mutant:
     @property
     def exit_code(self) -> int:
         """certify's verdict: 1 when a MUST of the profile is expected to fail, else 0."""
-        return 1 if any(get(r).level(self.profile) == "MUST" for r in self.fails) else 0
+        return expected_exit(self.fails, self.profile)
 
 
 MUTANTS: tuple[Mutant, ...] = (
