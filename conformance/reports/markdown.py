@@ -36,7 +36,7 @@ def render(matrix: Matrix) -> str:
             lines += [f"### {c.id} [{c.level}] {md_text(c.endpoint)} ({md_text(c.case)}): {c.outcome}", "",
                       f"- requirement: {md_text(c.statement)}", f"- source: {md_text(c.source)}",
                       f"- expected: {md_text(c.expected) or '-'}", f"- actual: {md_text(c.actual)}"]
-            lines += [f"- violation: {md_text(v)}" for v in c.violations]
+            lines += [f"- violation: {md_text(v)}" for v in c.other_violations]
             if c.violations_more:
                 lines.append(f"- and {c.violations_more} more violations")
             if c.exchange:
