@@ -1,9 +1,11 @@
 """The HTML matrix: escaping and self-containment here, then the page itself in headless Chromium.
 
 The browser tests render reports of real certify runs against the reference server (one with two
-faults, one clean), merged into one matrix. They drive Debian's `chromium` through Playwright's
-Python package (never a downloaded browser); without either, they are skipped with that reason.
-Set CRUN_UPDATE_SCREENSHOT=1 to refresh examples/report-screenshot.png, the README's picture.
+faults, one clean), merged into one matrix, or widened to 3, 100 and 300 models. They drive Debian's
+`chromium` through Playwright's Python package (never a downloaded browser; the `page` fixture of
+tests/conftest.py); without either, they are skipped with that reason.
+Set CRUN_UPDATE_SCREENSHOT=1 to refresh examples/report-screenshot.png and the first screens at 3 and 100
+models (examples/report-3-models.png, examples/report-100-models.png), the README's pictures.
 """
 
 from __future__ import annotations
@@ -25,8 +27,6 @@ from conformance.reports import matrix as matrices
 KEY = "sk-html-report-test-0123456789"
 FAULTS = frozenset({"chat_no_done", "responses_no_output_text"})
 SCREENSHOT = Path(__file__).resolve().parent.parent / "examples" / "report-screenshot.png"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
 
 
 def _hostile_report() -> dict:
@@ -110,43 +110,6 @@ def _judged_cells(reports: list[dict]) -> int:
             else:
                 total += len(models)
     return total
-
-
-@pytest.fixture(scope="module")
-def chromium_path() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        pytest.skip("Chromium not found (install Debian's chromium package; .ci/run does): the HTML report is untested here")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        pytest.skip("the playwright Python package is missing (pip install -e '.[test]'): the HTML report is untested here")
-    return path
-
-
-@pytest.fixture
-def page(chromium_path, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=chromium_path, headless=True, args=CHROMIUM_FLAGS,
-            viewport={"width": 1400, "height": 900})
-        try:
-            page = context.new_page()
-            page.problems = []
-            page.on("console", lambda message: page.problems.append(message.text) if message.type == "error" else None)
-            page.on("pageerror", lambda error: page.problems.append(str(error)))
-            page.fetched = []
-
-            def refuse(route):
-                page.fetched.append(route.request.url)
-                route.abort()
-
-            page.route(re.compile(r"^(?!file:).*"), refuse)
-            yield page
-        finally:
-            context.close()
 
 
 @pytest.fixture
