@@ -302,3 +302,12 @@ def test_markdown_lists_skipped_and_not_supported_checks_with_where_they_were_ju
                                 check("SDK-001", "skipped", actual="no SDK here")])])
     text = markdown.render(m)
     assert "not supported: 400" in text and "no SDK here" in text
+
+
+def test_markdown_answers_which_requirements_fail_on_which_models_before_the_table():
+    text = markdown.render(_many(100, {"CHAT-001": {3, 7}}))
+    assert text.index("## Failing requirements") < text.index("## Columns by outcome") < text.index("| requirement | level | vendor")
+    assert "| CHAT-001 | MUST | 2 of 100 | vendor-3/model-003, vendor-0/model-007 |" in text
+    assert "- **98 models** (CERTIFIED): all pass: " in text and "- **2 models** (FAILED): FAIL CHAT-001: " in text
+    one = markdown.render(matrices.build([report([check("CHAT-001")], models=["m1"])]))
+    assert "None: no requirement failed." in one and "## Columns by outcome" not in one
