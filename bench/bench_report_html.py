@@ -7,8 +7,9 @@ with each of two faults (one model each), and `widen` builds an N-model report f
 the same report builder certify uses (conformance/reports/document.py): every model gets the clean
 outcomes, but every 33rd the first fault's and every 45th the second's (3 and 2 of 100 models).
 Each page is opened `runs` times in headless Chromium (the system's, driven by Playwright's Python package,
-never a downloaded browser) in a fresh tab; printed are the medians of the first paint and first contentful
-paint (the browser's own Paint Timing entries) and of the load event, and the page's size.
+never a downloaded browser) in a fresh tab; printed are the page's size, the time to render it, and the medians of
+the first paint and first contentful paint (the browser's own Paint Timing entries), of the load event, and of
+drawing the grid of every model when it is asked for (pages of more than 12 models show groups first).
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def certified(faults: Sequence[str] = ()) -> dict:
 
 
 def paint_times(browser, page_path: Path) -> dict[str, float]:
-    """One fresh tab: the page's first paint, first contentful paint and load event, in ms from navigation start."""
+    """One fresh tab: the page's first paint, first contentful paint and load event, in ms from navigation start,
+    then how long the grid of every model takes to draw and lay out when asked for (None: the page has no switch)."""
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     try:
         page.goto(page_path.as_uri(), wait_until="load")
@@ -82,9 +84,13 @@ def paint_times(browser, page_path: Path) -> dict[str, float]:
                 list.getEntries().forEach(e => { seen[e.name] = e.startTime; });
                 if ('first-contentful-paint' in seen) {
                     observer.disconnect();
+                    const every = document.getElementById('every-model');  // only a grouped grid has it
+                    const started = performance.now();
+                    if (every) { every.click(); document.getElementById('matrix-full').offsetHeight; }
                     done({first_paint: seen['first-paint'] ?? seen['first-contentful-paint'],
                           first_contentful_paint: seen['first-contentful-paint'],
-                          load: performance.getEntriesByType('navigation')[0].loadEventStart});
+                          load: performance.getEntriesByType('navigation')[0].loadEventStart,
+                          every_model: every ? performance.now() - started : null});
                 }
             }).observe({type: 'paint', buffered: true});
         })""")
@@ -100,7 +106,8 @@ def main(runs: int = 5, sizes: Sequence[int] = (3, 100, 300)) -> None:
         sys.exit("Chromium not found: install Debian's chromium package")
     clean = certified()
     broken = [(every, certified([fault])) for every, fault in zip(EVERY, FAULTS, strict=True)]
-    print(f"{'models':>6} {'page':>9} {'render':>8} {'first paint':>12} {'first contentful':>17} {'load':>8}   (ms, median of {runs})")
+    print(f"{'models':>6} {'page':>9} {'render':>8} {'first paint':>12} {'first contentful':>17} {'load':>8} "
+          f"{'every model':>12}   (ms, median of {runs})")
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
         for n in sizes:
@@ -112,7 +119,8 @@ def main(runs: int = 5, sizes: Sequence[int] = (3, 100, 300)) -> None:
             path.write_text(page, encoding="utf-8")
             times = [paint_times(browser, path) for _ in range(runs)]
             fp, fcp, load = (statistics.median(t[name] for t in times) for name in ("first_paint", "first_contentful_paint", "load"))
-            print(f"{n:>6} {path.stat().st_size / 1000:>7.0f} kB {render_s * 1000:>6.0f} ms {fp:>12.0f} {fcp:>17.0f} {load:>8.0f}")
+            every = f"{statistics.median(t['every_model'] for t in times):>12.0f}" if times[0]["every_model"] is not None else f"{'-':>12}"
+            print(f"{n:>6} {path.stat().st_size / 1000:>7.0f} kB {render_s * 1000:>6.0f} ms {fp:>12.0f} {fcp:>17.0f} {load:>8.0f} {every}")
         browser.close()
 
 
