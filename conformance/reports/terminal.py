@@ -94,15 +94,16 @@ def _at_scale(matrix: Matrix) -> list[str]:
         return lines + ["", "failing requirements: none"]
     bad = sorted({i for f in failing for i in f.columns})
     id_width = max(len("requirement"), *(len(f.row.id) for f in failing)) + 2
+    level_width = max(len("level"), *(len(f.row.level) for f in failing)) + 1
     step = len(SHORT["error"]) + 2
-    lead = id_width + 8
+    lead = id_width + level_width + 2
     if lead + len(bad) * step <= WIDTH:  # the failing requirements × the models they fail on
         names = letters(len(bad))
         lines += ["", f"failing requirements × the {len(bad)} models they fail on:",
-                  (f"  {'requirement':<{id_width}}{'level':<6}" + "".join(f"{n:<{step}}" for n in names)).rstrip()]
+                  (f"  {'requirement':<{id_width}}{'level':<{level_width}}" + "".join(f"{n:<{step}}" for n in names)).rstrip()]
         for f in failing:
             marks = row_marks(f.row, len(matrix.columns))
-            lines.append((f"  {f.row.id:<{id_width}}{f.row.level:<6}" + "".join(f"{marks[i]:<{step}}" for i in bad)).rstrip())
+            lines.append((f"  {f.row.id:<{id_width}}{f.row.level:<{level_width}}" + "".join(f"{marks[i]:<{step}}" for i in bad)).rstrip())
         lines += [_fit(f"  {n} = {matrix.columns[i].label}") for n, i in zip(names, bad, strict=True)]
         return lines
     lines += ["", "failing requirements (the models each fails on):"]
