@@ -186,7 +186,9 @@ def _summary(matrix: Matrix) -> list[str]:
         lines.append(("  " if len(matrix.targets) > 1 else "") + summary_text(target))
     failed = [c.label for c in matrix.columns if c.verdict == FAILED]
     total = len(matrix.columns)
-    if failed:
+    if total == 1:
+        lines.append(_fit(f"verdict: {matrix.columns[0].verdict.upper()} ({matrix.columns[0].label})"))
+    elif failed:
         line = f"verdict: {FAILED.upper()} in {len(failed)} of {total} columns ("
         lines.append(_fit(line + _named_within(failed, WIDTH - len(line) - 1) + ")"))
     else:
