@@ -305,6 +305,12 @@ def test_three_hundred_models_stay_small_and_paint_at_once(page, wide, tmp_path)
     }).observe({type: 'paint', buffered: true}))""")
     assert 0 < painted < 5000  # milliseconds; bench/bench_report_html.py measures it properly
     assert page.locator("button").count() < 1000
+    failing = [c for c in wide[300]["checks"] if c["outcome"] in FAILING]
+    assert page.locator("article.failure").count() == len(failing)
+    assert page.locator("details.more-failures:not([open]) article.failure").count() == len(failing) - 2 * 3  # 3 per requirement
+    assert page.locator("#failures-title").bounding_box()["y"] < page.locator("#matrix").bounding_box()["y"]
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert page.locator("details.more-failures:not([open])").count() == 0  # printed, every failure in full
     page.check("#every-model")
     assert page.locator("#matrix-full thead th").count() == 2 + 300
     assert page.problems == []

@@ -2,7 +2,7 @@
 
 The first screen answers "did it pass, what broke, for which model": the verdict and the certificate of each
 report, then the failing requirements with the models each fails on. Then the models grouped by identical
-outcomes, the grid, and every failure in full. Up to GROUP_ABOVE columns the grid has a column per model; above,
+outcomes, every failure in full (a few per requirement, the others one click further), and the grid. Up to GROUP_ABOVE columns the grid has a column per model; above,
 a column per group of identical outcomes ("97 models"), and the grid of every model is drawn by the page's
 script from compact data only when asked for, so a report of 300 models stays small and opens at once.
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import jinja2
 
 GROUP_ABOVE = 12  # more columns than this: the grid shows one column per group of identical outcomes
+SHOWN_PER_REQUIREMENT = 3  # failures shown in full per requirement before the grid; the others one click further
 CODES = {mark: code for mark, code in zip(MARKS, "efjpns-", strict=True)}  # one letter per mark, for the full grid
 
 
@@ -219,6 +220,7 @@ def render(matrix: Matrix) -> str:
         failing=[(f, [labels[i] for i in f.columns], by_requirement.get(f.row.id, []))
                  for f in matrices.failing_requirements(matrix)],
         groups=[(g, [labels[i] for i in g.columns]) for g in groups], spans=spans, named=matrices.named,
+        shown_per_requirement=SHOWN_PER_REQUIREMENT,
         where=lambda c: matrices.where(matrix, c))
 
 
