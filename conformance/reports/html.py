@@ -2,9 +2,10 @@
 
 The first screen answers "did it pass, what broke, for which model": the verdict and the certificate of each
 report, then the failing requirements with the models each fails on. Then the models grouped by identical
-outcomes, every failure in full (a few per requirement, the others one click further), and the grid. Up to GROUP_ABOVE columns the grid has a column per model; above,
-a column per group of identical outcomes ("97 models"), and the grid of every model is drawn by the page's
-script from compact data only when asked for, so a report of 300 models stays small and opens at once.
+outcomes, every failure in full (a few per requirement, the others one click further), and the grid. Up to
+GROUP_ABOVE columns the grid has a column per model; above, a column per group of identical outcomes ("97
+models"), and the grid of every model is drawn by the page's script from compact data (a letter per cell)
+only when asked for, so a report of 300 models stays small and opens at once.
 
 Rendered with Jinja2 from conformance/reports/templates/report.html.j2 with autoescaping on: every string in a
 report may come from a server under test, so none of it may become markup or script. The data the detail
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 GROUP_ABOVE = 12  # more columns than this: the grid shows one column per group of identical outcomes
 SHOWN_PER_REQUIREMENT = 3  # failures shown in full per requirement before the grid; the others one click further
 CODES = {mark: code for mark, code in zip(MARKS, "efjpns-", strict=True)}  # one letter per mark, for the full grid
+CSS = {mark: "m-" + mark.replace(" ", "-") for mark in MARKS}  # the class that colours a mark
 
 
 def code_spans(text: str) -> Markup:
@@ -98,8 +100,6 @@ def _where(matrix: Matrix, columns: tuple[int, ...]) -> str:
     if len(columns) == 1:
         return matrix.columns[columns[0]].label
     target = matrix.targets[matrix.columns[columns[0]].target]
-    if tuple(target.columns) != tuple(sorted(columns)):
-        return f"{len(columns)} models"
     return f"{target.label} × every model" if len(matrix.targets) > 1 else "every model"
 
 
@@ -165,11 +165,10 @@ def _data(matrix: Matrix, grouped: bool) -> dict:
         "columns": [{"label": c.label, "verdict": c.verdict} for c in matrix.columns],
         "evidence": _evidence(matrix),
         "short": SHORT,
-        "css": {m: "m-" + m.replace(" ", "-") for m in MARKS},
+        "css": CSS,
     }
     if grouped:
-        codes = {code: mark for mark, code in CODES.items()}
-        data["codes"] = codes
+        data["codes"] = {code: mark for mark, code in CODES.items()}
         data["areas"] = [[a.name, [row.id for row in a.rows]] for a in matrix.areas]
         marks = matrices.column_marks(matrix)
         data["marks"] = {row.id: "".join(CODES[m[r]] for m in marks) for r, row in enumerate(matrix.rows)}
@@ -215,7 +214,7 @@ def render(matrix: Matrix) -> str:
     return _template().render(
         matrix=matrix, data=_data(matrix, grouped), several=several, grouped=grouped,
         title=", ".join(t.label for t in matrix.targets), marks=MARKS, short=SHORT,
-        css={m: "m-" + m.replace(" ", "-") for m in MARKS}, grid_columns=columns, areas=areas,
+        css=CSS, grid_columns=columns, areas=areas,
         targets=[_target_view(matrix, t) for t in matrix.targets], summaries=[matrices.summary_text(t) for t in matrix.targets],
         failing=[(f, [labels[i] for i in f.columns], by_requirement.get(f.row.id, []))
                  for f in matrices.failing_requirements(matrix)],
