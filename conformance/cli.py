@@ -24,6 +24,7 @@ from .outcomes.verdict import EXIT_INTERRUPTED, EXIT_UNUSABLE, exit_code
 from .reports import baseline, certificate, merge
 from .reports import diff as diffs
 from .reports import document as reports
+from .reports.matrix import target_text
 from .reports.reportfile import InputError, check_writable
 from .run.certification import Options
 from .wire.target import Target, TargetError
@@ -143,6 +144,9 @@ def certify(args: argparse.Namespace) -> int:
         except ValueError as exc:  # a -k that matches nothing, or that does not parse
             raise UsageError(str(exc)) from None
         if not args.quiet:
+            target = run.session.target
+            print(f"crun-conformance: certifying {target_text(target.base_url, target.kind, target.profile, options.strict)}",
+                  file=sys.stderr)
             print(f"crun-conformance: {plan.describe()}" + (" (plus fuzzing)" if options.fuzz else ""),
                   file=sys.stderr)
         if args.max_requests is not None and plan.requests > args.max_requests:
@@ -158,7 +162,7 @@ def certify(args: argparse.Namespace) -> int:
     built = certificate.attach(built, started=started, command=["crun-conformance", *args.argv], strict=args.strict,
                                secrets=(options.api_key,))
     reports.write(built, outcomes, args.report_json, args.report_md, args.junit_xml, args.report_html)
-    say(reports.terminal(built))
+    say(reports.terminal(built, args.quiet))
     if gate_on is not None:
         return baseline.gate(built, gate_on, args.strict_baseline, say, strict=args.strict)
     return exit_code(built["verdict"])

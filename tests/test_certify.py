@@ -61,6 +61,23 @@ def test_the_key_appears_in_no_report(certified):
         assert KEY not in text
 
 
+def test_quiet_prints_only_what_was_certified_the_counts_and_the_verdict(server, capsys):
+    assert main(["certify", "--base-url", server.base_url, "--api-key", KEY, "-q"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    lines = out.splitlines()
+    assert len(lines) <= 20 and lines[0] == f"target: {server.base_url} (live target, profile crun), 2 models"
+    assert lines[-1] == "verdict: CERTIFIED in every column (2)" and " passed, 0 failed, " in lines[1]
+
+
+def test_a_run_says_what_it_certifies_at_the_start_and_in_the_summary_within_100_columns(server, capsys):
+    assert main(["certify", "--base-url", server.base_url, "--api-key", KEY, "--profile", "openai", "-k", "CHAT"]) == 0
+    out, err = capsys.readouterr()
+    assert err.splitlines()[0] == f"crun-conformance: certifying {server.base_url} (live target, profile openai)"
+    assert all(len(line) <= 100 for line in out.splitlines())
+    assert out.splitlines()[-3] == f"target: {server.base_url} (live target, profile openai), 2 models"
+
+
 def test_openai_profile_asks_less(server, tmp_path):
     code = main(["certify", "--base-url", server.base_url, "--api-key", KEY, "--profile", "openai", "-q",
                  "-k", "USAGE-00", "--report-json", str(tmp_path / "r.json")])

@@ -140,30 +140,40 @@ def test_master_and_two_workers_find_the_same_load_only_fault(faulty):
     assert code == 1
     assert failed(report) == breaks
     assert report["run"]["workers"] == 2
+    assert report["run"]["streams_peak"] <= int(USERS)  # each worker's peak counted once, not once per tally it sent
     assert all(c["load_only"] for c in report["checks"] if c["outcome"] == "failed")
     assert report["run"]["answers"] == sum(report["http"].values()) > 0
 
 
-def test_a_master_and_a_worker_started_apart_split_the_budget_and_report_at_the_master(tmp_path):
-    """The two-machine recipe of the README, on loopback: `--master` here, `--worker` in its own process."""
+def test_a_master_and_a_worker_started_apart_split_the_budget_and_report_at_the_master(tmp_path, capfd):
+    """The two-machine recipe of the README, on loopback: `--master` here, `--worker` in its own process; each says
+    in one line where it is when it starts, and what it did when it finishes."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = str(sock.getsockname()[1])
     with ReferenceServer(ReferenceConfig(api_key=KEY)) as server:
-        worker = subprocess.Popen([sys.executable, "-m", "conformance.cli", "load", "-q", "--worker",
+        worker = subprocess.Popen([sys.executable, "-m", "conformance.cli", "load", "--worker",
                                    "--master-host", "127.0.0.1", "--master-port", port],
-                                  env={**os.environ, "CRUN_API_KEY": KEY}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                  env={**os.environ, "CRUN_API_KEY": KEY}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True)
         try:
-            code = main(["load", "-q", "--master", "--expect-workers", "1", "--master-bind-host", "127.0.0.1",
+            code = main(["load", "--master", "--expect-workers", "1", "--master-bind-host", "127.0.0.1",
                          "--master-port", port, "--base-url", server.base_url, "--api-key", KEY, "--users", "4",
                          "--duration", "60", "--max-requests", "30", "--report-json", str(tmp_path / "r.json")])
-            worker.wait(timeout=60)
+            _, worker_err = worker.communicate(timeout=60)
         finally:
             if worker.poll() is None:
                 worker.kill()
     report = read(tmp_path / "r.json")
     assert code == 0 and worker.returncode == 0
     assert (report["run"]["workers"], report["run"]["stopped_by"], report["run"]["answers"]) == (1, "max-requests", 30)
+    said = [line for line in worker_err.splitlines() if line.startswith("load worker: ")]
+    assert said == [f"load worker: joining the master at 127.0.0.1:{port}",
+                    "load worker: finished: 30 answers judged and sent to the master"], worker_err
+    said = [line for line in capfd.readouterr().err.splitlines() if line.startswith("load master: ")]
+    assert len(said) == 2, said
+    assert said[0] == f"load master: listening on 127.0.0.1:{port}, waiting for 1 worker (at most 60 s)"
+    assert said[1].startswith("load master: finished, stopped by max-requests: 30 answers from 1 worker in ")
 
 
 def test_the_embedded_reference_server_holds_under_load(tmp_path):

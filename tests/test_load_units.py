@@ -274,3 +274,72 @@ def test_a_load_run_applies_the_one_verdict_rule_a_should_counts_under_strict(st
     (check,) = [c for c in report["checks"] if c["id"] == "RESP-002"]
     assert (check["level"], check["outcome"], check["answers"], check["violated"]) == ("SHOULD", "failed", 1, 1)
     assert f"verdict: {verdict.upper()} under load" in reports.terminal(report)
+
+
+def test_a_generators_peak_counts_once_however_many_tallies_it_sent_and_generators_add_up():
+    """Two workers of 4 users each, each sending its tally twice within one second: 8 streams at most, never 16."""
+    worker_a, worker_b, merged = tallies.new_tally(), tallies.new_tally(), tallies.new_tally()
+    for node, tally in (("a", worker_a), ("b", worker_b)):
+        tallies.note_streams(tally, node, 4, at=1000.2)
+        first = json.loads(json.dumps(tally))  # a delta sent with a stats report, then the worker starts afresh
+        tally.update(tallies.new_tally())
+        tallies.note_streams(tally, node, 4, at=1000.7)
+        tallies.merge(merged, first)
+        tallies.merge(merged, tally)
+    assert tallies.streams_open(merged) == {"1000": 8}
+    one = tallies.new_tally()
+    tallies.note_streams(one, "local", 3, at=1000.1)
+    tallies.note_streams(one, "local", 8, at=1000.5)
+    tallies.note_streams(one, "local", 2, at=1000.9)
+    assert tallies.streams_open(one) == {"1000": 8}
+
+
+def _load_report(streams_from: float = 1000.0):
+    """A load report whose streams open before the first answer comes back, with some answers violating AUTH-001."""
+    from conformance.load import report as reports
+
+    tally = tallies.new_tally()
+    for i in range(6):
+        tallies.note_streams(tally, "a", i + 1, at=streams_from + i * 0.5)
+    for i in range(20):
+        _answer(tally, violated=i % 4 == 0, at=1002.0 + i // 5)
+    plan = LoadPlan("http://127.0.0.1:1/v1", "live", "crun", 5.0, ("m",), None, (("chat", 1),))
+    result = {"tally": tally, "stopped_by": "duration", "started": 1000.0, "ended": 1006.0, "wall_s": 6.0}
+    return reports.build(result, plan, {"users": 2, "mix": "chat=1"})
+
+
+def test_streams_violations_and_answers_share_one_time_base_from_0():
+    timeline = _load_report()["timeline"]
+    assert min(s["t"] for s in timeline["streams"]) == 0  # the run's start
+    assert [s["t"] for s in timeline["series"]] == [2, 3, 4, 5]  # answers two seconds in, on the same base
+    behind = _load_report(streams_from=998.0)["timeline"]  # a worker whose clock runs behind the master's
+    assert min(s["t"] for s in behind["streams"]) == 0 and [s["t"] for s in behind["series"]] == [4, 5, 6, 7]
+
+
+def test_the_load_plots_count_in_whole_numbers_keep_titles_clear_of_the_legend_and_show_no_backticks(page, tmp_path):
+    from conformance.load.html import count_axis, render
+
+    assert count_axis(0)["dtick"] == 1 and count_axis(3)["dtick"] == 1 and count_axis(40)["dtick"] == 10
+    html = tmp_path / "load.html"
+    html.write_text(render(_load_report()))
+    page.goto(html.as_uri())
+    page.wait_for_selector(".js-plotly-plot .legend")
+    figures = page.locator(".js-plotly-plot")
+    assert figures.count() == 2
+    counts = figures.nth(1)
+    for axis in ("ytick", "y2tick"):
+        labels = counts.locator(f"g.{axis} text").all_text_contents()
+        assert labels and all(label.isdigit() for label in labels) and len(set(labels)) == len(labels), (axis, labels)
+    for figure in figures.all():
+        legend = figure.locator("g.legend").bounding_box()
+        for title in figure.locator("g.g-xtitle, g.g-ytitle, g.g-y2title").all():
+            box = title.bounding_box()
+            if box is None:
+                continue
+            apart = (box["x"] + box["width"] <= legend["x"] or legend["x"] + legend["width"] <= box["x"]
+                     or box["y"] + box["height"] <= legend["y"] or legend["y"] + legend["height"] <= box["y"])
+            assert apart, f"an axis title overlaps the legend: {title.text_content()!r}"
+    text = page.locator("body").inner_text()
+    assert "Authorization: Bearer KEY" in text and "`" not in text
+    assert page.locator("td code").first.text_content() == "Authorization: Bearer KEY"
+    assert page.problems == [] and page.fetched == []

@@ -170,33 +170,77 @@ def _wide() -> matrices.Matrix:
     return matrices.build([report(checks, models=models)])
 
 
-def test_the_terminal_matrix_fits_120_columns_with_a_key_for_long_labels():
+def test_the_terminal_matrix_fits_100_columns_with_a_key_for_long_labels():
     text = terminal.render(_wide())
     table = text.split("\n\n")[0].splitlines()
     assert table[0].split()[:3] == ["requirement", "level", "A"]
-    assert all(len(line) <= 120 for line in table)
+    assert all(len(line) <= terminal.WIDTH == 100 for line in text.splitlines())
     assert "C = provider-2/a-rather-long-model-name-2" in text
-    assert "legend: ERROR error; FAIL fail; N/J not judged; PASS pass; N/S not supported; SKIP skip; - not checked" in text
-    assert "CHAT-003" in text.split("Failures, provider-2/a-rather-long-model-name-2")[1]
+    assert "legend: ERROR error; FAIL fail; N/J not judged; PASS pass;\n        N/S not supported; SKIP skip; - not checked" in text
+    failures = text.split("Failures (requirement, where, expected, actual, exchange):")[1]
+    assert "CHAT-003" in failures and "on:       provider-2/a-rather-long-model-name-2" in failures
     row = next(line for line in table if line.strip().startswith("CHAT-003"))
     assert row.split()[2:8] == ["PASS", "PASS", "FAIL", "PASS", "PASS", "PASS"]
+    assert text.splitlines()[-1] == "verdict: FAILED in 1 of 6 columns (provider-2/a-rather-long-model-name-2)"
 
 
-def test_many_columns_become_several_tables_within_120_columns():
-    models = [f"model-{i:02d}" for i in range(30)]
-    m = matrices.build([report([check("CHAT-001", "failed" if mo == "model-29" else "passed", model=mo) for mo in models],
-                               models=models)])
-    text = terminal.render(m)
-    tables = [block for block in text.split("\n\n") if block.startswith("requirement")]
-    assert len(tables) > 1 and all(len(line) <= 120 for block in tables for line in block.splitlines())
-    headers = [name for block in tables for name in block.splitlines()[0].split()[2:]]
-    assert headers == [chr(ord("A") + i) for i in range(26)] + ["AA", "AB", "AC", "AD"]
-    assert "AD = model-29" in text and "verdict: FAILED in 1 of 30 columns (AD)" in text
+def _many(n: int, failing: dict[str, set[int]]) -> matrices.Matrix:
+    """n models over the first 40 requirements, each failing the requirements `failing` names for it."""
+    models = [f"vendor-{i % 7}/model-{i:03d}" for i in range(n)]
+    checks = [check("MODELS-001", model=None, endpoint="GET /models")]
+    checks += [check(r.id, "failed" if i in failing.get(r.id, ()) else "passed", model=m, actual=f"broken on {m}")
+               for r in CATALOGUE[:40] if r.id != "MODELS-001" for i, m in enumerate(models)]
+    return matrices.build([report(checks, models=models)])
+
+
+def test_many_columns_show_the_failing_requirements_by_model_not_a_grid():
+    text = terminal.render(_many(30, {"CHAT-001": {29}, "CHAT-003": {4, 29}}))
+    assert all(len(line) <= 100 for line in text.splitlines())
+    assert not any(line.startswith("requirement") for line in text.splitlines())  # no 30-column grid
+    assert "30 columns, grouped by identical outcomes:" in text
+    assert "  1 model: FAILED, FAIL CHAT-001, CHAT-003 (vendor-1/model-029)" in text
+    assert "  1 model: FAILED, FAIL CHAT-003 (vendor-4/model-004)" in text
+    assert "  28 models: CERTIFIED, all pass" in text
+    grid = text.split("failing requirements × the 2 models they fail on:")[1].split("\n\n")[0].splitlines()
+    assert grid[1].split() == ["requirement", "level", "A", "B"]
+    assert grid[2].split() == ["CHAT-001", "MUST", "PASS", "FAIL"] and grid[3].split() == ["CHAT-003", "MUST", "FAIL", "FAIL"]
+    assert "A = vendor-4/model-004" in text and "B = vendor-1/model-029" in text
+    assert text.splitlines()[-1] == "verdict: FAILED in 2 of 30 columns (vendor-4/model-004, vendor-1/model-029)"
+
+
+def test_a_requirement_failing_on_more_models_than_fit_is_listed_with_its_models_and_counts():
+    text = terminal.render(_many(100, {"CHAT-001": set(range(0, 100, 3)), "CHAT-002": {7}}))
+    assert all(len(line) <= 100 for line in text.splitlines())
+    assert "  CHAT-001 [MUST] FAIL on 34 of 100: vendor-0/model-000, vendor-3/model-003 and 32 more" in text
+    assert "  CHAT-002 [MUST] FAIL on 1 of 100: vendor-0/model-007" in text
+    failures = text.split("Failures (")[1]
+    assert failures.count("  CHAT-001 [MUST]") == terminal.EXAMPLES  # a few examples, then the others named and counted
+    assert f"CHAT-001 (case) failed on {34 - terminal.EXAMPLES} more: " in failures
+    assert text.splitlines()[-1] == "verdict: FAILED in 35 of 100 columns (vendor-0/model-000, vendor-3/model-003 and 33 more)"
+
+
+def test_quiet_prints_the_target_the_counts_and_the_verdict_of_a_passing_run():
+    m = matrices.build([report([check(r.id, model=mo) for r in CATALOGUE for mo in ("m1", "m2")])])
+    text = terminal.render(m, quiet=True)
+    assert text.splitlines() == [
+        "target: http://gw.example/v1 (live target, profile crun), 2 models",
+        f"{2 * len(CATALOGUE)} passed, 0 failed, 0 skipped, 0 error",
+        "verdict: CERTIFIED in every column (2)"]
+    assert len(terminal.render(m).splitlines()) > len(CATALOGUE)  # the default view has the matrix
+
+
+def test_quiet_keeps_every_failure():
+    m = matrices.build([report([check("CHAT-001", "failed", actual="HTTP 500"), check("CHAT-002")], models=["m1"])])
+    text = terminal.render(m, quiet=True)
+    assert not any(line.startswith("requirement") for line in text.splitlines())
+    assert "  CHAT-001 [MUST] POST /chat/completions (case): statement of CHAT-001" in text
+    assert "    actual:   HTTP 500" in text and text.splitlines()[-1] == "verdict: FAILED (m1)"
+    assert len(text.splitlines()) <= 20
 
 
 def test_the_terminal_matrix_uses_short_labels_as_headers_and_lists_verdicts_and_failures():
     m = matrices.build([report([check("CHAT-001", "failed", model="m2", actual="HTTP 500",
-                                      violations=["status 500", "no body"], violations_more=3),
+                                      violations=["HTTP 500", "status 500", "no body"], violations_more=3),
                                 check("CHAT-001"), check("CAP-001", "skipped", actual="not supported: 400")])])
     text = terminal.render(m)
     lines = text.splitlines()
@@ -205,8 +249,33 @@ def test_the_terminal_matrix_uses_short_labels_as_headers_and_lists_verdicts_and
     assert next(line for line in lines if line.strip().startswith("CAP-001")).split()[2:4] == ["N/S", "-"]
     assert "  m1  CERTIFIED" in text and "  m2  FAILED: CHAT-001" in text
     assert "verdict: FAILED in 1 of 2 columns (m2)" in text
-    failures = text.split("Failures, m2 (requirement, expected, actual):")[1]
+    failures = text.split("Failures (requirement, where, expected, actual, exchange):")[1]
     assert "actual:   HTTP 500" in failures and "violation: status 500" in failures and "and 3 more violations" in failures
+    assert "violation: HTTP 500" not in failures  # it only repeats `actual`
+
+
+def test_the_summary_says_what_was_certified():
+    text = terminal.render(matrices.build([report([check("CHAT-001")], models=["m1"], strict=True)]))
+    assert text.splitlines()[-3:] == ["target: http://gw.example/v1 (live target, profile crun, strict), 1 model",
+                                      "1 passed, 0 failed, 0 skipped, 0 error", "verdict: CERTIFIED (m1)"]
+    assert matrices.target_text("http://gw/v1", "reference", "openai") == "http://gw/v1 (reference target, profile openai)"
+
+
+def test_a_stream_that_fails_at_its_end_shows_the_end_of_the_exchange():
+    from conformance.wire.exchange import Exchange, Request
+
+    events = b"".join(b'data: {"n": %d, "delta": "word"}\n\n' % i for i in range(200))
+    exchange = Exchange(Request("POST", "/chat/completions", {"stream": True}), 200, {"content-type": "text/event-stream"},
+                        events + b'data: {"usage": "THE-END"}\n\n').summary()
+    assert exchange.startswith('POST /chat/completions (auth: bearer) -> 200 text/event-stream: data: {"n": 0')
+    assert exchange.rstrip().endswith('data: {"usage": "THE-END"}') and "not shown" in exchange
+    m = matrices.build([report([check("CHAT-STREAM-003", "failed", actual="no [DONE]", exchange=exchange)], models=["m1"])])
+    lines = terminal.render(m, quiet=True).splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("    exchange: "))
+    assert lines[at] == "    exchange: POST /chat/completions (auth: bearer) -> 200 text/event-stream, its end:"
+    assert lines[at + 2].endswith('data: {"usage": "THE-END"}') and all(len(line) <= 100 for line in lines)
+    plain = Exchange(Request("POST", "/chat/completions", {}), 400, {"content-type": "application/json"}, b'{"error": 1}' * 100)
+    assert plain.summary().endswith(f"… ({len(plain.body)} bytes)")  # a JSON body: its start
 
 
 def test_markdown_has_the_same_matrix_and_escapes_server_text():
@@ -222,8 +291,23 @@ def test_markdown_has_the_same_matrix_and_escapes_server_text():
     assert "- **m2**: FAILED: CHAT-001" in text
 
 
+def test_markdown_drops_a_violation_that_repeats_the_actual():
+    m = matrices.build([report([check("CHAT-001", "failed", actual="HTTP 500", violations=["HTTP  500", "no body"])])])
+    text = markdown.render(m)
+    assert "- actual: HTTP 500" in text and "- violation: no body" in text and "- violation: HTTP" not in text
+
+
 def test_markdown_lists_skipped_and_not_supported_checks_with_where_they_were_judged():
     m = matrices.build([report([check("CHAT-001"), check("CAP-001", "skipped", actual="not supported: 400"),
                                 check("SDK-001", "skipped", actual="no SDK here")])])
     text = markdown.render(m)
     assert "not supported: 400" in text and "no SDK here" in text
+
+
+def test_markdown_answers_which_requirements_fail_on_which_models_before_the_table():
+    text = markdown.render(_many(100, {"CHAT-001": {3, 7}}))
+    assert text.index("## Failing requirements") < text.index("## Columns by outcome") < text.index("| requirement | level | vendor")
+    assert "| CHAT-001 | MUST | 2 of 100 | vendor-3/model-003, vendor-0/model-007 |" in text
+    assert "- **98 models** (CERTIFIED): all pass: " in text and "- **2 models** (FAILED): FAIL CHAT-001: " in text
+    one = markdown.render(matrices.build([report([check("CHAT-001")], models=["m1"])]))
+    assert "None: no requirement failed." in one and "## Columns by outcome" not in one

@@ -1,9 +1,11 @@
 """The HTML matrix: escaping and self-containment here, then the page itself in headless Chromium.
 
 The browser tests render reports of real certify runs against the reference server (one with two
-faults, one clean), merged into one matrix. They drive Debian's `chromium` through Playwright's
-Python package (never a downloaded browser); without either, they are skipped with that reason.
-Set CRUN_UPDATE_SCREENSHOT=1 to refresh examples/report-screenshot.png, the README's picture.
+faults, one clean), merged into one matrix, or widened to 3, 100 and 300 models. They drive Debian's
+`chromium` through Playwright's Python package (never a downloaded browser; the `page` fixture of
+tests/conftest.py); without either, they are skipped with that reason.
+Set CRUN_UPDATE_SCREENSHOT=1 to refresh examples/report-screenshot.png and the first screens at 3 and 100
+models (examples/report-3-models.png, examples/report-100-models.png), the README's pictures.
 """
 
 from __future__ import annotations
@@ -25,8 +27,6 @@ from conformance.reports import matrix as matrices
 KEY = "sk-html-report-test-0123456789"
 FAULTS = frozenset({"chat_no_done", "responses_no_output_text"})
 SCREENSHOT = Path(__file__).resolve().parent.parent / "examples" / "report-screenshot.png"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
 
 
 def _hostile_report() -> dict:
@@ -44,7 +44,7 @@ def test_server_text_never_becomes_markup_or_script():
     assert "&lt;script&gt;alert" in page  # the failures section shows it, as text
     data = re.search(r'<script type="application/json" id="matrix-data">(.*?)</script>', page, re.S).group(1)
     assert "</" not in data and "<" not in data
-    assert json.loads(data)["cells"][0]["checks"][0]["actual"].startswith("<script>")
+    assert json.loads(data)["evidence"]["CHAT-001"][0]["actual"].startswith("<script>")
     assert page.count("<script") == 2  # the data block and the page's own script, nothing else
 
 
@@ -110,43 +110,6 @@ def _judged_cells(reports: list[dict]) -> int:
             else:
                 total += len(models)
     return total
-
-
-@pytest.fixture(scope="module")
-def chromium_path() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        pytest.skip("Chromium not found (install Debian's chromium package; .ci/run does): the HTML report is untested here")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        pytest.skip("the playwright Python package is missing (pip install -e '.[test]'): the HTML report is untested here")
-    return path
-
-
-@pytest.fixture
-def page(chromium_path, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=chromium_path, headless=True, args=CHROMIUM_FLAGS,
-            viewport={"width": 1400, "height": 900})
-        try:
-            page = context.new_page()
-            page.problems = []
-            page.on("console", lambda message: page.problems.append(message.text) if message.type == "error" else None)
-            page.on("pageerror", lambda error: page.problems.append(str(error)))
-            page.fetched = []
-
-            def refuse(route):
-                page.fetched.append(route.request.url)
-                route.abort()
-
-            page.route(re.compile(r"^(?!file:).*"), refuse)
-            yield page
-        finally:
-            context.close()
 
 
 @pytest.fixture
@@ -243,3 +206,119 @@ def test_printing_lists_the_failures_in_full(opened, reports):
     for check in (c for c in reports[0]["checks"] if c["outcome"] == "failed"):
         assert check["expected"] in printed and check["actual"] in printed
     assert opened.locator("button.cell:visible").count() == _judged_cells(reports)
+
+
+def _bench():
+    """bench/bench_report_html.py, whose `widen` builds an N-model report through reports/document.py."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "bench_report_html.py"
+    spec = importlib.util.spec_from_file_location("bench_report_html", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def wide(reports) -> dict[int, dict]:
+    """Reports of 3, 100 and 300 models: the clean outcomes, and the faulty ones on every 33rd model (the third of 3)."""
+    faulty, clean = reports
+    widen = _bench().widen
+    return {n: widen(clean, n, [(33 if n > 3 else 3, faulty)]) for n in (3, 100, 300)}
+
+
+def _open(page, tmp_path, report: dict, name: str):
+    html = tmp_path / name
+    html.write_text(report_html.render(matrices.build([report])), encoding="utf-8")
+    page.goto(html.as_uri())
+    return html
+
+
+def _keep(page, name: str) -> None:
+    """A screenshot of the first screen, kept under examples/ when CRUN_UPDATE_SCREENSHOT=1 (the README shows them)."""
+    if os.environ.get("CRUN_UPDATE_SCREENSHOT") == "1":
+        page.screenshot(path=str(SCREENSHOT.parent / name))
+
+
+def test_the_first_screen_holds_the_verdict_the_certificate_and_the_failures(page, wide, tmp_path):
+    report = wide[3]
+    _open(page, tmp_path, report, "three.html")
+    block = page.locator("section.verdict-block")
+    text = block.inner_text()
+    cert = report["certificate"]
+    assert "Verdict: FAILED" in text and "1 of 3 models failed a MUST" in text
+    for fact in (cert["base_url"], "profile", cert["profile"], cert["finished_at"], cert["tool_version"],
+                 cert["catalogue_digest"], cert["contract_digest"]):
+        assert fact in text, fact
+    assert "command" not in block.locator("dl.certificate").first.inner_text()  # the rest is one click away
+    first_screen = page.viewport_size["height"]
+    grid_top = page.locator("#matrix").bounding_box()["y"]
+    for part in ("section.verdict-block", "table.failing"):
+        box = page.locator(part).bounding_box()
+        assert box["y"] + box["height"] <= min(first_screen, grid_top), f"{part} is not on the first screen, above the grid"
+    failing = page.locator("table.failing tbody tr")
+    assert failing.count() == len({c["id"] for c in report["checks"] if c["outcome"] in FAILING})
+    assert failing.first.locator("th").inner_text() in {"CHAT-STREAM-003", "RESP-002"}  # MUST failures first
+    assert "1 of 3" in failing.first.inner_text() and report["models"][2] in failing.first.inner_text()
+    _keep(page, "report-3-models.png")
+    failing.first.locator("button.fails-on").click()
+    assert page.locator("#detail").is_visible() and report["models"][2] in page.locator("#detail").inner_text()
+    assert page.problems == [] and page.fetched == []
+
+
+def test_a_hundred_models_read_as_failing_requirements_and_groups_with_every_model_behind_a_switch(page, wide, tmp_path):
+    report = wide[100]
+    broken = [m for i, m in enumerate(report["models"]) if i % 33 == 32]
+    html = _open(page, tmp_path, report, "hundred.html")
+    assert html.stat().st_size < 1_000_000
+    row = page.locator("table.failing tbody tr", has_text="CHAT-STREAM-003")
+    assert f"{len(broken)} of 100" in row.inner_text() and all(m in row.inner_text() for m in broken)
+    groups = page.locator("ul.groups li").all_inner_texts()
+    assert groups[0].startswith(f"FAILED {len(broken)} models: FAIL CHAT-STREAM-003")
+    assert f"CERTIFIED {100 - len(broken)} models: all pass" in groups[1]
+    headers = page.locator("#matrix thead th").all_inner_texts()
+    assert headers == ["requirement", "level", f"{len(broken)} models", f"{100 - len(broken)} models", "statement"]
+    assert page.locator("#matrix-full").count() == 0 and page.locator("#matrix button.cell").count() < 300
+    _keep(page, "report-100-models.png")
+    page.locator('#matrix button.cell[data-mark="fail"]').first.click()
+    detail = page.locator("#detail").inner_text()
+    assert f"models ({len(broken)})" in detail and broken[0] in detail
+    page.check("#every-model")
+    full = page.locator("#matrix-full")
+    assert full.is_visible() and page.locator("#matrix").is_hidden()
+    assert full.locator("thead th").count() == 2 + 100
+    fails = full.locator('button.cell[data-mark="fail"]')
+    assert fails.count() == sum(1 for c in report["checks"] if c["outcome"] in FAILING)
+    fails.last.click()
+    assert broken[-1] in page.locator("#detail-title").inner_text()
+    page.check("#only-failures")
+    assert full.locator("tr.req-row:not(.filtered)").count() == len({c["id"] for c in report["checks"] if c["outcome"] in FAILING})
+    assert page.problems == [] and page.fetched == []
+
+
+def test_three_hundred_models_stay_small_and_paint_at_once(page, wide, tmp_path):
+    html = _open(page, tmp_path, wide[300], "three-hundred.html")
+    assert html.stat().st_size < 1_000_000
+    painted = page.evaluate("""() => new Promise(done => new PerformanceObserver(list => {
+        const fcp = list.getEntries().find(e => e.name === 'first-contentful-paint');
+        if (fcp) done(fcp.startTime);
+    }).observe({type: 'paint', buffered: true}))""")
+    assert 0 < painted < 5000  # milliseconds; bench/bench_report_html.py measures it properly
+    assert page.locator("button").count() < 1000
+    failing = [c for c in wide[300]["checks"] if c["outcome"] in FAILING]
+    assert page.locator("article.failure").count() == len(failing)
+    assert page.locator("details.more-failures:not([open]) article.failure").count() == len(failing) - 2 * 3  # 3 per requirement
+    assert page.locator("#failures-title").bounding_box()["y"] < page.locator("#matrix").bounding_box()["y"]
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert page.locator("details.more-failures:not([open])").count() == 0  # printed, every failure in full
+    page.check("#every-model")
+    assert page.locator("#matrix-full thead th").count() == 2 + 300
+    assert page.problems == []
+
+
+def test_evidence_that_reads_the_same_on_many_models_is_kept_once(wide):
+    data = json.loads(re.search(r'id="matrix-data">(.*?)</script>', report_html.render(matrices.build([wide[100]])), re.S).group(1))
+    assert [e["cols"] for e in data["evidence"]["CHAT-001"]] == ["0-99"]
+    assert [e["cols"] for e in data["evidence"]["MODELS-001"]] == ["0-99"] and data["evidence"]["MODELS-001"][0]["model"]
+    assert len(data["marks"]["CHAT-STREAM-003"]) == 100 and data["marks"]["CHAT-STREAM-003"].count("f") == 3
+    assert report_html.spans([0, 1, 2, 5, 7, 8]) == "0-2,5,7-8"

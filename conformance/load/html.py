@@ -7,6 +7,7 @@ report dict the JSON holds.
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 import plotly.graph_objects as go
@@ -14,10 +15,13 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from ..outcomes.verdict import FAILING
+from ..reports.html import code_spans
 from ..reports.matrix import SHORT, mark
 from .answer import HTTP_OUTCOMES
 
 CONFIG = {"displaylogo": False, "responsive": True}
+# The legend sits under the plot, clear of the axis titles (the right-hand one included), the bottom margin making room.
+LEGEND = {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.22, "yanchor": "top"}
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #1d2329; }
 table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; }
@@ -67,9 +71,19 @@ def _latency_over_time(report: dict) -> go.Figure:
             fig.add_trace(go.Scatter(x=x, y=[p["ttft_ms"]["p50"] for p in points], name=f"{case} first token p50",
                                      mode="lines"), row=row, col=1)
         fig.update_yaxes(title_text="ms", row=row, col=1)
+    fig.update_xaxes(rangemode="tozero")
     fig.update_xaxes(title_text="seconds since the start", row=len(cases), col=1)
-    fig.update_layout(title="Latency percentiles per second, per case", height=220 * len(cases) + 120)
+    fig.update_layout(title="Latency percentiles per second, per case", height=220 * len(cases) + 200,
+                      legend={**LEGEND, "y": -60 / (220 * len(cases))}, margin={"b": 160})
     return fig
+
+
+def count_axis(top: float) -> dict:
+    """A count axis: whole numbers only, from 0, about five ticks at a step of 1, 2 or 5 times a power of ten."""
+    rough = max(top, 1) / 5
+    power = 10 ** math.floor(math.log10(rough)) if rough >= 1 else 1
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= rough)
+    return {"tick0": 0, "dtick": step, "tickformat": "d", "rangemode": "tozero", "range": [0, max(top, 1) * 1.05]}
 
 
 def _violations_over_time(report: dict) -> go.Figure:
@@ -80,9 +94,15 @@ def _violations_over_time(report: dict) -> go.Figure:
     streams = report["timeline"]["streams"]
     fig.add_trace(go.Scatter(x=[s["t"] for s in streams], y=[s["open_streams"] for s in streams], yaxis="y2",
                              name="streams open (peak)", mode="lines"))
+    per_second: dict[int, int] = {}
+    for s in report["timeline"]["series"]:
+        per_second[s["t"]] = per_second.get(s["t"], 0) + s["violations"]
     fig.update_layout(title="Answers violating a requirement per second, per case", barmode="stack",
-                      xaxis_title="seconds since the start", yaxis_title="answers",
-                      yaxis2={"title": "streams open", "overlaying": "y", "side": "right"}, height=380)
+                      xaxis={"title": "seconds since the start", "rangemode": "tozero"},
+                      yaxis={"title": "answers violating", **count_axis(max(per_second.values(), default=0))},
+                      yaxis2={"title": "streams open", "overlaying": "y", "side": "right",
+                              **count_axis(max((s["open_streams"] for s in streams), default=0))},
+                      legend=LEGEND, margin={"b": 140}, height=440)
     return fig
 
 
@@ -121,7 +141,7 @@ def _checks_table(report: dict) -> str:
                     f"<td>{escape(c['endpoint'])}</td><td>{escape(c['case'])}</td><td>{escape(c['model'])}</td>"
                     f"<td>{SHORT[shown]}</td>"
                     f"<td class='num'>{c['violated']} / {c['answers']}</td><td>{only}</td>"
-                    f"<td>{escape(c['statement'])}</td></tr>")
+                    f"<td>{code_spans(c['statement'])}</td></tr>")
     return f"<table>{head}{''.join(rows)}</table>"
 
 
@@ -135,7 +155,7 @@ def _violations(report: dict) -> str:
         out.append(f"<details open><summary><strong>{escape(c['id'])}</strong> [{c['level']}] {escape(c['case'])}, "
                    f"{escape(c['model'])}: violated by {c['violated']} of {c['answers']} answers"
                    f"{' (load-only)' if c['load_only'] else ''}</summary>"
-                   f"<p>{escape(c['statement'])}<br><small>{escape(c['source'])}</small></p>"
+                   f"<p>{code_spans(c['statement'])}<br><small>{escape(c['source'])}</small></p>"
                    f"<p>expected: {escape(c['expected'] or '-')}<br>actual: {escape(c['actual'])}</p>"
                    f"<ul>{examples}</ul><pre>{escape(c['exchange'])}</pre></details>")
     return "".join(out)

@@ -66,6 +66,8 @@ def run_master(config: dict, plan: LoadPlan) -> dict:
     runner = env.create_master_runner(config["master_bind_host"], config["master_port"])
     merged, finals, spent = tallies.new_tally(), set(), set()
     expected = config["expect_workers"]
+    say(config, f"load master: listening on {config['master_bind_host']}:{config['master_port']}, waiting for "
+                f"{_workers(expected)} (at most {WORKERS_WAIT_S:g} s)")
 
     def graceful() -> None:
         # Not runner.stop(): its workers drop out of the master's list until they are ready again, and would miss
@@ -106,7 +108,20 @@ def run_master(config: dict, plan: LoadPlan) -> dict:
     workers = [client.id for client in runner.clients.ready]  # more than expected may have come: all get a plan
     for client_id, budget in zip(workers, shares(config["max_requests"], len(workers)), strict=True):
         runner.send_message("crun_plan", {"plan": plan.as_dict(), "budget": budget}, client_id)
-    return drive(config, env, runner, stopper, lambda: merged) | {"workers": len(workers)}
+    result = drive(config, env, runner, stopper, lambda: merged) | {"workers": len(workers)}
+    say(config, f"load master: finished, stopped by {result['stopped_by']}: {merged['answers']} answers from "
+                f"{_workers(len(workers))} in {result['wall_s']:.1f} s")
+    return result
+
+
+def _workers(count: int) -> str:
+    return f"{count} worker{'s' if count != 1 else ''}"
+
+
+def say(config: dict, line: str) -> None:
+    """One line on stderr about this process (where it is, when it is done), unless the run is quiet."""
+    if not config["quiet"]:
+        print(line, file=sys.stderr, flush=True)
 
 
 def drive(config: dict, env: Environment, runner: Any, stopper: Stopper, tally: Any) -> dict:
@@ -135,6 +150,7 @@ def _report_progress(tally: Any, runner: Any, started: float) -> None:
 def run_worker(config: dict) -> None:
     env = Environment(user_classes=[CaseUser])
     runner = env.create_worker_runner(config["master_host"], config["master_port"])
+    say(config, f"load worker: joining the master at {config['master_host']}:{config['master_port']}")
 
     def on_plan(environment: Environment, msg: Any) -> None:
         GENERATOR.set_up(LoadPlan.from_dict(msg.data["plan"]), config["api_key"], msg.data["budget"],
@@ -155,6 +171,7 @@ def run_worker(config: dict) -> None:
     else:
         gevent.signal_handler(signal.SIGINT, lambda: gevent.spawn(_leave, runner))
     runner.greenlet.join()
+    say(config, f"load worker: finished: {GENERATOR.sent} answers judged and sent to the master")
 
 
 def _leave(runner: Any) -> None:

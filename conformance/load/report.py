@@ -60,8 +60,7 @@ def build(result: dict, plan: LoadPlan, run: dict, preflight_requests: int = 0,
     if tally["http"].get(SERVER_ERROR, 0):
         report["verdict"] = FAILED
     wall = result.get("wall_s") or 0.0
-    started = tally["first_at"] or result.get("started") or 0.0
-    peaks = tally["streams_peak"]
+    peaks = tallies.streams_open(tally)
     checks = [o.as_dict() | extra for o, extra in zip(outcomes, counted, strict=True)]
     return {
         **{name: value for name, value in report.items() if name != "checks"},
@@ -77,7 +76,7 @@ def build(result: dict, plan: LoadPlan, run: dict, preflight_requests: int = 0,
                 "locust": result.get("locust")},
         "http": tallies.http_counts(tally),
         "latency": _latency(tally, wall),
-        "timeline": _timeline(tally, started),
+        "timeline": _timeline(tally, peaks, result.get("started")),
         "checks": checks,
     }
 
@@ -145,8 +144,11 @@ def _latency_of(lat: dict) -> dict:
             "output_tokens_per_s": tallies.summary(lat.get("tps", {}), (50,))}
 
 
-def _timeline(tally: dict, started: float) -> dict:
-    origin = int(started)
+def _timeline(tally: dict, streams_open: dict[str, int], started: float | None) -> dict:
+    """Per second: answers, violations and latencies per case, and the streams open, on one time base: seconds since
+    the run started (or since the first thing seen, when a worker's clock runs behind the master's)."""
+    seconds = [int(key.split("|", 1)[0]) for key in tally["timeline"]] + [int(key) for key in streams_open]
+    origin = min(seconds + ([int(started)] if started else []), default=0)
     series = []
     for key, second in tally["timeline"].items():
         at, name = key.split("|", 1)
@@ -154,7 +156,7 @@ def _timeline(tally: dict, started: float) -> dict:
                        "violations": second["violations"], "failed_http": second["failed_http"],
                        "total_ms": tallies.summary(second["total"]), "ttft_ms": tallies.summary(second["ttft"])})
     series.sort(key=lambda s: (s["t"], s["case"]))
-    streams = sorted(({"t": int(at) - origin, "open_streams": peak} for at, peak in tally["streams_peak"].items()),
+    streams = sorted(({"t": int(at) - origin, "open_streams": peak} for at, peak in streams_open.items()),
                      key=lambda s: s["t"])
     return {"bucket_s": 1, "series": series, "streams": streams}
 

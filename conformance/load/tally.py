@@ -57,8 +57,7 @@ def summary(hist: Hist, quantiles: Iterable[int] = (50, 95, 99)) -> dict:
 
 def new_tally() -> dict:
     return {"requests": 0, "input_tokens": 0, "output_tokens": 0, "answers": 0, "judged": 0, "throttled": 0,
-            "http": {}, "checks": {}, "latency": {}, "timeline": {}, "streams_peak": {},
-            "first_at": None, "last_at": None}
+            "http": {}, "checks": {}, "latency": {}, "timeline": {}, "streams_peak": {}}
 
 
 def check_key(case: str, model: str, requirement: str) -> str:
@@ -69,8 +68,6 @@ def record(tally: dict, *, name: str, requests: int, outcome: str, timing: Timin
            streaming: bool, at: float | None = None) -> int:
     """Add one answer of mix entry `name`, its HTTP outcome and its checks' outcomes; returns how many it violated."""
     at = time.time() if at is None else at
-    tally["first_at"] = at if tally["first_at"] is None else min(tally["first_at"], at)
-    tally["last_at"] = at if tally["last_at"] is None else max(tally["last_at"], at)
     tally["requests"] += requests
     tally["input_tokens"] += timing.input_tokens
     tally["output_tokens"] += timing.output_tokens
@@ -116,19 +113,21 @@ def record(tally: dict, *, name: str, requests: int, outcome: str, timing: Timin
     return violated
 
 
-def note_streams(tally: dict, open_now: int, at: float | None = None) -> None:
-    """The most streams this process had open at once, per second."""
-    key = str(int(time.time() if at is None else at))
-    tally["streams_peak"][key] = max(tally["streams_peak"].get(key, 0), open_now)
+def note_streams(tally: dict, node: str, open_now: int, at: float | None = None) -> None:
+    """The most streams generator `node` (one per process) had open at once, per second."""
+    peaks = tally["streams_peak"].setdefault(str(int(time.time() if at is None else at)), {})
+    peaks[node] = max(peaks.get(node, 0), open_now)
+
+
+def streams_open(tally: dict) -> dict[str, int]:
+    """Per second, the most streams open at once: each generator's peak counted once, the generators' added up."""
+    return {second: sum(peaks.values()) for second, peaks in tally["streams_peak"].items()}
 
 
 def merge(into: dict, other: dict) -> dict:
     """Add `other` into `into` (both tallies); returns `into`."""
     for field in ("requests", "input_tokens", "output_tokens", "answers", "judged", "throttled"):
         into[field] += other[field]
-    for field, pick in (("first_at", min), ("last_at", max)):
-        values = [v for v in (into[field], other[field]) if v is not None]
-        into[field] = pick(values) if values else None
     for outcome, count in other["http"].items():
         into["http"][outcome] = into["http"].get(outcome, 0) + count
     for key, entry in other["checks"].items():
@@ -152,8 +151,10 @@ def merge(into: dict, other: dict) -> dict:
             mine[field] += second[field]
         for kind in ("total", "ttft"):
             hist_merge(mine[kind], second[kind])
-    for key, peak in other["streams_peak"].items():  # generators run side by side: their peaks add up
-        into["streams_peak"][key] = into["streams_peak"].get(key, 0) + peak
+    for key, peaks in other["streams_peak"].items():  # a generator's tallies of one second overlap: its peak, once
+        mine = into["streams_peak"].setdefault(key, {})
+        for node, peak in peaks.items():
+            mine[node] = max(mine.get(node, 0), peak)
     return into
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import random
+import uuid
 from collections.abc import Callable, Iterator
 
 import gevent
@@ -74,6 +75,8 @@ class Generator:
         self.budget = Budget(None, lambda: None)
         self.tally = tallies.new_tally()
         self.open_streams = 0
+        self.node = uuid.uuid4().hex[:12]  # this process, among a run's generators: its stream peaks count once
+        self.sent = 0  # answers handed over in tallies taken so far
 
     def set_up(self, plan: LoadPlan, api_key: str, budget: int | None, on_spent: Callable[[], None]) -> None:
         self.plan = plan
@@ -87,6 +90,7 @@ class Generator:
     def take_tally(self) -> dict:
         """What was seen since the last take (a worker sends it to the master and starts afresh)."""
         taken, self.tally = self.tally, tallies.new_tally()
+        self.sent += taken["answers"]
         return taken
 
 
@@ -115,7 +119,7 @@ class CaseUser(User):
         streaming = entry.name.endswith("-stream")
         sent_before = self.caller.cost.requests
         run.open_streams += streaming
-        tallies.note_streams(run.tally, run.open_streams)
+        tallies.note_streams(run.tally, run.node, run.open_streams)
         try:
             exchanges = entry.case.run(self.caller, ctx)
         finally:

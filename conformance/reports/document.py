@@ -68,12 +68,12 @@ def by_model(models: list[str], outcomes: list[Outcome], strict: bool) -> dict[s
     return table
 
 
-def terminal(report: dict) -> str:
-    """The terminal view: the report as a matrix (one column per model), its verdicts and its failures."""
+def terminal(report: dict, quiet: bool = False) -> str:
+    """The terminal view: the report as a matrix (one column per model), its failures and verdict (`quiet`: no matrix)."""
     from .matrix import build
     from .terminal import render
 
-    return render(build([report]))
+    return render(build([report]), quiet)
 
 
 def markdown(report: dict) -> str:

@@ -3,7 +3,20 @@
 from __future__ import annotations
 
 from ..outcomes.verdict import SKIPPED
-from .matrix import MARKS, SHORT, Matrix, distinct_checks, headers, row_marks, summary_text, verdict_text, where
+from .matrix import (
+    MARKS,
+    SHORT,
+    Matrix,
+    column_groups,
+    distinct_checks,
+    failing_requirements,
+    headers,
+    named,
+    row_marks,
+    summary_text,
+    verdict_text,
+    where,
+)
 from .text import fence, md_text
 
 
@@ -16,8 +29,9 @@ def render(matrix: Matrix) -> str:
         facts = ", ".join(x for x in (target.kind and f"{target.kind} target", target.profile and f"profile `{target.profile}`",
                                        "strict" if target.strict else "") if x)
         lines.append(f"- {label}{location}" + (f" ({facts})" if facts else "") + f". {summary_text(target)}.")
+    lines += ["", *_failing(matrix)]
     names, keyed = headers(matrix, 10_000, longest=24)
-    lines.append("")
+    lines += ["## Matrix", ""]
     if keyed:
         lines += [f"- **{n}**: {md_text(c.label)}" for n, c in zip(names, matrix.columns, strict=True)] + [""]
     lines += ["| requirement | level | " + " | ".join(md_text(n) for n in names) + " | statement |",
@@ -36,7 +50,7 @@ def render(matrix: Matrix) -> str:
             lines += [f"### {c.id} [{c.level}] {md_text(c.endpoint)} ({md_text(c.case)}): {c.outcome}", "",
                       f"- requirement: {md_text(c.statement)}", f"- source: {md_text(c.source)}",
                       f"- expected: {md_text(c.expected) or '-'}", f"- actual: {md_text(c.actual)}"]
-            lines += [f"- violation: {md_text(v)}" for v in c.violations]
+            lines += [f"- violation: {md_text(v)}" for v in c.other_violations]
             if c.violations_more:
                 lines.append(f"- and {c.violations_more} more violations")
             if c.exchange:
@@ -48,3 +62,25 @@ def render(matrix: Matrix) -> str:
         lines += ["", "## Skipped, not judged and not supported", ""]
         lines += [f"- {c.id} {md_text(c.endpoint)} ({md_text(c.case)}), {md_text(where(matrix, c))}: {md_text(c.actual)}" for c in skipped]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _failing(matrix: Matrix) -> list[str]:
+    """What an operator asks first, before the table: which requirements fail on which models, and how the
+    models group by identical outcomes."""
+    failing = failing_requirements(matrix)
+    lines = ["## Failing requirements", ""]
+    if not failing:
+        lines += ["None: no requirement failed.", ""]
+    else:
+        lines += ["| requirement | level | fails on | where |", "|---|---|---|---|"]
+        lines += [f"| {f.row.id} | {f.row.level} | {len(f.columns)} of {f.judged} | "
+                  f"{md_text(named([matrix.columns[i].label for i in f.columns], 8))} |" for f in failing]
+        lines.append("")
+    if len(matrix.columns) > 1:
+        lines += ["## Columns by outcome", ""]
+        for g in column_groups(matrix):
+            members = [matrix.columns[i].label for i in g.columns]
+            prefix = f"{md_text(matrix.targets[g.target].label)}: " if len(matrix.targets) > 1 else ""
+            lines.append(f"- {prefix}**{g.label(matrix)}** ({g.verdict.upper()}): {g.outcome}: {md_text(named(members, 8))}")
+        lines.append("")
+    return lines

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
@@ -100,6 +101,11 @@ class MatrixCheck:
     def failing(self) -> bool:
         return self.outcome in FAILING
 
+    @property
+    def other_violations(self) -> tuple[str, ...]:
+        """The violations worth listing besides `actual`: one that only repeats it says nothing new."""
+        return tuple(v for v in self.violations if " ".join(v.split()) != " ".join(self.actual.split()))
+
     def as_dict(self) -> dict:
         return {"id": self.id, "level": self.level, "endpoint": self.endpoint, "model": self.model, "case": self.case,
                 "outcome": self.outcome, "mark": self.mark, "expected": self.expected, "actual": self.actual,
@@ -130,6 +136,7 @@ class MatrixTarget:
     summary: dict[str, int]
     cost: dict[str, int] | None
     musts_not_judged: int = 0
+    certificate: dict = field(default_factory=dict)  # what judged the report, when (reports/certificate.py); {} if older
 
 
 @dataclass
@@ -247,7 +254,8 @@ def build(reports: list[dict], labels: list[str] | None = None) -> Matrix:
         cost = report.get("cost") if isinstance(report.get("cost"), dict) else None
         targets.append(MatrixTarget(t, target_labels[t], str(info.get("base_url") or ""), str(info.get("kind") or ""),
                               str(info.get("profile") or ""), bool(report.get("strict")), list(range(first, len(columns))),
-                              summary, cost, sum(c.mark == "not judged" and c.level == "MUST" for c in checks)))
+                              summary, cost, sum(c.mark == "not judged" and c.level == "MUST" for c in checks),
+                              report["certificate"] if isinstance(report.get("certificate"), dict) else {}))
     _verdicts(targets, columns, checks_of)
     rows = _rows(targets, columns, checks_of)
     areas: dict[str, Area] = {}
@@ -256,17 +264,19 @@ def build(reports: list[dict], labels: list[str] | None = None) -> Matrix:
     return Matrix(targets, columns, list(areas.values()), _failures(targets, columns, checks_of, several))
 
 
-def _in_column(check: MatrixCheck, column: Column) -> bool:
-    return check.target == column.target and (check.model is None or check.model == column.model)
-
-
 def _verdicts(targets: list[MatrixTarget], columns: list[Column], checks_of: list[list[MatrixCheck]]) -> None:
     """A column's verdict by the one rule (outcomes/verdict.py) over its checks, model-independent ones included.
     Derived from the checks, never copied from a summary, so it matches the cells."""
+    broken: dict[tuple[int, str | None], set[str]] = {}  # (target, model or None for any model): requirement ids
+    for target in targets:
+        for c in checks_of[target.index]:
+            if counts_against(c.level, c.outcome, target.strict):
+                broken.setdefault((target.index, c.model), set()).add(c.id)
     for column in columns:
-        strict = targets[column.target].strict
-        column.broken_by = sorted({c.id for c in checks_of[column.target]
-                                   if _in_column(c, column) and counts_against(c.level, c.outcome, strict)}, key=_row_key)
+        mine = broken.get((column.target, None), set())
+        if column.model is not None:
+            mine = mine | broken.get((column.target, column.model), set())
+        column.broken_by = sorted(mine, key=_row_key)
         column.verdict = FAILED if column.broken_by else CERTIFIED
 
 
@@ -293,8 +303,13 @@ def _rows(targets: list[MatrixTarget], columns: list[Column], checks_of: list[li
                 cells.append(Cell(counter, rid, tuple(target.columns), _worst(mine), mine))
                 counter += 1
                 continue
+            of_model: dict[str | None, list[MatrixCheck]] = {}
+            every = list(dict.fromkeys(columns[ci].model for ci in target.columns))
+            for c in mine:  # in their order; a model-independent check joins every column of its target
+                for model in [c.model] if c.model is not None else every:
+                    of_model.setdefault(model, []).append(c)
             for ci in target.columns:
-                inside = [c for c in mine if _in_column(c, columns[ci])]
+                inside = of_model.get(columns[ci].model, [])
                 if inside:
                     cells.append(Cell(counter, rid, (ci,), _worst(inside), inside))
                     counter += 1
@@ -323,7 +338,7 @@ def _failures(targets: list[MatrixTarget], columns: list[Column], checks_of: lis
     return groups
 
 
-def _letters(n: int) -> list[str]:
+def letters(n: int) -> list[str]:
     """A, B, ..., Z, AA, AB, ...: short column names for a key."""
     names: list[str] = []
     size = 1
@@ -339,7 +354,7 @@ def headers(matrix: Matrix, room: int, longest: int = 14) -> tuple[list[str], bo
     width = max([len(SHORT["error"])] + [len(label) for label in labels])
     if max(len(label) for label in labels) <= longest and len(labels) * (width + 2) <= room:
         return labels, False
-    return _letters(len(labels)), True
+    return letters(len(labels)), True
 
 
 def verdict_text(column: Column) -> str:
@@ -397,3 +412,121 @@ def where(matrix: Matrix, check: MatrixCheck) -> str:
     if column is not None:
         return column.label
     return f"{matrix.targets[check.target].label} × any model" if len(matrix.targets) > 1 else "any model"
+
+
+def target_text(base_url: str, kind: str = "", profile: str = "", strict: bool = False) -> str:
+    """What was judged, in one line: `http://host/v1 (live target, profile crun, strict)`; the same at a run's start
+    and in every summary, so a CI log says what was certified."""
+    facts = ", ".join(x for x in (kind and f"{kind} target", profile and f"profile {profile}", "strict" if strict else "") if x)
+    return (base_url or "unknown target") + (f" ({facts})" if facts else "")
+
+
+def target_verdict(matrix: Matrix, target: MatrixTarget) -> str:
+    """A target's verdict: FAILED when one of its columns failed (the one rule, applied per column), else CERTIFIED."""
+    return FAILED if any(matrix.columns[i].verdict == FAILED for i in target.columns) else CERTIFIED
+
+
+def named(labels: list[str], cap: int = 5) -> str:
+    """`a, b, c and 94 more`: a list of names that stays one short line however long it is."""
+    shown = ", ".join(labels[:cap])
+    return shown + (f" and {len(labels) - cap} more" if len(labels) > cap else "")
+
+
+def column_marks(matrix: Matrix) -> list[tuple[str, ...]]:
+    """Each column's mark in every row, in row order (a spanning cell gives its mark to each column it covers)."""
+    rows = matrix.rows
+    marks = [[NOT_CHECKED] * len(rows) for _ in matrix.columns]
+    for r, row in enumerate(rows):
+        for cell in row.cells:
+            for i in cell.columns:
+                marks[i][r] = cell.mark
+    return [tuple(m) for m in marks]
+
+
+@dataclass
+class ColumnGroup:
+    """Columns of one target with the same mark in every row, so the same verdict: one line however many models."""
+
+    target: int
+    columns: tuple[int, ...]
+    verdict: str
+    marks: tuple[str, ...]  # the group's mark in every row, in row order
+    failed: tuple[str, ...]  # requirement ids, in row order
+    errored: tuple[str, ...]
+    others: dict[str, int]  # judged rows neither passed nor failing, by mark (not judged, not supported, skip)
+
+    def label(self, matrix: Matrix) -> str:
+        """`97 models`, `1 model` (`1 column` for an old report without models)."""
+        noun = "model" if matrix.columns[self.columns[0]].model is not None else "column"
+        return f"{len(self.columns)} {noun}{'s' if len(self.columns) > 1 else ''}"
+
+    @property
+    def outcome(self) -> str:
+        """What each of its columns came to, in words: `all pass`; `FAIL CHAT-STREAM-003; 2 not supported`."""
+        parts = [f"{SHORT[name]} {named(list(ids))}" for name, ids in (("fail", self.failed), ("error", self.errored)) if ids]
+        if not parts:
+            parts = ["all pass" if not self.others else "no failure"]
+        rest = ", ".join(f"{count} {name}" for name, count in self.others.items())
+        return "; ".join(parts + ([rest] if rest else []))
+
+
+def column_groups(matrix: Matrix) -> list[ColumnGroup]:
+    """The columns grouped by identical outcomes, per target: failing groups first, then the largest."""
+    rows = matrix.rows
+    members: dict[tuple, list[int]] = {}
+    for column, marks in zip(matrix.columns, column_marks(matrix), strict=True):
+        members.setdefault((column.target, column.verdict, marks), []).append(column.index)
+    groups = []
+    for (target, verdict, marks), columns in members.items():
+        found = Counter(m for m in marks if m not in ("pass", "fail", "error", NOT_CHECKED))
+        groups.append(ColumnGroup(target, tuple(columns), verdict, marks,
+                                  tuple(row.id for row, m in zip(rows, marks, strict=True) if m == "fail"),
+                                  tuple(row.id for row, m in zip(rows, marks, strict=True) if m == "error"),
+                                  {m: found[m] for m in WORST_FIRST if found[m]}))
+    groups.sort(key=lambda g: (g.target, g.verdict != FAILED, not (g.failed or g.errored), -len(g.columns), g.columns[0]))
+    return groups
+
+
+@dataclass
+class FailingRequirement:
+    """A requirement that failed (or could not be checked) somewhere: where, and out of how many columns judged."""
+
+    row: Row
+    columns: tuple[int, ...]  # the columns whose cell is FAIL or ERROR
+    judged: int  # the columns where it was judged at all
+    mark: str  # the worst of them: error or fail
+
+    @property
+    def must(self) -> bool:
+        return "MUST" in self.row.levels
+
+
+def failing_requirements(matrix: Matrix) -> list[FailingRequirement]:
+    """Every requirement with a FAIL or ERROR cell, MUST ones first, then in catalogue order."""
+    found = []
+    for row in matrix.rows:
+        bad = [cell for cell in row.cells if cell.mark in ("fail", "error")]
+        if bad:
+            found.append(FailingRequirement(row, tuple(sorted(i for cell in bad for i in cell.columns)),
+                                            sum(len(cell.columns) for cell in row.cells if cell.judged),
+                                            _worst([c for cell in bad for c in cell.checks])))
+    return sorted(found, key=lambda f: not f.must)
+
+
+@dataclass
+class FailureEntry:
+    """Failing checks that read the same (requirement, case, expected, actual), with every column they failed in."""
+
+    check: MatrixCheck  # the first of them: its evidence stands for all
+    where: list[str]  # the columns (or `any model`) they failed in
+
+
+def failure_entries(matrix: Matrix) -> list[FailureEntry]:
+    """Every failing check once, those that read the same merged, MUST first, then in catalogue order."""
+    entries: dict[tuple, FailureEntry] = {}
+    for group in matrix.failures:
+        for c in group.checks:
+            key = (c.target, c.id, c.case, c.endpoint, c.level, c.outcome, c.expected, c.actual, c.violations)
+            entry = entries.setdefault(key, FailureEntry(c, []))
+            entry.where.append(where(matrix, c))
+    return sorted(entries.values(), key=lambda e: (e.check.level != "MUST", e.check.target, _row_key(e.check.id), e.check.case))

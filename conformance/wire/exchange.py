@@ -93,14 +93,22 @@ class Exchange:
         return self._json_error
 
     def summary(self, limit: int = 600) -> str:
-        """A short, key-free description of the exchange for a report."""
+        """A short, key-free description of the exchange for a report: the body's start, and a long stream's end
+        (where a stream mostly breaks its promises: no [DONE], no usage, an error in place of the last events)."""
         req = self.request
         line = f"{req.method} {req.path} (auth: {req.auth})"
         if self.failure:
             return f"{line} -> {self.failure}"
-        shown = self.body[:limit].decode("utf-8", errors="replace")
-        more = f" … ({len(self.body)} bytes)" if len(self.body) > limit else ""
-        return f"{line} -> {self.status} {self.content_type or '(no content-type)'}: {shown}{more}"
+        body, size = self.body, len(self.body)
+        if size <= limit:
+            shown = body.decode("utf-8", errors="replace")
+        elif self.is_event_stream:
+            head, tail = body[: limit // 4], body[-(limit - limit // 4):]
+            shown = (f"{head.decode('utf-8', errors='replace')}\n… ({size} bytes, {size - limit} not shown) …\n"
+                     f"{tail.decode('utf-8', errors='replace')}")
+        else:
+            shown = f"{body[:limit].decode('utf-8', errors='replace')} … ({size} bytes)"
+        return f"{line} -> {self.status} {self.content_type or '(no content-type)'}: {shown}"
 
 
 class ReplayMismatch(Exception):
