@@ -7,6 +7,7 @@ with --strict); 2 a usage error or a target that cannot be certified at all.
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import math
 import os
@@ -63,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="answer every K-th request with 429 and Retry-After: 1 (default 0: never)")
     serve.add_argument("--fault", action="append", default=[], metavar="NAME",
                        help="switch on a named fault of conformance/reference/faults.py (repeatable)")
+    serve.add_argument("--list-faults", action="store_true",
+                       help="print every fault --fault can switch on, with what it breaks, and exit")
 
     listing = sub.add_parser("list", help="print the requirement catalogue")
     listing.add_argument("--profile", choices=PROFILES, default=None, help="only the requirements of this profile")
@@ -167,6 +170,13 @@ def serve(args: argparse.Namespace) -> int:
     from .reference import ReferenceConfig
     from .reference import serve as run_server
 
+    if args.list_faults:
+        from .reference.faults import FAULTS
+
+        width = max(map(len, FAULTS))
+        for name, fault in FAULTS.items():
+            say(f"{name:<{width}}  {fault.description}")
+        return 0
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0-65535, got {args.port}")
     key = args.api_key or os.environ.get("CRUN_API_KEY") or ReferenceConfig.api_key
@@ -175,8 +185,14 @@ def serve(args: argparse.Namespace) -> int:
                                  latency_ms=args.latency_ms, chunk_ms=args.chunk_ms,
                                  rate_limit_every=args.rate_limit_every)
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    run_server(args.host, args.port, config)
+        known = "unknown fault" in str(exc)
+        raise UsageError(f"{str(exc).split(';')[0]}: serve --list-faults lists them" if known else str(exc)) from None
+    from_env = not args.api_key and bool(os.environ.get("CRUN_API_KEY"))
+    try:
+        run_server(args.host, args.port, config, key_shown="the value of CRUN_API_KEY" if from_env else None)
+    except OSError as exc:
+        why = "already in use" if exc.errno == errno.EADDRINUSE else exc.strerror or type(exc).__name__
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {why}") from None
     return 0
 
 
