@@ -1,7 +1,8 @@
 """`crun-conformance`: certify a server, serve the reference server, list the requirements.
 
-Exit codes (conformance/outcomes/verdict.py): 0 every MUST of the profile held; 1 a MUST failed (or a SHOULD,
-with --strict); 2 a usage error or a target that cannot be certified at all.
+Exit codes (conformance/outcomes/verdict.py): 0 every MUST of the profile held (certified, or partial when -k
+left requirements out); 1 a MUST failed (or a SHOULD, with --strict); 2 a usage error or a target that cannot be
+certified at all.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from .outcomes.verdict import EXIT_INTERRUPTED, EXIT_UNUSABLE, exit_code
 from .reports import baseline, certificate, merge
 from .reports import diff as diffs
 from .reports import document as reports
-from .reports.reportfile import InputError, check_writable
+from .reports.reportfile import InputError, check_writable, written_lines
 from .run.certification import Options
+from .wire.discovery import UnlistedModel
 from .wire.target import Target, TargetError
 
 
@@ -41,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
 
     certify = sub.add_parser("certify", help="judge a server against the requirement catalogue")
     options.add_arguments(certify, options.CERTIFY)
-    certify.add_argument("--max-requests", type=int, metavar="N", help="refuse to start when the plan needs more")
+    certify.add_argument("--max-requests", type=int, metavar="N", help="the most requests the run may send, retries "
+                         "included: refuse to start when the plan needs more, and retry only within what is left")
     certify.add_argument("--record", metavar="DIR", help="record the exchanges as cassettes into DIR")
     certify.add_argument("--record-changed", metavar="DIR", help="record as --record, but write only the cassettes "
                          "of cases whose requests changed or that have none; the others keep their bytes")
@@ -74,11 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     merge.add_parser(sub)
 
     expect = sub.add_parser("baseline", help="write an expectations file (YAML) from a JSON report to stdout")
-    expect.add_argument("report", metavar="REPORT.json")
+    expect.add_argument("report", metavar="REPORT.json", help="a JSON report written by certify --report-json")
 
     compare = sub.add_parser("diff", help="compare two JSON reports: regressions, fixes, added, removed, cost")
-    compare.add_argument("old", metavar="OLD.json")
-    compare.add_argument("new", metavar="NEW.json")
+    compare.add_argument("old", metavar="OLD.json", help="the earlier JSON report (certify --report-json)")
+    compare.add_argument("new", metavar="NEW.json", help="the later JSON report, compared with OLD")
     compare.add_argument("--md", metavar="PATH", help="also write the diff as Markdown here")
     add_load_parser(sub)
     return parser
@@ -125,7 +128,8 @@ def _options(args: argparse.Namespace) -> Options:
     return Options(kind=kind, base_url=args.base_url, api_key=api_key, profile=args.profile, strict=args.strict,
                    timeout_s=args.timeout, models=models, concurrency=args.concurrency,
                    cassette_dir=Path(directory) if directory else None, record_mode=record_mode,
-                   keyword=args.keyword, fuzz=args.fuzz, fuzz_examples=args.fuzz_examples)
+                   keyword=args.keyword, max_requests=args.max_requests, fuzz=args.fuzz,
+                   fuzz_examples=args.fuzz_examples)
 
 
 def certify(args: argparse.Namespace) -> int:
@@ -144,6 +148,8 @@ def certify(args: argparse.Namespace) -> int:
             plan = run.open()
         except ValueError as exc:  # a -k that matches nothing, or that does not parse
             raise UsageError(str(exc)) from None
+        for warning in run.warnings:
+            print(f"crun-conformance: warning: {warning}", file=sys.stderr)
         if not args.quiet:
             print(f"crun-conformance: {plan.describe()}" + (" (plus fuzzing)" if options.fuzz else ""),
                   file=sys.stderr)
@@ -152,6 +158,8 @@ def certify(args: argparse.Namespace) -> int:
                              f"{args.max_requests}; narrow it with -k, --models or --models-match")
         outcomes = run.run()
         built = reports.of_certification(run)
+    except UnlistedModel as exc:
+        raise UsageError(str(exc)) from None
     except TargetError as exc:
         print(f"crun-conformance: target unusable: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -159,11 +167,13 @@ def certify(args: argparse.Namespace) -> int:
         run.close()
     built = certificate.attach(built, started=started, command=["crun-conformance", *args.argv], strict=args.strict,
                                secrets=(options.api_key,))
-    reports.write(built, outcomes, args.report_json, args.report_md, args.junit_xml, args.report_html)
+    written = reports.write(built, outcomes, args.report_json, args.report_md, args.junit_xml, args.report_html)
     say(reports.terminal(built))
-    if gate_on is not None:
-        return baseline.gate(built, gate_on, args.strict_baseline, say, strict=args.strict)
-    return exit_code(built["verdict"])
+    for line in written_lines(written):
+        print(line, file=sys.stderr)
+    code = (baseline.gate(built, gate_on, args.strict_baseline, say, strict=args.strict) if gate_on is not None
+            else exit_code(built["verdict"]))
+    return EXIT_UNUSABLE if any(why for _, _, why in written) else code
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -89,4 +89,5 @@ def test_a_gateway_that_looks_models_up_first_is_judged_by_the_real_request(tmp_
     report = json.loads((tmp_path / "r.json").read_text())
     posts = [c for c in report["checks"] if c["id"] == "AUTH-002" and c["endpoint"].startswith("POST")]
     assert len(posts) == 4 and {c["outcome"] for c in posts} == {verdict}
-    assert report["cost"]["requests"] == 1 + 4 * 3  # GET /models once, then each POST: two probes and the real one
+    # GET /models to check the models named, once more in the case, then each POST: two probes and the real one
+    assert report["cost"]["requests"] == 2 + 4 * 3

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ..outcomes.verdict import CERTIFIED, FAILED
-from .matrix import MARKS, SHORT, Matrix, headers, row_marks, summary_text, verdict_text
+from .matrix import MARKS, SHORT, Matrix, headers, overall_text, row_marks, summary_text, verdict_text
 from .text import clip, one_line
 
 WIDTH = 120
@@ -47,9 +46,7 @@ def render(matrix: Matrix) -> str:
     for target in matrix.targets:
         prefix = f"{target.label}: " if len(matrix.targets) > 1 else ""
         lines.append(f"{prefix}{summary_text(target)}")
-    failed = [n for n, c in zip(names, matrix.columns, strict=True) if c.verdict == FAILED]
-    lines.append("verdict: " + (f"{FAILED.upper()} in {len(failed)} of {len(names)} columns ({', '.join(failed)})"
-                                if failed else f"{CERTIFIED.upper()} in every column ({len(names)})"))
+    lines.append(f"verdict: {overall_text(matrix, names)}")
     for group in matrix.failures:
         lines += ["", f"Failures, {group.title} (requirement, expected, actual):"]
         for c in group.checks:
