@@ -1,12 +1,14 @@
 """`crun-conformance`: certify a server, serve the reference server, list the requirements.
 
-Exit codes (conformance/outcomes/verdict.py): 0 every MUST of the profile held; 1 a MUST failed (or a SHOULD,
-with --strict); 2 a usage error or a target that cannot be certified at all.
+Exit codes (conformance/outcomes/verdict.py): 0 every MUST of the profile held (certified, or partial when -k
+left requirements out); 1 a MUST failed (or a SHOULD, with --strict); 2 a usage error or a target that cannot be
+certified at all.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import math
 import os
@@ -25,8 +27,9 @@ from .reports import baseline, certificate, merge
 from .reports import diff as diffs
 from .reports import document as reports
 from .reports.matrix import target_text
-from .reports.reportfile import InputError, check_writable
+from .reports.reportfile import InputError, check_writable, written_lines
 from .run.certification import Options
+from .wire.discovery import UnlistedModel
 from .wire.target import Target, TargetError
 
 
@@ -41,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
 
     certify = sub.add_parser("certify", help="judge a server against the requirement catalogue")
     options.add_arguments(certify, options.CERTIFY)
-    certify.add_argument("--max-requests", type=int, metavar="N", help="refuse to start when the plan needs more")
+    certify.add_argument("--max-requests", type=int, metavar="N", help="the most requests the run may send, retries "
+                         "included: refuse to start when the plan needs more, and retry only within what is left")
     certify.add_argument("--record", metavar="DIR", help="record the exchanges as cassettes into DIR")
     certify.add_argument("--record-changed", metavar="DIR", help="record as --record, but write only the cassettes "
                          "of cases whose requests changed or that have none; the others keep their bytes")
@@ -64,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="answer every K-th request with 429 and Retry-After: 1 (default 0: never)")
     serve.add_argument("--fault", action="append", default=[], metavar="NAME",
                        help="switch on a named fault of conformance/reference/faults.py (repeatable)")
+    serve.add_argument("--list-faults", action="store_true",
+                       help="print every fault --fault can switch on, with what it breaks, and exit")
 
     listing = sub.add_parser("list", help="print the requirement catalogue")
     listing.add_argument("--profile", choices=PROFILES, default=None, help="only the requirements of this profile")
@@ -73,11 +79,11 @@ def _parser() -> argparse.ArgumentParser:
     merge.add_parser(sub)
 
     expect = sub.add_parser("baseline", help="write an expectations file (YAML) from a JSON report to stdout")
-    expect.add_argument("report", metavar="REPORT.json")
+    expect.add_argument("report", metavar="REPORT.json", help="a JSON report written by certify --report-json")
 
     compare = sub.add_parser("diff", help="compare two JSON reports: regressions, fixes, added, removed, cost")
-    compare.add_argument("old", metavar="OLD.json")
-    compare.add_argument("new", metavar="NEW.json")
+    compare.add_argument("old", metavar="OLD.json", help="the earlier JSON report (certify --report-json)")
+    compare.add_argument("new", metavar="NEW.json", help="the later JSON report, compared with OLD")
     compare.add_argument("--md", metavar="PATH", help="also write the diff as Markdown here")
     add_load_parser(sub)
     return parser
@@ -124,7 +130,8 @@ def _options(args: argparse.Namespace) -> Options:
     return Options(kind=kind, base_url=args.base_url, api_key=api_key, profile=args.profile, strict=args.strict,
                    timeout_s=args.timeout, models=models, concurrency=args.concurrency,
                    cassette_dir=Path(directory) if directory else None, record_mode=record_mode,
-                   keyword=args.keyword, fuzz=args.fuzz, fuzz_examples=args.fuzz_examples)
+                   keyword=args.keyword, max_requests=args.max_requests, fuzz=args.fuzz,
+                   fuzz_examples=args.fuzz_examples)
 
 
 def certify(args: argparse.Namespace) -> int:
@@ -143,6 +150,8 @@ def certify(args: argparse.Namespace) -> int:
             plan = run.open()
         except ValueError as exc:  # a -k that matches nothing, or that does not parse
             raise UsageError(str(exc)) from None
+        for warning in run.warnings:
+            print(f"crun-conformance: warning: {warning}", file=sys.stderr)
         if not args.quiet:
             target = run.session.target
             print(f"crun-conformance: certifying {target_text(target.base_url, target.kind, target.profile, options.strict)}",
@@ -154,6 +163,8 @@ def certify(args: argparse.Namespace) -> int:
                              f"{args.max_requests}; narrow it with -k, --models or --models-match")
         outcomes = run.run()
         built = reports.of_certification(run)
+    except UnlistedModel as exc:
+        raise UsageError(str(exc)) from None
     except TargetError as exc:
         print(f"crun-conformance: target unusable: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -161,17 +172,26 @@ def certify(args: argparse.Namespace) -> int:
         run.close()
     built = certificate.attach(built, started=started, command=["crun-conformance", *args.argv], strict=args.strict,
                                secrets=(options.api_key,))
-    reports.write(built, outcomes, args.report_json, args.report_md, args.junit_xml, args.report_html)
+    written = reports.write(built, outcomes, args.report_json, args.report_md, args.junit_xml, args.report_html)
     say(reports.terminal(built, args.quiet))
-    if gate_on is not None:
-        return baseline.gate(built, gate_on, args.strict_baseline, say, strict=args.strict)
-    return exit_code(built["verdict"])
+    for line in written_lines(written):
+        print(line, file=sys.stderr)
+    code = (baseline.gate(built, gate_on, args.strict_baseline, say, strict=args.strict) if gate_on is not None
+            else exit_code(built["verdict"]))
+    return EXIT_UNUSABLE if any(why for _, _, why in written) else code
 
 
 def serve(args: argparse.Namespace) -> int:
     from .reference import ReferenceConfig
     from .reference import serve as run_server
 
+    if args.list_faults:
+        from .reference.faults import FAULTS
+
+        width = max(map(len, FAULTS))
+        for name, fault in FAULTS.items():
+            say(f"{name:<{width}}  {fault.description}")
+        return 0
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0-65535, got {args.port}")
     key = args.api_key or os.environ.get("CRUN_API_KEY") or ReferenceConfig.api_key
@@ -180,8 +200,14 @@ def serve(args: argparse.Namespace) -> int:
                                  latency_ms=args.latency_ms, chunk_ms=args.chunk_ms,
                                  rate_limit_every=args.rate_limit_every)
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    run_server(args.host, args.port, config)
+        known = "unknown fault" in str(exc)
+        raise UsageError(f"{str(exc).split(';')[0]}: serve --list-faults lists them" if known else str(exc)) from None
+    from_env = not args.api_key and bool(os.environ.get("CRUN_API_KEY"))
+    try:
+        run_server(args.host, args.port, config, key_shown="the value of CRUN_API_KEY" if from_env else None)
+    except OSError as exc:
+        why = "already in use" if exc.errno == errno.EADDRINUSE else exc.strerror or type(exc).__name__
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {why}") from None
     return 0
 
 

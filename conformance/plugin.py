@@ -22,6 +22,7 @@ from .outcomes.outcome import Outcome
 from .outcomes.verdict import ERROR, SKIPPED
 from .reports import certificate
 from .reports import document as reports
+from .reports.reportfile import written_lines
 from .run.certification import KINDS, Certification, Options
 from .run.plan import Plan, Unit
 from .suite.case import Check
@@ -66,6 +67,7 @@ class ConformanceRun:
         self.selected: dict[str, set[str]] | None = None
         self.results: dict[tuple[str, str, str | None], Outcome] = {}
         self.ran = False
+        self.written: list[tuple[str, str, str | None]] = []  # the reports written at the end, or why not
 
     @property
     def profile(self) -> str:
@@ -160,8 +162,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash[RUN]
     if run.ran and run.plan is not None:
         values = run.values
-        reports.write(run.report(), run.outcomes, values.report_json, values.report_md, values.junit_xml,
-                      values.report_html)
+        run.written = reports.write(run.report(), run.outcomes, values.report_json, values.report_md, values.junit_xml,
+                                    values.report_html)
     run.certification.close()
 
 
@@ -173,3 +175,5 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.write_line(
         f"crun-conformance: target {run.options.kind}, profile {run.profile}, {len(run.outcomes)} checks"
         + (f"; {describe(cost.as_dict())}" if run.options.kind != "replay" else ""))
+    for line in [f"crun-conformance: warning: {w}" for w in run.certification.warnings] + written_lines(run.written):
+        terminalreporter.write_line(line)

@@ -94,5 +94,6 @@ def test_each_break_of_x_api_key_fails_on_every_endpoint(tmp_path, faults, faile
     report = json.loads((tmp_path / "r.json").read_text())
     outcomes = {(c["id"], c["endpoint"]): c["outcome"] for c in report["checks"] if c["id"] != "AUTH-005"}
     assert outcomes == {(r, e): "failed" if r in failed else "passed" for r in ("AUTH-002", "AUTH-006") for e in ALL}
-    assert report["cost"]["requests"] == 10  # one real request per endpoint with the key, one with a wrong key
+    # one real request per endpoint with the key, one with a wrong key, and GET /models to check --model
+    assert report["cost"]["requests"] == 11
     assert code == (1 if failed else 0)

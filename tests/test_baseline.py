@@ -256,3 +256,27 @@ def test_gate_emits_the_text_and_returns_the_exit_code(tmp_path):
     assert said[0].splitlines()[-1] == "baseline verdict: FAILED: 1 regression(s)"
     with pytest.raises(InputError):
         baseline.gate({"checks": []}, tmp_path / "nothing.yaml", False, said.append)
+
+
+PARTIAL_REPORT = {"target": {"base_url": "http://x/v1", "profile": "crun"}, "verdict": "partial",
+                  "coverage": {"checked": 1, "requirements": 105, "narrowed_by": "-k CHAT-001"},
+                  "checks": [check("CHAT-001", "failed", actual="broke")]}
+
+
+def test_a_partial_report_says_so_as_a_baseline_and_when_written_as_expectations(tmp_path, capsys):
+    path = tmp_path / "partial.json"
+    path.write_text(json.dumps(PARTIAL_REPORT))
+    assert main(["baseline", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == (f"crun-conformance: warning: {path} is partial: 1 of 105 requirements checked (-k CHAT-001); "
+                            "checks of the requirements it left out are judged on their own level\n")
+    assert "# Note: that report is partial: 1 of 105 requirements checked" in captured.out
+    assert "judged: [CHAT-001]" in captured.out  # a later run judges the others on their own level
+    loaded = baseline.load(path)
+    assert loaded.notes == ["the baseline is partial: 1 of 105 requirements checked (-k CHAT-001); checks of the "
+                            "requirements it left out are judged on their own level"]
+    run = {"coverage": {"checked": 1, "requirements": 105, "narrowed_by": "-k CHAT-001"},
+           "checks": [check("CHAT-001", "failed")]}
+    lines: list[str] = []
+    assert baseline.gate(run, loaded, emit=lines.append) == 0
+    assert "note: this run is partial: 1 of 105 requirements checked (-k CHAT-001)" in lines[0]

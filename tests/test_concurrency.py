@@ -52,7 +52,7 @@ def test_a_server_that_rate_limits_every_third_request_is_certified_with_retries
     out = capsys.readouterr().out
     assert code == 0, [c for c in report["checks"] if c["outcome"] != "passed"]
     assert report["cost"]["retries"] > 0
-    assert f"({report['cost']['retries']} rate-limit retries)" in out
+    assert f"({report['cost']['retries']} retries)" in out
 
 
 def test_a_server_that_rate_limits_everything_is_unusable_in_one_line(tmp_path, capsys):
@@ -198,3 +198,93 @@ def test_a_body_nested_deeper_than_python_parses_is_a_failed_check_not_a_crash(t
         code, report = certify(server.base_url, tmp_path, "-k", "CHAT-001")
     assert code == 1 and "Traceback" not in capsys.readouterr().err
     assert {c["outcome"] for c in report["checks"] if c["id"] == "CHAT-001"} <= FAILING
+
+
+class ClosingServer:
+    """Reads each request, then closes the connection without a byte of answer; counts the requests it read."""
+
+    def __init__(self) -> None:
+        import socketserver
+
+        self.requests = 0
+        lock = threading.Lock()
+        outer = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                self.request.settimeout(5)
+                try:
+                    if self.request.recv(65536):
+                        with lock:
+                            outer.requests += 1
+                except OSError:
+                    pass
+
+        class Server(socketserver.ThreadingTCPServer):
+            request_queue_size = 128  # a run's 24 connections at once all get through
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/api/v1"
+
+    def __enter__(self) -> ClosingServer:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+PLAN = re.compile(r"at most (\d+) requests .* and at most (\d+) retr(?:y|ies)")
+
+
+@pytest.mark.parametrize("max_requests", [None, 125])
+def test_the_plan_and_its_retry_bound_are_a_hard_limit_every_attempt_counted(tmp_path, capsys, max_requests):
+    """Issue 25: a server that reads each request and closes the connection got 148 requests under a plan of 110,
+    and the summary said "retries 0". Every attempt is counted; plan + its stated retry bound is never exceeded."""
+    path = tmp_path / "r.json"
+    cap = ["--max-requests", str(max_requests)] if max_requests else []
+    with ClosingServer() as server:
+        code = main(["certify", "--base-url", server.base_url, "--api-key", KEY, *MODELS, "--timeout", "5",
+                     "--report-json", str(path), *cap])
+    captured = capsys.readouterr()
+    err = captured.err
+    planned = PLAN.search(err)
+    assert planned, err
+    requests, retries = int(planned[1]), int(planned[2])
+    report = json.loads(path.read_text())
+    assert code == 1 and "Traceback" not in err
+    # every attempt counted (one that never got through counts too), and the plan with its bound never passed
+    assert server.requests <= report["cost"]["requests"] <= requests + retries
+    assert report["cost"]["retries"] > 0  # each broken attempt sent again, while the bound allowed, is a retry
+    assert f"({report['cost']['retries']} retries)" in captured.out  # and the summary says so
+    if max_requests:
+        assert requests + retries == max_requests and server.requests <= max_requests
+
+
+def test_the_plan_line_says_1_case_1_model_1_request_and_its_retry_bound():
+    from conformance.run import plan as plans
+    from conformance.suite.cases import CASES
+    from conformance.wire.target import Target
+
+    chosen = [(case, checks) for case, checks in plans.select(CASES, "crun") if case.id == "chat_basic"]
+    plan = plans.build(Target("https://gw.invalid/v1", "k"), chosen, ["m"], ["m"], matrix=False)
+    plan.retries = plans.retry_bound(plan.requests, max_requests=1)
+    assert plan.describe().startswith("plan: 1 case (1 for 1 model: m; 0 once) = at most 1 request and ")
+    assert plan.describe().endswith("and at most 0 retries (rate limits, broken connections)")
+    assert plans.retry_bound(110) == 55 and plans.retry_bound(2) == 3 and plans.retry_bound(110, 120) == 10
+
+
+def test_rate_limit_retries_stop_at_the_runs_retry_bound_and_each_is_counted():
+    from conformance.wire.exchange import Request
+    from conformance.wire.target import Caller, Target
+
+    with ReferenceServer(ReferenceConfig(api_key=KEY, rate_limit_every=1)) as server:
+        caller = Caller(Target(server.base_url, KEY, timeout_s=5), retry_limit=2)
+        try:
+            answers = [caller.call(Request("GET", "/models")) for _ in range(2)]
+        finally:
+            caller.close()
+    assert [x.rate_limited for x in answers] == [True, True]
+    assert (caller.cost.requests, caller.cost.retries) == (4, 2)  # the first got both retries, the second none left

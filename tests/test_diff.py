@@ -156,3 +156,19 @@ def test_a_report_with_malformed_fields_is_refused_in_one_line(change, tmp_path,
     assert main(["diff", str(tmp_path / "good.json"), str(tmp_path / "bad.json")]) == 2
     err = capsys.readouterr().err
     assert "bad.json" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_diff_warns_when_targets_or_profiles_differ_or_a_run_is_partial():
+    old = report([check("CHAT-001", "passed")])
+    other = parse_report(json.dumps({"target": {"base_url": "http://y/v1", "profile": "openai"}, "verdict": "partial",
+                                     "coverage": {"checked": 1, "requirements": 105, "narrowed_by": "-k CHAT-001"},
+                                     "checks": [check("CHAT-001", "passed")]}), "r")
+    result = diff.diff(old, other, "OLD.json", "NEW.json")
+    assert result.warnings == [
+        "the reports judged different targets (http://x/v1 -> http://y/v1): the changes may be theirs, not a build's",
+        "the reports judged different profiles (crun -> openai): the changes may be theirs, not a build's",
+        "NEW.json is partial: 1 of 105 requirements checked (-k CHAT-001); the requirements it left out are not compared"]
+    text = result.text()
+    assert text.splitlines()[1].startswith("warning: the reports judged different targets")
+    assert "verdict: certified -> partial" in text and "> **Warning**: NEW.json is partial" in result.markdown()
+    assert diff.diff(old, old).warnings == []

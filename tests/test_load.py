@@ -170,7 +170,9 @@ def test_a_master_and_a_worker_started_apart_split_the_budget_and_report_at_the_
     said = [line for line in worker_err.splitlines() if line.startswith("load worker: ")]
     assert said == [f"load worker: joining the master at 127.0.0.1:{port}",
                     "load worker: finished: 30 answers judged and sent to the master"], worker_err
-    said = [line for line in capfd.readouterr().err.splitlines() if line.startswith("load master: ")]
+    captured = capfd.readouterr()
+    assert "from 4 users on 1 worker, stopped by" in captured.out  # not "1 workers"
+    said = [line for line in captured.err.splitlines() if line.startswith("load master: ")]
     assert len(said) == 2, said
     assert said[0] == f"load master: listening on 127.0.0.1:{port}, waiting for 1 worker (at most 60 s)"
     assert said[1].startswith("load master: finished, stopped by max-requests: 30 answers from 1 worker in ")
@@ -204,6 +206,22 @@ def test_a_run_stops_at_max_requests_first(tmp_path):
     assert report["run"]["stopped_by"] == "max-requests"
     assert report["run"]["answers"] == 25
     assert report["cost"]["requests"] == 25 + 1  # and the one GET /models that checked the target answers
+
+
+def test_max_requests_caps_attempts_a_connection_broken_and_sent_again_included(tmp_path):
+    """Issue 25: --max-requests counts what is sent, not cases. Against a server that reads each request and closes
+    the connection, a broken request is sent again only while the budget has room."""
+    from test_concurrency import ClosingServer
+
+    with ClosingServer() as server:
+        code = main(["load", "-q", "--users", "2", "--duration", "60", "--max-requests", "9", "--mix", "chat",
+                     "--base-url", server.base_url, "--api-key", KEY, "--model", "gpt-5.4",
+                     "--report-json", str(tmp_path / "r.json")])
+    report = read(tmp_path / "r.json")
+    assert code == 1 and report["run"]["stopped_by"] == "max-requests"
+    before = 2  # GET /models, which failed the same way, and its one retry: the models could not be checked
+    assert server.requests <= report["cost"]["requests"] == 9 + before
+    assert report["cost"]["retries"] == 9 - report["run"]["answers"] + 1 > 1  # each case took 1 or 2 of the 9
 
 
 class Throttling:
@@ -311,7 +329,7 @@ def test_models_all_loads_every_listed_model_in_turn():
             return _models(args, server.base_url, KEY, "live", "crun")
 
         listed, messages_model, spent = chosen("--models", "all")
-        assert len(listed) > 1 and messages_model is None and spent == 1
-        assert chosen("--models", "gpt-5.4") == (("gpt-5.4",), None, 1)
+        assert len(listed) > 1 and messages_model is None and spent.requests == 1
+        assert chosen("--models", "gpt-5.4")[:2] == (("gpt-5.4",), None)
         first, claude, _ = chosen()
         assert first == listed[:1] and "claude" in claude

@@ -57,6 +57,23 @@ def test_every_option_has_help_and_a_front_end():
         assert name in CERTIFY or name in LOAD or name in PYTEST, name
 
 
+def test_every_option_and_argument_of_every_command_has_help_text():
+    commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    missing = [f"{command} {action.option_strings or action.dest}" for command, parser in commands.items()
+               for action in parser._actions if not (action.help or "").strip()]
+    assert missing == []
+
+
+def test_the_messages_model_default_reads_the_same_in_the_readme_and_in_help(capsys):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    row = next(line for line in readme.splitlines() if line.startswith("| `--messages-model ID`"))
+    assert row.split("|")[3].strip().replace("`", "") == OPTIONS["messages_model"].help
+    help_text = " ".join(subparser("load").format_help().split())
+    assert " ".join(OPTIONS["messages_model"].help.split()) in help_text
+
+
 @pytest.mark.parametrize(("command", "names"), [("certify", CERTIFY), ("load", LOAD)])
 def test_the_commands_register_the_table_as_written(command, names):
     actions = registered(subparser(command))

@@ -18,6 +18,8 @@ def test_the_plan_quoted_is_the_plan_of_a_one_model_crun_run():
     quoted = re.search(r"Its plan allows up to (\d+):", words)
     assert quoted, "the README no longer quotes the plan of a live run"
     assert int(quoted[1]) == plan.requests
+    retries = re.search(r"On top of those (\d+) it allows at most (\d+) retries", words)
+    assert retries and (int(retries[1]), int(retries[2])) == (plan.requests, plans.retry_bound(plan.requests))
 
 
 def quoted_live_requests() -> tuple[int, int]:

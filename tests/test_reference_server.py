@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -129,8 +130,9 @@ def test_serve_prints_its_url_and_exits_cleanly_on_ctrl_c():
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = child.stdout.readline().strip()
-        assert line.startswith("CRUN reference server listening on http://127.0.0.1:") and line.endswith("/api/v1")
-        url = line.rsplit(" ", 1)[1]
+        assert line.startswith("CRUN reference server listening on http://127.0.0.1:")
+        assert line.endswith("/api/v1 with key crun-reference-key; faults: none"), line  # the URL, its key, its faults
+        url = line.split()[5]
         assert httpx.get(f"{url}/models", headers={"X-API-KEY": ReferenceConfig().api_key}).status_code == 200
         os.kill(child.pid, signal.SIGINT)
         assert child.wait(timeout=10) == 0
@@ -138,3 +140,43 @@ def test_serve_prints_its_url_and_exits_cleanly_on_ctrl_c():
     finally:
         if child.poll() is None:
             child.kill()
+
+
+def test_serve_lists_every_fault_with_its_description(capsys):
+    from conformance.cli import main
+    from conformance.reference.faults import FAULTS
+
+    assert main(["serve", "--list-faults"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == list(FAULTS)
+    assert all(line.split(None, 1)[1] == fault.description for line, fault in zip(lines, FAULTS.values(), strict=True))
+
+
+def test_serve_names_its_url_key_and_faults_and_a_port_in_use_exits_2_in_one_line():
+    child = subprocess.Popen([sys.executable, "-m", "conformance.cli", "serve", "--port", "0", "--api-key", "k-1",
+                              "--fault", "chat_no_done", "--fault", "bearer_only"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = child.stdout.readline().strip()
+        assert re.fullmatch(r"CRUN reference server listening on http://127\.0\.0\.1:\d+/api/v1 with key k-1; "
+                            r"faults: bearer_only, chat_no_done", line), line
+        port = line.split()[5].split(":")[2].split("/")[0]
+        busy = subprocess.run([sys.executable, "-m", "conformance.cli", "serve", "--port", port],
+                              capture_output=True, text=True, timeout=60)
+        assert busy.returncode == 2 and busy.stdout == ""
+        assert busy.stderr == f"crun-conformance: cannot listen on 127.0.0.1:{port}: already in use\n"
+    finally:
+        child.kill()
+        child.wait(timeout=10)
+
+
+def test_serve_says_where_its_key_came_from_without_printing_a_key_from_the_environment(monkeypatch):
+    monkeypatch.setenv("CRUN_API_KEY", "sk-from-the-environment")
+    child = subprocess.Popen([sys.executable, "-m", "conformance.cli", "serve", "--port", "0"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = child.stdout.readline().strip()
+        assert line.endswith("with key the value of CRUN_API_KEY; faults: none") and "sk-from" not in line, line
+    finally:
+        child.kill()
+        child.wait(timeout=10)

@@ -32,8 +32,11 @@ def test_merges_reports_into_one_matrix_and_writes_html_and_markdown(files, tmp_
     html, md = tmp_path / "out" / "m.html", tmp_path / "out" / "m.md"
     code = main(["report", str(files[0]), str(files[1]), "--label", "alpha", "--label", "beta",
                  "--html", str(html), "--md", str(md)])
-    out = capsys.readouterr().out
-    assert code == 0
+    captured = capsys.readouterr()
+    out = captured.out
+    assert code == 1  # a column failed: report exits as certify does
+    assert captured.err.splitlines() == [f"crun-conformance: HTML report written to {html}",
+                                         f"crun-conformance: Markdown report written to {md}"]
     assert out.splitlines()[0].split() == ["requirement", "level", "alpha", "×", "m1", "beta", "×", "m1"]
     row = next(line for line in out.splitlines() if line.strip().startswith("CHAT-001"))
     assert row.split()[2:4] == ["FAIL", "PASS"]
@@ -73,3 +76,32 @@ def test_an_unwritable_output_is_one_line_and_exit_2(files, tmp_path, capsys):
     assert main(["report", str(files[0]), "--html", str(blocker / "sub" / "m.html")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("crun-conformance: cannot write") and err.count("\n") == 1
+
+
+def test_the_exit_code_is_the_merged_verdict(tmp_path, capsys):
+    passed = tmp_path / "p.json"
+    passed.write_text(json.dumps(_report("http://b.example/v1", "passed")))
+    assert main(["report", str(passed), str(passed)]) == 0
+    assert "verdict: CERTIFIED in every column (2)" in capsys.readouterr().out
+    partial = tmp_path / "partial.json"
+    partial.write_text(json.dumps({**_report("http://b.example/v1", "passed"),
+                                   "coverage": {"checked": 2, "requirements": 105, "narrowed_by": "-k CHAT-001"}}))
+    assert main(["report", str(partial)]) == 0
+    out = capsys.readouterr().out
+    assert "verdict: PARTIAL: 2 of 105 requirements checked (-k CHAT-001)" in out and "CERTIFIED" not in out
+    skipped = tmp_path / "skipped.json"
+    skipped.write_text(json.dumps({"checks": [{"id": "CHAT-001", "level": "MUST", "model": "m1", "outcome": "skipped",
+                                               "actual": "not supported: declined"}], "models": ["m1"]}))
+    assert main(["report", str(skipped)]) == 0
+    assert "verdict: NOT JUDGED: no check could be judged" in capsys.readouterr().out
+
+
+def test_a_load_report_is_refused_in_one_line_by_report_diff_and_baseline(files, tmp_path, capsys):
+    load = tmp_path / "load.json"
+    load.write_text(json.dumps({**_report("http://a.example/v1", "passed"), "verdict": "certified",
+                                "run": {"answers": 3}, "http": {"2xx": 3}, "latency": {}}))
+    for argv in (["report", str(load)], ["diff", str(files[1]), str(load)], ["baseline", str(load)]):
+        assert main(argv) == 2, argv
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err.count("\n") == 1 and "Traceback" not in captured.err
+        assert f"{load}: a load report (crun-conformance load), not a certification" in captured.err

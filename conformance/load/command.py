@@ -24,6 +24,7 @@ from pathlib import Path
 from .. import options
 from ..catalogue.requirements import DEFAULT_PROFILE
 from ..outcomes.verdict import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNUSABLE, exit_code
+from ..wire.cost import Cost
 
 DEFAULT_PORT = 5557  # Locust's master port
 SHUTDOWN_GRACE_S = 90.0  # beyond duration + deadline, how long the parent waits for its Locust processes
@@ -42,7 +43,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     load.add_argument("--users", type=int, default=10, help="simulated clients (default 10)")
     load.add_argument("--spawn-rate", type=float, default=None, help="users started per second (default: all at once)")
     load.add_argument("--duration", type=float, default=30.0, help="seconds to run (default 30)")
-    load.add_argument("--max-requests", type=int, default=None, help="stop after this many cases were sent")
+    load.add_argument("--max-requests", type=int, default=None, metavar="N",
+                      help="stop after this many requests were sent, every attempt counted (a resent one too)")
     load.add_argument("--certify-report", metavar="PATH",
                       help="a certify JSON report of the same target: violations it passed are marked load-only")
     load.add_argument("--workers", type=int, default=None, metavar="K",
@@ -122,6 +124,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace, key: str, mix: tuple, certify_passed: set | None, base_url: str, kind: str) -> int:
+    from ..reports.reportfile import written_lines
     from . import report as reports
     from .plan import LoadPlan
 
@@ -148,8 +151,12 @@ def _load(args: argparse.Namespace, key: str, mix: tuple, certify_passed: set | 
     built = reports.build(result, plan, run, preflight, certify_passed, args.strict)
     if not built["run"]["answers"]:
         raise LoadError("no answer came back during the run")
-    reports.write(built, args.report_json, args.report_md, args.report_html)
+    written = reports.write(built, args.report_json, args.report_md, args.report_html)
     print(reports.terminal(built))
+    for line in written_lines(written):
+        print(line, file=sys.stderr)
+    if any(why for _, _, why in written):
+        return EXIT_UNUSABLE
     if not built["run"]["judged"] and not args.no_checks:
         print("crun-conformance: every answer was throttled (429/503 with Retry-After): nothing could be judged",
               file=sys.stderr)
@@ -159,10 +166,9 @@ def _load(args: argparse.Namespace, key: str, mix: tuple, certify_passed: set | 
 
 
 def _models(args: argparse.Namespace, base_url: str, key: str, kind: str,
-            profile: str) -> tuple[tuple[str, ...], str | None, int]:
-    """The models to load, chosen as certify chooses them (ModelChoice), the /messages model (None: each model in
-    turn), and the requests spent choosing."""
-    from ..wire.discovery import models_answer
+            profile: str) -> tuple[tuple[str, ...], str | None, Cost]:
+    """The models to load, chosen and checked as certify does (ModelChoice), the /messages model (None: each model
+    in turn), and what choosing them cost."""
     from ..wire.target import Caller, Target, TargetError
 
     try:
@@ -175,14 +181,14 @@ def _models(args: argparse.Namespace, base_url: str, key: str, kind: str,
         raise LoadError(str(exc)) from None
     caller = Caller(target)
     try:
-        models, messages = choice.resolve(caller)
-        if not caller.cost.requests:
-            models_answer(caller)  # reachable, and the key accepted, before any load is sent
-        return tuple(models), None if choice.matrix else messages[0], caller.cost.requests
+        chosen = choice.resolve(caller, key_must_work=True)  # reachable, key and models right, before any load
     except TargetError as exc:
         raise LoadError(str(exc)) from None
     finally:
         caller.close()
+    for warning in chosen.warnings:
+        print(f"crun-conformance: warning: {warning}", file=sys.stderr)
+    return tuple(chosen.models), None if choice.matrix else chosen.messages_models[0], caller.cost
 
 
 def _drive(args: argparse.Namespace, plan, base: dict) -> bool:

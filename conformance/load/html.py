@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 from ..outcomes.verdict import FAILING
 from ..reports.html import code_spans
 from ..reports.matrix import SHORT, mark
+from ..wire.cost import plural
 from .answer import HTTP_OUTCOMES
 
 CONFIG = {"displaylogo": False, "responsive": True}
@@ -39,7 +40,7 @@ def render(report: dict) -> str:
             f"<p class='verdict-{report['verdict']}'><strong>Verdict: {escape(report['verdict'])}</strong>. "
             f"Profile <code>{escape(t['profile'])}</code>, models {escape(', '.join(t['models']))}.</p>",
             f"<p>{run['answers']} answers in {run['wall_s']:.1f} s from {run['users']} users"
-            + (f" on {run['workers']} workers" if run["workers"] else "")
+            + (f" on {run['workers']} {plural(run['workers'], 'worker')}" if run["workers"] else "")
             + f", stopped by {escape(str(run['stopped_by']))}; {run['judged']} judged, {run['throttled']} throttled; "
             f"at most {run['streams_peak']} streams open at once. Mix <code>{escape(run['mix'])}</code>.</p>",
             "<h2>Over time</h2>", _figure(_latency_over_time(report)), _figure(_violations_over_time(report)),

@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 from ..catalogue.requirements import CATALOGUE
 from ..outcomes.outcome import Outcome
-from ..outcomes.verdict import CERTIFIED, ERROR, FAILED, FAILING, PASSED, SKIPPED, counting_levels, counts_against
+from ..outcomes.verdict import CERTIFIED, ERROR, FAILED, FAILING, PASSED, SKIPPED, counting_levels, counts_against, verdict_words
 from ..reports import document
 from ..reports.matrix import SHORT, counts_text, mark
-from ..reports.reportfile import InputError, load_report
+from ..reports.reportfile import InputError, load_report, save
 from ..reports.text import fence, md_text
 from ..run.judging import blank
-from ..wire.cost import describe
+from ..wire.cost import Cost, describe, plural
 from . import tally as tallies
 from .answer import HTTP_OUTCOMES, SERVER_ERROR
 from .plan import LoadPlan
@@ -47,14 +46,15 @@ def read_certify_report(path: str) -> set[tuple[str, str, str | None]]:
     return {(c["id"], c["case"], c["model"]) for c in checks if c["outcome"] == PASSED}
 
 
-def build(result: dict, plan: LoadPlan, run: dict, preflight_requests: int = 0,
+def build(result: dict, plan: LoadPlan, run: dict, preflight: Cost | None = None,
           certify_passed: set[tuple[str, str, str | None]] | None = None, strict: bool = False) -> dict:
     """The load report: certify's report of the aggregated outcomes (conformance/reports/document.py), and load's own
     parts. The run also fails on any 5xx answer: a gateway that breaks under load has not held."""
     tally = result["tally"]
     outcomes, counted = _outcomes(tally, plan, certify_passed)
-    cost = {"requests": tally["requests"] + preflight_requests, "input_tokens": tally["input_tokens"],
-            "output_tokens": tally["output_tokens"], "retries": 0}
+    before = preflight or Cost()  # GET /models (and a model it does not list, asked once) before the load
+    cost = {"requests": tally["requests"] + before.requests, "input_tokens": tally["input_tokens"],
+            "output_tokens": tally["output_tokens"], "retries": tally.get("retries", 0) + before.retries}
     report = document.assemble({"base_url": plan.base_url, "kind": plan.kind, "profile": plan.profile},
                                list(plan.all_models), outcomes, cost, strict)
     if tally["http"].get(SERVER_ERROR, 0):
@@ -180,7 +180,7 @@ def _failing(report: dict) -> list[dict]:
 
 def terminal(report: dict) -> str:
     run, http, lat = report["run"], report["http"], report["latency"]
-    spread = f" on {run['workers']} workers" if run["workers"] else ""
+    spread = f" on {run['workers']} {plural(run['workers'], 'worker')}" if run["workers"] else ""
     lines = ["", f"load: {run['answers']} answers in {run['wall_s']:.1f} s ({run['answers_per_s'] or 0:.1f}/s) from "
                  f"{run['users']} users{spread}, stopped by {run['stopped_by']}; {run['judged']} judged, "
                  f"{run['throttled']} throttled; at most {run['streams_peak']} streams open at once",
@@ -216,9 +216,11 @@ def terminal(report: dict) -> str:
         if http[SERVER_ERROR]:
             reasons.append(f"{http[SERVER_ERROR]} answers were 5xx")
         lines.append(f"verdict: {FAILED.upper()} under load: " + " and ".join(reasons))
-    else:
+    elif report["verdict"] == CERTIFIED:
         lines.append(f"verdict: {CERTIFIED.upper()} under load: every {' and '.join(counting_levels(strict))} of profile "
                      f"{report['target']['profile']} held in {run['judged']} judged answers")
+    else:
+        lines.append(f"verdict: {verdict_words(report['verdict'])} under load")
     return "\n".join(lines)
 
 
@@ -228,7 +230,7 @@ def markdown(report: dict) -> str:
              f"Profile `{t['profile']}`, models {', '.join(f'`{m}`' for m in t['models'])}. "
              f"**Verdict: {report['verdict']}.**", "",
              f"{run['answers']} answers in {run['wall_s']:.1f} s from {run['users']} users"
-             + (f" on {run['workers']} workers" if run["workers"] else "")
+             + (f" on {run['workers']} {plural(run['workers'], 'worker')}" if run["workers"] else "")
              + f", stopped by {run['stopped_by']}; {run['judged']} judged, {run['throttled']} throttled; "
              f"at most {run['streams_peak']} streams open at once. Mix: `{run['mix']}`.", "",
              "| HTTP outcome | answers |", "|---|---|"]
@@ -257,12 +259,12 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(report: dict, json_path: str | None, md_path: str | None, html_path: str | None) -> None:
-    for path, render in ((json_path, lambda: json.dumps(report, indent=2, ensure_ascii=False) + "\n"),
-                         (md_path, lambda: markdown(report)), (html_path, lambda: _html(report))):
-        if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(render())
+def write(report: dict, json_path: str | None, md_path: str | None,
+          html_path: str | None) -> list[tuple[str, str, str | None]]:
+    """Write the reports asked for: (kind, path, None) for each written, (kind, path, why) for one that was not."""
+    views = (("JSON", json_path, lambda: json.dumps(report, indent=2, ensure_ascii=False) + "\n"),
+             ("Markdown", md_path, lambda: markdown(report)), ("HTML", html_path, lambda: _html(report)))
+    return [(kind, path, save(path, render())) for kind, path, render in views if path]
 
 
 def _html(report: dict) -> str:

@@ -56,7 +56,7 @@ def summary(hist: Hist, quantiles: Iterable[int] = (50, 95, 99)) -> dict:
 
 
 def new_tally() -> dict:
-    return {"requests": 0, "input_tokens": 0, "output_tokens": 0, "answers": 0, "judged": 0, "throttled": 0,
+    return {"requests": 0, "retries": 0, "input_tokens": 0, "output_tokens": 0, "answers": 0, "judged": 0, "throttled": 0,
             "http": {}, "checks": {}, "latency": {}, "timeline": {}, "streams_peak": {}}
 
 
@@ -65,10 +65,11 @@ def check_key(case: str, model: str, requirement: str) -> str:
 
 
 def record(tally: dict, *, name: str, requests: int, outcome: str, timing: Timings, outcomes: list[Outcome],
-           streaming: bool, at: float | None = None) -> int:
+           streaming: bool, at: float | None = None, retries: int = 0) -> int:
     """Add one answer of mix entry `name`, its HTTP outcome and its checks' outcomes; returns how many it violated."""
     at = time.time() if at is None else at
     tally["requests"] += requests
+    tally["retries"] += retries  # of those requests, the attempts beyond the first (a connection broken before an answer)
     tally["input_tokens"] += timing.input_tokens
     tally["output_tokens"] += timing.output_tokens
     tally["answers"] += 1
@@ -126,7 +127,7 @@ def streams_open(tally: dict) -> dict[str, int]:
 
 def merge(into: dict, other: dict) -> dict:
     """Add `other` into `into` (both tallies); returns `into`."""
-    for field in ("requests", "input_tokens", "output_tokens", "answers", "judged", "throttled"):
+    for field in ("requests", "retries", "input_tokens", "output_tokens", "answers", "judged", "throttled"):
         into[field] += other[field]
     for outcome, count in other["http"].items():
         into["http"][outcome] = into["http"].get(outcome, 0) + count

@@ -42,7 +42,8 @@ def gevent_deadline(seconds: float) -> Iterator[None]:
 
 
 class Budget:
-    """At most `limit` cases sent by this process (None: no limit); `on_spent` runs once the last one is judged."""
+    """At most `limit` attempts sent by this process (None: no limit): each case takes one, and a connection broken
+    before any answer is sent again only while one is left; `on_spent` runs once the last case is judged."""
 
     def __init__(self, limit: int | None, on_spent: Callable[[], None]) -> None:
         self.left, self.in_flight, self.on_spent, self.spent = limit, 0, on_spent, False
@@ -53,6 +54,15 @@ class Budget:
         if self.left is not None:
             self.left -= 1
         self.in_flight += 1
+        return True
+
+    def take_retry(self) -> bool:
+        """One more attempt of a case already sent, when the budget allows it."""
+        if self.left is None:
+            return True
+        if self.left <= 0:
+            return False
+        self.left -= 1
         return True
 
     def done(self) -> None:
@@ -103,7 +113,7 @@ class CaseUser(User):
     wait_time = constant(0)
 
     def on_start(self) -> None:
-        self.caller = SyncCaller(GENERATOR.target, deadline=gevent_deadline)
+        self.caller = SyncCaller(GENERATOR.target, deadline=gevent_deadline, may_retry=lambda: GENERATOR.budget.take_retry())
         self.rng = random.Random()
 
     def on_stop(self) -> None:
@@ -117,7 +127,7 @@ class CaseUser(User):
         entry = self.rng.choices(run.entries, run.weights)[0]
         ctx = next(run.models)
         streaming = entry.name.endswith("-stream")
-        sent_before = self.caller.cost.requests
+        sent_before, retried_before = self.caller.cost.requests, self.caller.cost.retries
         run.open_streams += streaming
         tallies.note_streams(run.tally, run.node, run.open_streams)
         try:
@@ -131,7 +141,8 @@ class CaseUser(User):
         judged = run.plan.judge and outcome not in THROTTLED
         outcomes = [judge(entry.case, check, exchanges, ctx, answered_by) for check in entry.checks] if judged else []
         tallies.record(run.tally, name=entry.name, requests=self.caller.cost.requests - sent_before, outcome=outcome,
-                       timing=timings(last), outcomes=outcomes, streaming=streaming)
+                       timing=timings(last), outcomes=outcomes, streaming=streaming,
+                       retries=self.caller.cost.retries - retried_before)
         bad = [o for o in outcomes if o.failing]
         problem = f"{bad[0].id}: expected {bad[0].expected}" if bad else None
         if problem is None and outcome not in ("2xx", *THROTTLED):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -154,15 +155,27 @@ class ReferenceServer:
         return f"ReferenceServer({self.base_url or 'not started'})"
 
 
-def serve(host: str, port: int, config: ReferenceConfig = DEFAULT_CONFIG) -> None:
+def serve(host: str, port: int, config: ReferenceConfig = DEFAULT_CONFIG, key_shown: str | None = None) -> None:
     """Serve in the foreground until Ctrl-C (or SIGTERM), then exit cleanly, without a traceback.
 
-    The URL is printed once the server listens and handles signals, so a
-    client (or a Ctrl-C) that follows the line is always served.
+    The port is bound before uvicorn starts, so a port in use is an OSError here (the caller says so in one line),
+    not uvicorn's log and exit. One line is printed once the server listens and handles signals, so a client (or a
+    Ctrl-C) that follows it is always served: the URL, the key it expects (`key_shown` instead, e.g. where the key
+    came from), and the faults switched on.
     """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    faults = ", ".join(config.faults.names) or "none"
 
     def announce(bound: int) -> None:
-        print(f"CRUN reference server listening on {url(host, bound, config)}", flush=True)
+        print(f"CRUN reference server listening on {url(host, bound, config)} with key {key_shown or config.api_key}; "
+              f"faults: {faults}", flush=True)
 
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the SIGINT it handled, after shutting down
-        _Server(uvicorn_config(config, host, port), on_started=announce).run()
+        _Server(uvicorn_config(config, host, port), on_started=announce).run(sockets=[sock])

@@ -10,6 +10,7 @@ level as usual), and from those the exit code.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -17,7 +18,7 @@ from typing import Any, Callable, Iterable
 import yaml
 
 from ..catalogue.requirements import BY_ID, RENAMED
-from ..outcomes.verdict import EXIT_FAILED, EXIT_OK, FAILING, OUTCOMES, PASSED, SKIPPED, counts_against
+from ..outcomes.verdict import EXIT_FAILED, EXIT_OK, FAILING, OUTCOMES, PARTIAL, PASSED, SKIPPED, Coverage, counts_against
 from .reportfile import InputError, Key, describe, key, load_report, parse_report, read_text
 
 ENTRY_FIELDS = ("id", "endpoint", "model", "case", "outcome", "reason")
@@ -92,7 +93,17 @@ def from_report(report: dict, source: str) -> Baseline:
                                         check.get("case"), reason=f"{check['outcome']} in {Path(source).name}"))
     notes = [f"ignored {len(gone)} requirement(s) of the baseline that this version no longer has: "
              + ", ".join(sorted(gone))] if gone else []
+    notes += _partial(report, "the baseline")
     return Baseline(source, expectations, None, notes=notes)
+
+
+def _partial(report: dict, what: str) -> list[str]:
+    """A note when a report left requirements of its profile out: its checks say nothing about those."""
+    coverage = Coverage.read(report.get("coverage"))
+    if coverage is None or not coverage.partial:
+        return []
+    return [f"{what} is {PARTIAL}: {coverage.text()}; checks of the requirements it left out are judged on their "
+            "own level"]
 
 
 def parse_expectations(text: str, where: str) -> Baseline:
@@ -297,6 +308,10 @@ def gate(report: dict, baseline: str | Path | Baseline, strict_baseline: bool = 
     """Compare a run's report with a baseline, emit the result text (regressions first), return the exit code."""
     loaded = baseline if isinstance(baseline, Baseline) else load(baseline)
     result = compare(report["checks"], loaded, report.get("strict", False) if strict is None else strict, strict_baseline)
+    coverage = Coverage.read(report.get("coverage"))
+    if coverage is not None and coverage.partial:
+        result.notes.append(f"this run is {PARTIAL}: {coverage.text()}; the baseline's entries for the other "
+                            "requirements are not compared")
     emit(result.text())
     return result.exit_code
 
@@ -322,6 +337,7 @@ def expectations_yaml(report: dict, source: str) -> str:
     header = [
         "# crun-conformance expectations: the outcomes this target is known to have.",
         f"# Written from {Path(source).name} ({', '.join(about)}).",
+        *(f"# Note: {note}." for note in _partial(report, "that report")),
         "#",
         "# Every check NOT listed here is expected to pass. Each entry names a requirement `id`, optionally the",
         "# `endpoint`, `model` and `case` it was checked on (leave one out to match them all), the `outcome`",
@@ -338,6 +354,10 @@ def expectations_yaml(report: dict, source: str) -> str:
 
 
 def write_expectations(report_path: str, emit: Callable[[str], Any] = print) -> int:
-    """`crun-conformance baseline REPORT.json`: the expectations file of a report, to stdout."""
-    emit(expectations_yaml(load_report(report_path), report_path).rstrip("\n"))
+    """`crun-conformance baseline REPORT.json`: the expectations file of a report, to stdout; a report that left
+    requirements out says so on stderr too (`judged` then names only those it checked)."""
+    report = load_report(report_path)
+    for note in _partial(report, report_path):
+        print(f"crun-conformance: warning: {note}", file=sys.stderr)
+    emit(expectations_yaml(report, report_path).rstrip("\n"))
     return 0

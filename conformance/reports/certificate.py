@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 from .. import __version__
 from ..catalogue.contract import contract_path
 from ..catalogue.requirements import CATALOGUE, Requirement
-from ..outcomes.verdict import FAILING, verdict_of
+from ..outcomes.verdict import FAILING, Coverage, verdict_of, verdict_words
 from ..wire.exchange import MASK
 
 KEY_OPTIONS = ("--api-key",)
@@ -121,14 +121,17 @@ def markdown_block(report: dict) -> list[str]:
     musts, shoulds = _failures(report, "MUST"), _failures(report, "SHOULD")
     verdict = report.get("verdict") or verdict_of(((c.get("level"), c.get("outcome")) for c in report.get("checks") or []),
                                                   strict)
+    coverage = Coverage.read(report.get("coverage"))
     cost = report.get("cost") or {}
     profile = certificate.get("profile") or (report.get("target") or {}).get("profile")
     lines = [
-        f"> **Verdict: {verdict.upper()}** (profile `{profile}`{', strict' if strict else ''})",
+        f"> **Verdict: {verdict_words(verdict, coverage)}** (profile `{profile}`{', strict' if strict else ''})",
         ">",
         f"> - MUST failures: {_named(musts)}",
         f"> - SHOULD failures: {_named(shoulds)}",
         f"> - MUST checks not judged (no evidence in the answer): {_named(_not_judged(report, 'MUST'))}",
+        *([f"> - Not a certification of the profile: only {coverage.text()}"]
+          if coverage is not None and coverage.partial else []),
         f"> - Cost: {cost.get('requests', 0)} requests, {cost.get('input_tokens', 0)} input and "
         f"{cost.get('output_tokens', 0)} output tokens",
         f"> - Date: {certificate.get('finished_at', 'unknown')}"

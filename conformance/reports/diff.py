@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..catalogue.requirements import BY_ID, RENAMED
-from ..outcomes.verdict import EXIT_FAILED, EXIT_OK, FAILING, PASSED
+from ..outcomes.verdict import EXIT_FAILED, EXIT_OK, FAILING, PARTIAL, PASSED, Coverage
 from .reportfile import Key, check_writable, describe, duration_s, key, load_report, report_verdict
 from .text import md_text
 
@@ -54,6 +54,7 @@ class DiffResult:
     cost: dict[str, tuple[int, int]] = field(default_factory=dict)
     duration_s: tuple[float, float] = (0.0, 0.0)
     tool: tuple[str, str] = ("", "")
+    warnings: list[str] = field(default_factory=list)  # what makes the two reports compare less than like for like
 
     @property
     def exit_code(self) -> int:
@@ -96,7 +97,7 @@ class DiffResult:
         return lines
 
     def text(self) -> str:
-        lines = [f"diff {self.old_name} -> {self.new_name}", *self.summary()]
+        lines = [f"diff {self.old_name} -> {self.new_name}", *(f"warning: {w}" for w in self.warnings), *self.summary()]
         for title, body in self.sections():
             lines += ["", title + ":"] + [f"  {line}" for line in body]
         lines += ["", f"{len(self.regressions)} regression(s), {len(self.fixes)} fix(es)"]
@@ -104,6 +105,7 @@ class DiffResult:
 
     def markdown(self) -> str:
         lines = [f"# Conformance diff: `{self.old_name}` -> `{self.new_name}`", ""]
+        lines += [f"> **Warning**: {md_text(w)}" for w in self.warnings] + ([""] if self.warnings else [])
         lines += [f"- {line}" for line in self.summary()]
         for title, body in self.sections():
             lines += ["", f"## {title}", ""] + [f"- {md_text(line)}" for line in body]
@@ -164,7 +166,24 @@ def diff(old: dict, new: dict, old_name: str = "OLD", new_name: str = "NEW") -> 
                    for name in COST_FIELDS if name in old_cost or name in new_cost}
     result.duration_s = (duration_s(old), duration_s(new))
     result.tool = tuple((r.get("certificate") or {}).get("tool_version") or "" for r in (old, new))
+    result.warnings = _warnings(old, new, old_name, new_name)
     return result
+
+
+def _warnings(old: dict, new: dict, old_name: str, new_name: str) -> list[str]:
+    """What makes the comparison less than like for like: other targets, other profiles, a run that left
+    requirements out (what it did not check shows as removed, not as fixed or regressed)."""
+    found = []
+    for name, what in (("base_url", "targets"), ("profile", "profiles")):
+        before, after = ((r.get("target") or {}).get(name) for r in (old, new))
+        if before and after and before != after:
+            found.append(f"the reports judged different {what} ({before} -> {after}): the changes may be theirs, "
+                         "not a build's")
+    for report, name in ((old, old_name), (new, new_name)):
+        coverage = Coverage.read(report.get("coverage"))
+        if coverage is not None and coverage.partial:
+            found.append(f"{name} is {PARTIAL}: {coverage.text()}; the requirements it left out are not compared")
+    return found
 
 
 def _counterpart(k: Key, old_by_key: dict[Key, dict]) -> dict | None:

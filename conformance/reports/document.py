@@ -10,41 +10,49 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 
 from ..outcomes.outcome import Outcome, not_judged
-from ..outcomes.verdict import OUTCOMES, verdict_of
+from ..outcomes.verdict import OUTCOMES, Coverage, model_verdict, run_verdict, verdict_of, verdict_words
 from ..run.certification import Certification
 from ..run.plan import Plan
 from ..wire.cost import Cost
 from ..wire.target import Target
 from . import certificate
+from .reportfile import save
 
 
-def build(target: Target, plan: Plan, outcomes: list[Outcome], cost: Cost, strict: bool = False) -> dict:
+def build(target: Target, plan: Plan, outcomes: list[Outcome], cost: Cost, strict: bool = False,
+          coverage: Coverage | None = None) -> dict:
     """The report as data: every other view (terminal, Markdown, HTML, JUnit, diffs) is rendered from it."""
     facts = {"base_url": target.base_url, "kind": target.kind, "profile": target.profile}
-    return assemble(facts, list(plan.all_models), outcomes, cost.as_dict(), strict)
+    return assemble(facts, list(plan.all_models), outcomes, cost.as_dict(), strict, coverage)
 
 
-def assemble(target: dict, models: list[str], outcomes: list[Outcome], cost: dict, strict: bool) -> dict:
-    """The report of any run that judged these outcomes (certify's, load's): target, verdict, summaries, cost, checks."""
+def assemble(target: dict, models: list[str], outcomes: list[Outcome], cost: dict, strict: bool,
+             coverage: Coverage | None = None) -> dict:
+    """The report of any run that judged these outcomes (certify's, load's): target, verdict, how much of the profile
+    it checked (`coverage`, certify's), summaries, cost, checks."""
     return {
         "target": {**target, "models": models},
         "models": models,
         "strict": strict,
-        "verdict": outcomes_verdict(outcomes, strict),
+        "verdict": run_verdict(_triples(outcomes), models, strict, coverage),
+        **({"coverage": coverage.as_dict()} if coverage is not None else {}),
         "summary": counts(outcomes),
-        "summary_by_model": by_model(models, outcomes, strict),
+        "summary_by_model": by_model(models, outcomes, strict, coverage),
         "cost": cost,
         "not_judged": not_judged(outcomes),
         "checks": [o.as_dict() for o in outcomes],
     }
 
 
-def outcomes_verdict(outcomes: list[Outcome], strict: bool) -> str:
-    """CERTIFIED or FAILED, by the one rule (conformance/outcomes/verdict.py)."""
-    return verdict_of(((o.level, o.outcome) for o in outcomes), strict)
+def outcomes_verdict(outcomes: list[Outcome], strict: bool, coverage: Coverage | None = None) -> str:
+    """The verdict of these outcomes, by the one rule (conformance/outcomes/verdict.py)."""
+    return verdict_of(((o.level, o.outcome) for o in outcomes), strict, coverage)
+
+
+def _triples(outcomes: list[Outcome]) -> list[tuple[str, str, str | None]]:
+    return [(o.level, o.outcome, o.model) for o in outcomes]
 
 
 def counts(outcomes: list[Outcome]) -> dict[str, int]:
@@ -56,15 +64,15 @@ def counts(outcomes: list[Outcome]) -> dict[str, int]:
 def of_certification(run: Certification) -> dict:
     """The report of a finished certification run."""
     assert run.session is not None and run.plan is not None
-    return build(run.session.target, run.plan, run.outcomes, run.cost, run.options.strict)
+    return build(run.session.target, run.plan, run.outcomes, run.cost, run.options.strict, run.coverage())
 
 
-def by_model(models: list[str], outcomes: list[Outcome], strict: bool) -> dict[str, dict]:
+def by_model(models: list[str], outcomes: list[Outcome], strict: bool, coverage: Coverage | None = None) -> dict[str, dict]:
     """Per model, its checks and the model-independent ones: counts and a verdict of its own."""
     table = {}
     for model in models:
         mine = [o for o in outcomes if o.model in (None, model)]
-        table[model] = {**counts(mine), "verdict": outcomes_verdict(mine, strict)}
+        table[model] = {**counts(mine), "verdict": model_verdict(_triples(outcomes), model, strict, coverage)}
     return table
 
 
@@ -93,18 +101,27 @@ def violations(o: Outcome) -> list[str]:
 
 
 def write(report: dict, outcomes: list[Outcome], json_path: str | None, md_path: str | None,
-          junit_path: str | None = None, html_path: str | None = None) -> None:
-    if junit_path:
-        from .junit import write as write_junit
+          junit_path: str | None = None, html_path: str | None = None) -> list[tuple[str, str, str | None]]:
+    """Write the reports asked for; (kind, path, None) for each written, (kind, path, why) for one that could not be.
 
-        write_junit(outcomes, junit_path)
-    if json_path:
-        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(json_path).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    if md_path:
-        Path(md_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(md_path).write_text(markdown(report))
-    if html_path:
-        from . import html as report_html
+    Every path was checked writable before the run (reportfile.check_writable); one that fails now (a disk full,
+    a directory removed meanwhile) loses that report only, never the others or the summary."""
+    duration = (report.get("certificate") or {}).get("duration_s")
+    wall_s = duration if isinstance(duration, (int, float)) else None
+    verdict = verdict_words(report["verdict"], Coverage.read(report.get("coverage")))
 
-        report_html.write(report, html_path)
+    def junit() -> bytes:
+        from .junit import render
+
+        return render(outcomes, wall_s=wall_s, verdict=verdict)
+
+    def html() -> str:
+        from .html import render
+        from .matrix import build
+
+        return render(build([report]))
+
+    views = (("JUnit XML", junit_path, junit),
+             ("JSON", json_path, lambda: json.dumps(report, indent=2, ensure_ascii=False) + "\n"),
+             ("Markdown", md_path, lambda: markdown(report)), ("HTML", html_path, html))
+    return [(kind, path, save(path, render())) for kind, path, render in views if path]

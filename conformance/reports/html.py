@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
 
-from ..outcomes.verdict import FAILED
+from ..outcomes.verdict import FAILED, NOT_JUDGED, PARTIAL
 from . import matrix as matrices
 from .matrix import MARKS, NOT_CHECKED, SHORT, Matrix, MatrixTarget, Row
 
@@ -195,8 +195,12 @@ def _target_view(matrix: Matrix, target: MatrixTarget) -> TargetView:
         order = {row.id: i for i, row in enumerate(matrix.rows)}
         broken = sorted({rid for c in failed for rid in c.broken_by}, key=order.__getitem__)
         detail = f"{len(failed)} of {len(columns)} {noun} failed a {levels}: {matrices.named(broken, 8)}"
+    elif verdict == NOT_JUDGED:
+        detail = "no check could be judged"
     else:
         detail = f"every {levels} held in every one of the {len(columns)} {noun}" if len(columns) > 1 else f"every {levels} held"
+        if verdict == PARTIAL and target.coverage is not None:
+            detail = f"{target.coverage.text()}; {detail} among those"
     return TargetView(target, verdict, detail, sum(c.model is not None for c in columns))
 
 

@@ -12,6 +12,7 @@ from .matrix import (
     failing_requirements,
     headers,
     named,
+    overall_text,
     row_marks,
     summary_text,
     verdict_text,
@@ -44,6 +45,7 @@ def render(matrix: Matrix) -> str:
     lines += ["", "Legend: " + "; ".join(f"`{SHORT[m]}` {m}" for m in MARKS) + ".", "", "## Verdict per column", ""]
     lines += [f"- **{md_text(n)}**" + (f" ({md_text(c.label)})" if keyed else "") + f": {verdict_text(c)}"
               for n, c in zip(names, matrix.columns, strict=True)]
+    lines += ["", f"Verdict: **{md_text(overall_text(matrix, names))}**"]
     for group in matrix.failures:
         lines += ["", f"## Failures: {md_text(group.title)}", ""]
         for c in group.checks:

@@ -19,7 +19,23 @@ from itertools import product
 from typing import Any
 
 from ..catalogue.requirements import CATALOGUE, LEVELS
-from ..outcomes.verdict import CERTIFIED, ERROR, FAILED, FAILING, OUTCOMES, PASSED, SKIP_KINDS, SKIPPED, counts_against
+from ..outcomes.verdict import (
+    CERTIFIED,
+    ERROR,
+    FAILED,
+    FAILING,
+    NOT_JUDGED,
+    OUTCOMES,
+    PARTIAL,
+    PASSED,
+    SKIP_KINDS,
+    SKIPPED,
+    Coverage,
+    combined,
+    counts_against,
+    model_verdict,
+    verdict_words,
+)
 from ..wire.cost import describe
 
 _CATALOGUE = {r.id: r for r in CATALOGUE}
@@ -137,6 +153,7 @@ class MatrixTarget:
     cost: dict[str, int] | None
     musts_not_judged: int = 0
     certificate: dict = field(default_factory=dict)  # what judged the report, when (reports/certificate.py); {} if older
+    coverage: Coverage | None = None  # how much of its profile the report checked (None: an older report, all)
 
 
 @dataclass
@@ -255,7 +272,8 @@ def build(reports: list[dict], labels: list[str] | None = None) -> Matrix:
         targets.append(MatrixTarget(t, target_labels[t], str(info.get("base_url") or ""), str(info.get("kind") or ""),
                               str(info.get("profile") or ""), bool(report.get("strict")), list(range(first, len(columns))),
                               summary, cost, sum(c.mark == "not judged" and c.level == "MUST" for c in checks),
-                              report["certificate"] if isinstance(report.get("certificate"), dict) else {}))
+                              report["certificate"] if isinstance(report.get("certificate"), dict) else {},
+                              Coverage.read(report.get("coverage"))))
     _verdicts(targets, columns, checks_of)
     rows = _rows(targets, columns, checks_of)
     areas: dict[str, Area] = {}
@@ -265,19 +283,23 @@ def build(reports: list[dict], labels: list[str] | None = None) -> Matrix:
 
 
 def _verdicts(targets: list[MatrixTarget], columns: list[Column], checks_of: list[list[MatrixCheck]]) -> None:
-    """A column's verdict by the one rule (outcomes/verdict.py) over its checks, model-independent ones included.
-    Derived from the checks, never copied from a summary, so it matches the cells."""
-    broken: dict[tuple[int, str | None], set[str]] = {}  # (target, model or None for any model): requirement ids
+    """A column's verdict by the one rule (outcomes/verdict.py) over its checks, model-independent ones included
+    (a model's column is "not judged" when none of its model's own checks could be). Derived from the checks,
+    never copied from a summary, so it matches the cells; the checks are grouped by model once, so a matrix of
+    hundreds of models is not quadratic."""
+    by_model: dict[tuple[int, str | None], list[MatrixCheck]] = {}  # (target, model or None for any model)
     for target in targets:
         for c in checks_of[target.index]:
-            if counts_against(c.level, c.outcome, target.strict):
-                broken.setdefault((target.index, c.model), set()).add(c.id)
+            by_model.setdefault((target.index, c.model), []).append(c)
     for column in columns:
-        mine = broken.get((column.target, None), set())
+        target = targets[column.target]
+        mine = by_model.get((column.target, None), [])
         if column.model is not None:
-            mine = mine | broken.get((column.target, column.model), set())
-        column.broken_by = sorted(mine, key=_row_key)
-        column.verdict = FAILED if column.broken_by else CERTIFIED
+            mine = mine + by_model.get((column.target, column.model), [])
+        column.broken_by = sorted({c.id for c in mine if counts_against(c.level, c.outcome, target.strict)},
+                                  key=_row_key)
+        column.verdict = model_verdict([(c.level, c.outcome, c.model) for c in mine], column.model, target.strict,
+                                       target.coverage)
 
 
 def _row_key(requirement_id: str) -> tuple[int, str]:
@@ -358,11 +380,43 @@ def headers(matrix: Matrix, room: int, longest: int = 14) -> tuple[list[str], bo
 
 
 def verdict_text(column: Column) -> str:
-    """A column's verdict as shown: CERTIFIED, or FAILED with the requirements that decided it."""
-    if column.verdict == CERTIFIED:
-        return CERTIFIED.upper()
+    """A column's verdict as shown: CERTIFIED, PARTIAL, NOT JUDGED, or FAILED with the requirements that decided it."""
+    if column.verdict != FAILED:
+        return column.verdict.upper()
     shown = ", ".join(column.broken_by[:5]) + (f" and {len(column.broken_by) - 5} more" if len(column.broken_by) > 5 else "")
     return FAILED.upper() + (f": {shown}" if shown else "")
+
+
+def verdict(matrix: Matrix) -> str:
+    """The verdict of the whole matrix: FAILED when a column failed, else the best the columns allow."""
+    return combined(c.verdict for c in matrix.columns)
+
+
+def overall_text(matrix: Matrix, names: list[str]) -> str:
+    """The matrix's verdict in one line, naming the columns (by `names`) that did not come out certified.
+
+    `CERTIFIED in every column (3)`, `FAILED in 1 of 3 columns (B); NOT JUDGED in 1 (C)`, or for a report that
+    left requirements out `PARTIAL: 1 of 100 requirements checked (-k AUTH-001)`."""
+    total = len(matrix.columns)
+    by_verdict: dict[str, list[str]] = {}
+    for name, column in zip(names, matrix.columns, strict=True):
+        by_verdict.setdefault(column.verdict, []).append(name)
+    if set(by_verdict) == {CERTIFIED}:
+        return f"{CERTIFIED.upper()} in every column ({total})"
+    coverages = {t.coverage for t in matrix.targets if t.coverage is not None and t.coverage.partial}
+    parts = []
+    for kind in (FAILED, NOT_JUDGED, PARTIAL, CERTIFIED):
+        named = by_verdict.get(kind, [])
+        if not named:
+            continue
+        if len(named) == total:
+            word = verdict_words(kind, next(iter(coverages)) if len(coverages) == 1 else None)
+            parts.append(word if kind in (PARTIAL, NOT_JUDGED) else f"{word} in every column ({total})")
+        else:
+            parts.append(f"{kind.upper()} in {len(named)} of {total} columns ({', '.join(named)})")
+    if PARTIAL in by_verdict and len(coverages) == 1 and len(by_verdict[PARTIAL]) < total:
+        parts.append(next(iter(coverages)).text())
+    return "; ".join(parts)
 
 
 def counts_text(summary: dict[str, int]) -> str:
@@ -372,6 +426,8 @@ def counts_text(summary: dict[str, int]) -> str:
 
 def summary_text(target: MatrixTarget) -> str:
     text = counts_text(target.summary)
+    if target.coverage is not None and target.coverage.partial:
+        text += f"; {PARTIAL.upper()}: {target.coverage.text()}"
     if target.musts_not_judged:
         text += f" ({target.musts_not_judged} MUST checks not judged: no evidence in the answer)"
     if target.cost:
@@ -422,8 +478,14 @@ def target_text(base_url: str, kind: str = "", profile: str = "", strict: bool =
 
 
 def target_verdict(matrix: Matrix, target: MatrixTarget) -> str:
-    """A target's verdict: FAILED when one of its columns failed (the one rule, applied per column), else CERTIFIED."""
-    return FAILED if any(matrix.columns[i].verdict == FAILED for i in target.columns) else CERTIFIED
+    """A target's verdict from its columns' (the one rule, applied per column): FAILED when one failed; NOT JUDGED
+    when none could be judged; PARTIAL when its report left requirements out; else CERTIFIED."""
+    verdicts = {matrix.columns[i].verdict for i in target.columns}
+    if FAILED in verdicts:
+        return FAILED
+    if verdicts == {NOT_JUDGED}:
+        return NOT_JUDGED
+    return PARTIAL if PARTIAL in verdicts else CERTIFIED
 
 
 def named(labels: list[str], cap: int = 5) -> str:

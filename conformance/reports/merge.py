@@ -2,20 +2,20 @@
 
 Merging reports is merging their outcome lists: each report keeps its checks and contributes its
 model columns, labelled target x model. Bad input (a missing file, bad JSON, a file that is not a
-report) is one line on stderr and exit code 2.
+certify report, a load report) is one line on stderr and exit code 2. Otherwise the exit code is the
+merged matrix's verdict, as certify's: 1 when a column failed, else 0.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from ..outcomes.verdict import EXIT_OK, EXIT_UNUSABLE
+from ..outcomes.verdict import EXIT_UNUSABLE, exit_code
 from . import html as report_html
 from . import markdown, terminal
 from . import matrix as matrices
-from .reportfile import InputError, load_report
+from .reportfile import InputError, check_writable, load_report, save, written_lines
 
 
 class BadReport(Exception):
@@ -44,22 +44,20 @@ def load(path: str) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the merged matrix; write it as HTML and Markdown when asked. Exit 0: the view was made."""
+    """Print the merged matrix; write it as HTML and Markdown when asked. The exit code is the matrix's verdict."""
     try:
         if args.label and len(args.label) != len(args.reports):
             raise BadReport(f"{len(args.label)} --label for {len(args.reports)} reports: give one per report or none")
+        check_writable(args.html, args.md)
         reports = [load(path) for path in args.reports]
-    except BadReport as exc:
+    except (BadReport, InputError) as exc:
         print(f"crun-conformance: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     matrix = matrices.build(reports, args.label)
-    try:
-        for out, text in ((args.html, lambda: report_html.render(matrix)), (args.md, lambda: markdown.render(matrix))):
-            if out:
-                Path(out).parent.mkdir(parents=True, exist_ok=True)
-                Path(out).write_text(text(), encoding="utf-8")
-    except OSError as exc:
-        print(f"crun-conformance: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
-        return EXIT_UNUSABLE
+    written = [(kind, out, save(out, text())) for kind, out, text in
+               (("HTML", args.html, lambda: report_html.render(matrix)), ("Markdown", args.md, lambda: markdown.render(matrix)))
+               if out]
     print(terminal.render(matrix))
-    return EXIT_OK
+    for line in written_lines(written):
+        print(line, file=sys.stderr)
+    return EXIT_UNUSABLE if any(why for _, _, why in written) else exit_code(matrices.verdict(matrix))

@@ -1,14 +1,16 @@
-"""Reading a JSON report written earlier, by this or an older version of the tool, for baselines and diffs.
+"""Report files: reading a JSON report written earlier, for baselines and diffs; writing the reports of a run.
 
-Older reports lack `model`, `violations`, `models`, `summary_by_model` and
-`certificate`; readers get them filled in (model None, no violations), so
-the code that compares reports has one shape to handle.
+Older reports lack `model`, `violations`, `models`, `summary_by_model`,
+`coverage` and `certificate`; readers get them filled in (model None, no
+violations), so the code that compares reports has one shape to handle. A
+load report is refused: its verdict is about a few cases under load. Every
+report path is tried before a run (`check_writable`), and each report written
+after it is said in one line (`written_lines`).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,9 @@ def parse_report(text: str, where: str) -> dict:
         raise InputError(f"{where}:{exc.lineno}: not JSON ({exc.msg})") from None
     if not isinstance(data, dict) or not isinstance(data.get("checks"), list):
         raise InputError(f"{where}:1: not a crun-conformance report (no \"checks\" list)")
+    if is_load_report(data):
+        raise InputError(f"{where}: a load report (crun-conformance load), not a certification: report, diff, baseline "
+                         "and load --certify-report read the JSON of certify --report-json")
     for name in ("cost", "certificate", "summary", "summary_by_model", "target"):
         if name in data and not isinstance(data[name], dict):
             raise InputError(f"{where}: \"{name}\" is not an object")
@@ -61,6 +66,14 @@ _CHECK_FIELDS: dict[str, tuple[type, ...]] = {
     "statement": (str,), "source": (str,), "expected": (str,), "actual": (str,), "exchange": (str,),
     "violations": (list,), "violations_more": (int,), "duration_s": (int, float),
 }
+
+
+def is_load_report(data: dict) -> bool:
+    """Whether a report is load's: certify's fields plus what only load has (its run, HTTP outcomes, latencies).
+
+    Its verdict is about the answers under load to a few cases, not about the profile: read as a certification, a
+    load run of six cases would certify a gateway."""
+    return isinstance(data.get("run"), dict) and "http" in data and "latency" in data
 
 
 def load_report(path: str | Path, what: str = "report") -> dict:
@@ -94,14 +107,44 @@ def duration_s(report: dict) -> float:
 
 
 def check_writable(*paths: str | None) -> None:
-    """Refuse, before anything is sent, a report path that cannot be written: a run must not be paid for in vain."""
+    """Refuse, before anything is sent, a report path that cannot be written: a run must not be paid for in vain.
+
+    Each path is opened for appending (created, and removed again, when it did not exist): permission bits say
+    nothing to root, and a path under /proc or on a full or read-only disk only shows itself by trying."""
+    seen: set[Path] = set()
     for path in filter(None, paths):
         target = Path(path)
+        if target.resolve() in seen:
+            raise InputError(f"cannot write two reports to {path}: give each its own path")
+        seen.add(target.resolve())
         if target.is_dir():
             raise InputError(f"cannot write a report to {path}: it is a directory")
+        existed = target.exists()
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("ab"):
+                pass
         except OSError as exc:
-            raise InputError(f"cannot write a report to {path}: {exc.strerror or exc}") from None
-        if not os.access(target.parent, os.W_OK) or target.exists() and not os.access(target, os.W_OK):
-            raise InputError(f"cannot write a report to {path}: permission denied")
+            raise InputError(f"cannot write a report to {path}: {exc.strerror or type(exc).__name__}") from None
+        if not existed:
+            target.unlink(missing_ok=True)
+
+
+def save(path: str, content: str | bytes) -> str | None:
+    """Write one report file (its folder made); None when written, else why not, in a few words."""
+    try:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    return None
+
+
+def written_lines(done: list[tuple[str, str, str | None]]) -> list[str]:
+    """One line per report: where it was written, or why it could not be."""
+    return [f"crun-conformance: {kind} report written to {path}" if why is None
+            else f"crun-conformance: cannot write the {kind} report to {path}: {why}" for kind, path, why in done]

@@ -21,6 +21,7 @@ from .matrix import (
     headers,
     letters,
     named,
+    overall_text,
     row_marks,
     summary_text,
     target_text,
@@ -183,10 +184,12 @@ def _summary(matrix: Matrix) -> list[str]:
         models = sum(matrix.columns[i].model is not None for i in target.columns)
         lines.append(label + target_text(target.base_url, target.kind, target.profile, target.strict)
                      + (f", {models} model{'s' if models != 1 else ''}" if models else ""))
-        lines.append(("  " if len(matrix.targets) > 1 else "") + summary_text(target))
+        lines += _wrapped("  " if len(matrix.targets) > 1 else "", summary_text(target), 3)
     failed = [c.label for c in matrix.columns if c.verdict == FAILED]
     total = len(matrix.columns)
-    if total == 1:
+    if {c.verdict for c in matrix.columns} - {CERTIFIED, FAILED}:  # a partial run, or a column nothing judged
+        lines.append(_fit("verdict: " + overall_text(matrix, [c.label for c in matrix.columns])))
+    elif total == 1:
         lines.append(_fit(f"verdict: {matrix.columns[0].verdict.upper()} ({matrix.columns[0].label})"))
     elif failed:
         line = f"verdict: {FAILED.upper()} in {len(failed)} of {total} columns ("

@@ -14,10 +14,11 @@ from pathlib import Path
 
 from ..catalogue.requirements import DEFAULT_PROFILE, FUZZ_REQUIREMENTS
 from ..outcomes.outcome import Outcome
+from ..outcomes.verdict import Coverage
 from ..suite.cases import CASES
 from ..wire.cost import Cost
 from ..wire.discovery import ModelChoice
-from ..wire.target import DEFAULT_TIMEOUT_S, Target, TargetError
+from ..wire.target import DEFAULT_TIMEOUT_S, MAX_RETRIES, Target, TargetError
 from . import plan as plans
 from .keyword import keyword_filter
 from .plan import Plan
@@ -41,6 +42,7 @@ class Options:
     cassette_dir: Path | None = None
     record_mode: str = "none"  # none (no recording), a vcrpy record mode (once, all, rewrite, new_episodes), or changed
     keyword: str | None = None
+    max_requests: int | None = None  # every attempt counts: the plan's requests and its retries
     fuzz: bool = False
     fuzz_examples: int | None = None
 
@@ -53,6 +55,8 @@ class Certification:
         self.session: ConformanceSession | None = None
         self.plan: Plan | None = None
         self.outcomes: list[Outcome] = []
+        self.required: frozenset[str] = frozenset()  # the requirements a whole run of the profile checks
+        self.warnings: list[str] = []  # what the user should know before the run: a model list that could not be used
 
     @property
     def profile(self) -> str:
@@ -69,18 +73,27 @@ class Certification:
         opts = self.options
         keyword = keyword_filter(opts.keyword) if opts.keyword else None
         chosen = plans.select(CASES, self.profile, keyword)
+        self.required = frozenset(check.requirement for _, checks in plans.select(CASES, self.profile)
+                                  for check in checks) | self._fuzz_required()
         if not chosen and not (opts.fuzz and keyword is None):
             raise ValueError("no check to run" + (f": nothing matched -k {opts.keyword!r}" if opts.keyword else ""))
         target, library, choice = self._target()
         self.session = ConformanceSession(target, library.cassette if library else None, opts.concurrency,
                                           self.progress)
-        models, messages_models = choice.resolve(self.session.caller)
-        self.plan = plans.build(target, chosen, models, messages_models, choice.matrix)
-        self.plan.discovery = self.session.caller.cost.requests
+        caller = self.session.caller
+        caller.retry_limit = MAX_RETRIES  # GET /models, before there is a plan to bound the run
+        # A replay takes the models its recording names: there is no GET /models to check them against.
+        resolved = choice.resolve(None if opts.kind == "replay" else caller)
+        self.warnings = resolved.warnings
+        self.plan = plans.build(target, chosen, resolved.models, resolved.messages_models, choice.matrix)
+        self.plan.discovery = caller.cost.requests
+        self.plan.retries = plans.retry_bound(self.plan.requests, opts.max_requests)
+        caller.retry_limit = caller.cost.retries + self.plan.retries  # those choosing the models are in `requests`
+        caller.forget_answers()
         if library is not None and opts.kind != "replay":
             from ..wire.cassettes import write_manifest
 
-            write_manifest(library.directory, target, models, messages_models, choice.matrix)
+            write_manifest(library.directory, target, resolved.models, resolved.messages_models, choice.matrix)
         return self.plan
 
     def _target(self):
@@ -120,6 +133,15 @@ class Certification:
         if self.options.fuzz:
             self.outcomes += self._fuzz()
         return self.outcomes
+
+    def _fuzz_required(self) -> frozenset[str]:
+        return frozenset(r.id for r in FUZZ_REQUIREMENTS if r.level(self.profile)) if self.options.fuzz else frozenset()
+
+    def coverage(self) -> Coverage:
+        """How much of the profile the outcomes checked: all of it, or (-k, a pytest selection) a part."""
+        checked = {o.id for o in self.outcomes} & self.required
+        narrowed = f"-k {self.options.keyword}" if self.options.keyword else ""
+        return Coverage(len(checked), len(self.required), narrowed if len(checked) < len(self.required) else "")
 
     def _fuzz(self) -> list[Outcome]:
         """The FUZZ-* outcomes: schemathesis against the same target, or skipped on a replay."""

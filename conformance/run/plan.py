@@ -1,23 +1,28 @@
 """The plan of a run: which checks apply, which models, and what it will cost, known before the first request.
 
 A live certification is billed per request, so the plan is printed and can be
-refused (`--max-requests`) before anything is sent. A model is part of a case's
+refused (`--max-requests`) before anything is sent. Its bound is hard: the
+requests it counts, plus at most `retries` more attempts (rate limits waited
+out, connections broken before any answer), never more. A model is part of a case's
 identity: a model-dependent case runs once per model of the matrix (cases on
 `/messages` once per `messages_models`), a model-independent case runs once.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
 from ..catalogue.requirements import MESSAGES, get
 from ..suite.case import Case, Check, Context
+from ..wire.cost import plural
 from ..wire.discovery import likely_messages_model
 from ..wire.exchange import Request
-from ..wire.target import Target
+from ..wire.target import MAX_RETRIES, Target
 
 PROBE_TOKENS = 64  # the huge-limit probe asks for a one-word answer; its limit is no bound worth printing
+RETRY_SHARE = 0.5  # the retries a run may make, as a share of its planned requests (at least MAX_RETRIES)
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class Plan:
     units: list[Unit] = field(default_factory=list)
     matrix: bool = False  # models chosen with --models: a model an endpoint declines is "not supported" there
     discovery: int = 0  # requests already sent to choose the models (GET /models), counted in the plan
+    retries: int = 0  # attempts beyond `requests` the run may make (those choosing the models are in `discovery`)
 
     @property
     def all_models(self) -> tuple[str, ...]:
@@ -97,9 +103,18 @@ class Plan:
         per_model = sum(1 for u in self.units if u.model is not None)
         once = len(self.units) - per_model
         models = ", ".join(self.all_models)
-        found = f" + {self.discovery} to list the models" if self.discovery else ""
-        return (f"plan: {len(self.units)} cases ({per_model} for {len(self.all_models)} model(s): {models}; {once} once)"
-                f"{found} = at most {self.requests} requests and {self.output_token_bound()} output tokens, before retries")
+        found = f" + {self.discovery} to check the models" if self.discovery else ""
+        return (f"plan: {len(self.units)} {plural(len(self.units), 'case')} ({per_model} for {len(self.all_models)} "
+                f"{plural(len(self.all_models), 'model')}: {models}; {once} once){found} = at most {self.requests} "
+                f"{plural(self.requests, 'request')} and {self.output_token_bound()} output tokens, and at most "
+                f"{self.retries} {plural(self.retries, 'retry', 'retries')} (rate limits, broken connections)")
+
+
+def retry_bound(requests: int, max_requests: int | None = None) -> int:
+    """The retries a plan of `requests` allows: a share of them (at least MAX_RETRIES), and never past
+    --max-requests, which caps attempts, retries included."""
+    bound = max(MAX_RETRIES, math.ceil(requests * RETRY_SHARE))
+    return bound if max_requests is None else max(0, min(bound, max_requests - requests))
 
 
 def _asked_tokens(request: Request | None) -> int:

@@ -64,7 +64,8 @@ class Cost:
     requests: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
-    retries: int = 0  # requests sent again after a rate limit (each also counted in `requests`)
+    retries: int = 0  # attempts beyond the first of a request: a rate limit waited out, a broken connection (each
+    # also counted in `requests`)
     unknown_usage: int = 0  # answers that should have reported usage (fuzzed 2xx on generating operations) but did not
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -77,6 +78,15 @@ class Cost:
             self.unknown_usage += unknown_usage
             self.retries += retries
 
+    def take_retry(self, limit: int | None) -> bool:
+        """Count one more attempt of a request already sent, unless `limit` retries were already made (None: no
+        limit): the caller then keeps the answer it has."""
+        with self._lock:
+            if limit is not None and self.retries >= limit:
+                return False
+            self.retries += 1
+            return True
+
     def add_exchange(self, exchange: Exchange) -> None:
         self.add(1, *tokens_spent(exchange))
 
@@ -86,9 +96,14 @@ class Cost:
         return spent | ({"unknown_usage": self.unknown_usage} if self.unknown_usage else {})
 
 
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """`one` or its plural, as `count` asks: 1 case, 2 cases."""
+    return one if count == 1 else many or one + "s"
+
+
 def describe(spent: dict) -> str:
     """The bill in one line, as every report prints it: requests (retries), tokens, and tokens nobody reported."""
-    retries = f" ({spent['retries']} rate-limit retries)" if spent.get("retries") else ""
+    retries = f" ({spent['retries']} {plural(spent['retries'], 'retry', 'retries')})" if spent.get("retries") else ""
     unknown = (f"; {spent['unknown_usage']} fuzzed answers carried no usage, their tokens unknown"
                if spent.get("unknown_usage") else "")
     return (f"cost: {spent.get('requests', 0)} requests{retries}, {spent.get('input_tokens', 0)} input tokens, "

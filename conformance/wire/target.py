@@ -8,7 +8,10 @@ Rate limits are handled here, once, for every path that sends: a 429 (or a 503
 with Retry-After) is retried after Retry-After, at most `MAX_RETRIES` times and
 never past the request's deadline, and a 429 halves the number of requests
 allowed in flight (additive increase, multiplicative decrease). A target that
-rate-limits every request it is sent is unusable: `TargetError`.
+rate-limits every request it is sent is unusable: `TargetError`. A connection
+broken before any response is sent again once. Every such retry is an attempt
+the plan did not count: each is counted in `cost.retries`, and a run's retries
+never pass its bound (`Caller.retry_limit`), so plan + bound is a hard limit.
 """
 
 from __future__ import annotations
@@ -124,11 +127,13 @@ class Caller:
     models only.
     """
 
-    def __init__(self, target: Target, max_body_bytes: int = MAX_BODY_BYTES, concurrency: int = 1) -> None:
+    def __init__(self, target: Target, max_body_bytes: int = MAX_BODY_BYTES, concurrency: int = 1,
+                 retry_limit: int | None = None) -> None:
         self.target = target
         self.max_body_bytes = max_body_bytes
         self.cost = Cost()
         self.concurrency = concurrency
+        self.retry_limit = retry_limit  # retries all its requests together may make (None: no bound but per request)
         self._limiters: dict[str | None, Limiter] = {}
         self.in_flight = 0
         self._answered = 0
@@ -184,14 +189,23 @@ class Caller:
                 limiter.answered()
                 return result
             limiter.throttled()
-            if attempt >= MAX_RETRIES or waited + wait > self.target.timeout_s:
+            if attempt >= MAX_RETRIES or waited + wait > self.target.timeout_s or not self._may_retry():
                 self._note(limited=True, retried=attempt)
                 _mark_rate_limited(result)
                 return result
             attempt += 1
             waited += wait
-            self.cost.add(0, retries=1)
             time.sleep(wait)
+
+    def _may_retry(self) -> bool:
+        """Whether one more attempt fits the run's retry bound; counted in `cost.retries` when it does."""
+        return self.cost.take_retry(self.retry_limit)
+
+    def forget_answers(self) -> None:
+        """Judge from here on whether the target rate-limits every request: a run's cases, not the GET /models
+        that chose and checked its models (a gateway may limit generation and never its model list)."""
+        with self._state:
+            self._answered = 0
 
     @property
     def gave_up(self) -> str | None:
@@ -224,7 +238,8 @@ class Caller:
 
     def _send_once(self, request: Request, remaining: float) -> Exchange:
         """One attempt; a kept-alive connection the server had already closed gets one fresh try."""
-        return _send_once_more_if_broken(lambda timeout: self.run(self._call(request, timeout)), remaining, self.cost)
+        return _send_once_more_if_broken(lambda timeout: self.run(self._call(request, timeout)), remaining, self.cost,
+                                         self._may_retry)
 
     def close(self) -> None:
         if self._loop.is_closed():
@@ -269,10 +284,12 @@ class SyncCaller:
     """
 
     def __init__(self, target: Target, max_body_bytes: int = MAX_BODY_BYTES,
-                 deadline: Callable[[float], ContextManager[object]] | None = None) -> None:
+                 deadline: Callable[[float], ContextManager[object]] | None = None,
+                 may_retry: Callable[[], bool] | None = None) -> None:
         self.target = target
         self.max_body_bytes = max_body_bytes
         self.cost = Cost()
+        self._may_retry = may_retry or (lambda: True)  # whether a budget (load's --max-requests) allows one more
         self._deadline = deadline or (lambda seconds: contextlib.nullcontext())
         self._client = httpx.Client(
             timeout=httpx.Timeout(target.timeout_s, connect=min(10.0, target.timeout_s)),
@@ -284,7 +301,8 @@ class SyncCaller:
         """Send one request; a kept-alive connection the server had already closed gets one fresh retry.
 
         `upstream` is the Caller's signature; under load every user sends one request at a time anyway."""
-        return _send_once_more_if_broken(lambda timeout: self._call(request, timeout), self.target.timeout_s, self.cost)
+        return _send_once_more_if_broken(lambda timeout: self._call(request, timeout), self.target.timeout_s, self.cost,
+                                         lambda: self._may_retry() and self.cost.take_retry(None))
 
     def close(self) -> None:
         self._client.close()
@@ -315,12 +333,15 @@ class SyncCaller:
                 recording.close()
 
 
-def _send_once_more_if_broken(send: Callable[[float], Exchange], timeout: float, cost: Cost) -> Exchange:
-    """One send within `timeout` seconds, and one fresh retry when the connection broke before any response."""
+def _send_once_more_if_broken(send: Callable[[float], Exchange], timeout: float, cost: Cost,
+                              may_retry: Callable[[], bool]) -> Exchange:
+    """One send within `timeout` seconds, and one fresh retry when the connection broke before any response and
+    `may_retry()` allows it (it counts the retry): both attempts are counted as requests."""
     started = time.monotonic()
     exchange = send(timeout)
     remaining = timeout - (time.monotonic() - started)
-    if exchange.status is None and (exchange.failure or "").startswith(BROKEN_BEFORE_RESPONSE) and remaining > 0:
+    if (exchange.status is None and (exchange.failure or "").startswith(BROKEN_BEFORE_RESPONSE) and remaining > 0
+            and may_retry()):
         cost.add(1)
         exchange = send(remaining)
     cost.add_exchange(exchange)
