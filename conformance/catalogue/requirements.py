@@ -347,10 +347,12 @@ SUITE_REQUIREMENTS: tuple[Requirement, ...] = (
        "response using server-sent events (SSE).", **_both("MUST")),
     _r("MSG-STREAM-002", MESSAGES, "Every event is a valid Anthropic stream event.", ANTHROPIC_STREAMING,
        quote="Each server-sent event includes a named event type and associated JSON data.", **_both("MUST")),
-    _r("MSG-STREAM-003", MESSAGES, "Events come in order: `message_start`, then (`content_block_start`, deltas, "
-       "`content_block_stop`)*, `message_delta`, `message_stop`; `ping` anywhere after `message_start`.",
+    _r("MSG-STREAM-003", MESSAGES, "Events come in order: `message_start`, then for each content block, at indices "
+       "0, 1, … in order, `content_block_start`, its deltas and `content_block_stop` (a delta or a stop only for the "
+       "block open at that index), then `message_delta`, `message_stop`; `ping` anywhere after `message_start`.",
        ANTHROPIC_STREAMING, quote="Each stream uses the following event flow: message_start: contains a Message "
-       "object with empty content.", **_both("MUST")),
+       "object with empty content. … Each content block has an index that corresponds to its index in the final "
+       "Message content array.", **_both("MUST")),
     _r("MSG-STREAM-004", MESSAGES, "`message_delta` carries `delta.stop_reason` and `usage.output_tokens`.",
        ANTHROPIC_STREAMING, quote="One or more message_delta events, indicating top-level changes to the final "
        "Message object.", **_both("MUST")),
@@ -365,6 +367,28 @@ SUITE_REQUIREMENTS: tuple[Requirement, ...] = (
        "empty.", ANTHROPIC_STREAMING,
        quote="A series of content blocks, each of which have a content_block_start, one or more content_block_delta "
              "events, and a content_block_stop event.", **_both("MUST")),
+    # Issue 24: the snapshot message_start carries, and the streamed tool_use and thinking blocks. Whatever a gateway
+    # answers has the public wire format (MUST); a proper 4xx refusal of tools or thinking leaves these "not
+    # supported" (MSG-013 and MSG-010 judge the refusal).
+    _r("MSG-STREAM-008", MESSAGES, "`message_start` carries a snapshot of the message before any content: "
+       "`content: []`, `stop_reason: null`, and `usage.input_tokens` above 0 and at least the `input_tokens` of the "
+       "JSON answer to the same request (where the case has one).", ANTHROPIC_STREAMING,
+       quote="Each stream uses the following event flow: message_start: contains a Message object with empty "
+             "content.", **_both("MUST")),
+    _r("MSG-STREAM-009", MESSAGES, "A stream whose last content block is a `tool_use` block ends with `message_delta` "
+       "`stop_reason: \"tool_use\"` (\"max_tokens\" when the limit cut it; judged only then).", ANTHROPIC,
+       quote="\"tool_use\": the model invoked one or more tools", **_both("MUST")),
+    _r("MSG-STREAM-010", MESSAGES, "A streamed `tool_use` block opens with `input: {}`, and its input arrives as "
+       "`input_json_delta` `partial_json` strings that join to one JSON object.", ANTHROPIC_STREAMING,
+       quote="The deltas for tool_use content blocks correspond to updates for the input field of the block. To "
+             "support maximum granularity, the deltas are partial JSON strings, whereas the final tool_use.input is "
+             "always an object.", **_both("MUST")),
+    _r("MSG-STREAM-011", MESSAGES, "With `thinking` accepted, the stream opens with a thinking block (or "
+       "`redacted_thinking`), and each thinking block streams its text in `thinking_delta` events and a non-empty "
+       "signature in a `signature_delta` just before its `content_block_stop`.", ANTHROPIC_STREAMING,
+       quote="When using extended thinking with streaming enabled, you'll receive thinking content via thinking_delta "
+             "events. … For thinking content, a special signature_delta event is sent just before the "
+             "content_block_stop event.", **_both("MUST")),
     # Capabilities: probed, reported as supported / not supported / broken
     _r("CAP-001", CHAT, "Tools: a request with a forced function tool is accepted.",
        chat_page("Body: tools"), quote="Tool definitions in OpenAI-compatible format.", capability=True,
@@ -407,6 +431,12 @@ SUITE_REQUIREMENTS: tuple[Requirement, ...] = (
           ("SDK-004", RESPONSES, "The openai SDK's Responses stream yields the final response."),
           ("SDK-005", MESSAGES, "The anthropic SDK parses a message."),
           ("SDK-006", MESSAGES, "The anthropic SDK's message stream yields the final message."),
+          # Issue 24: the SDK reads the suite's own recorded streams (sdk.py), so these cost no request.
+          ("SDK-009", MESSAGES, "The anthropic SDK's `messages.stream().get_final_message()`, reading a streamed "
+           "tool call, holds the `tool_use` block (its id and name as streamed) with its input parsed into an "
+           "object."),
+          ("SDK-010", MESSAGES, "The anthropic SDK's `messages.stream().get_final_message()`, reading a stream with "
+           "thinking, holds each thinking block with its text and its non-empty signature as streamed."),
       )),
 )
 
@@ -519,6 +549,25 @@ PROMISE_REQUIREMENTS: tuple[Requirement, ...] = (
     _r("MSG-013", MESSAGES, "A request with `tools` and a `tool_choice` is accepted (2xx), whatever the model does "
        "with them.", overview("Messages API (related resources)"),
        quote="Use Anthropic-compatible messages, system prompts, tools, thinking, and streaming events.", crun="MUST"),
+    # Issue 24: tool_use and thinking in JSON answers, the tool round trip and the thinking sent back. The format rules
+    # hold for whatever is answered (MUST); a proper 4xx refusal of tools or thinking leaves them "not supported"
+    # (MSG-013 and MSG-010 judge the refusal). The round trip is the tools promise of seed 002 (as MSG-013): crun's.
+    _r("MSG-014", MESSAGES, "A message whose last content block is a `tool_use` block has `stop_reason: "
+       "\"tool_use\"` (\"max_tokens\" when the limit cut it; judged only then).", ANTHROPIC,
+       quote="\"tool_use\": the model invoked one or more tools", **_both("MUST")),
+    _r("MSG-015", MESSAGES, "The tool round trip: an assistant turn with a `tool_use` block, then a user turn with the "
+       "`tool_result` for its id, is accepted (2xx) and answered with a message.", ANTHROPIC,
+       quote="You can then run those tools using the tool input generated by the model and then optionally return "
+             "results back to the model using tool_result content blocks.", crun="MUST"),
+    _r("MSG-016", MESSAGES, "With `thinking` accepted, the message's content opens with thinking blocks (or "
+       "`redacted_thinking`) before the answer, and every thinking block carries a non-empty `signature`.",
+       ANTHROPIC, quote="When enabled, responses include thinking content blocks showing Claude's thinking process "
+       "before the final answer. … A value used to verify that this thinking block was generated by Claude when it "
+       "is passed back to the API.", **_both("MUST")),
+    _r("MSG-017", MESSAGES, "A second turn that sends the assistant's streamed content back unchanged, thinking blocks "
+       "and signatures included, with a new user turn, is accepted (2xx) and answered with a message.", ANTHROPIC,
+       quote="When passing thinking blocks back to the API (required when using tools with extended thinking), pass "
+             "them back exactly as received, with this field intact.", **_both("MUST")),
     _r("CAP-010", CHAT, "Image input on chat: an `image_url` content part (data URL) in a user message is accepted.",
        chat_page("Vision Input Example"),
        quote="When the selected model supports image input, pass multimodal content parts in the user message.",

@@ -132,6 +132,8 @@ SDK_STREAM_CASES = ("sdk_sdk_002", "sdk_sdk_004", "sdk_sdk_006")
 BOTH = ("crun", "openai")
 # The caps judged on a stream's usage: with no stream to read they are not judged (the stream checks fail instead).
 STREAM_CAPS = ("CHAT-003", "MSG-011", "RESP-004")
+# Judged only on the thinking stream, which the /messages probe's case holds (issue 24): no stream case of its own.
+THINKING_STREAM = ("MSG-STREAM-011", "SDK-010")
 
 # Authentication
 NO_AUTH = _f("no_auth", "Every request is served, with or without a key, right or wrong.", "AUTH-003", "AUTH-004",
@@ -278,32 +280,67 @@ RESPONSES_DELTAS_SHORT = _f("responses_deltas_short", "A Responses stream leaves
 RESPONSES_EVENT_OFF_SCHEMA = _f("responses_event_off_schema", "Responses text delta events have no `item_id`.", "RESP-STREAM-002")
 # Messages
 MESSAGES_CONTENT_NOT_LIST = _f("messages_content_not_list", "A message's `content` is one block object instead of a list.", "MSG-001",
-    "MSG-011", "MSG-012", "CAP-003", "CAP-103", "SDK-005", profiles=BOTH,
-    why="the tools probe reads content too, and the cap and stop checks judge the Message schema first")
+    "MSG-011", "MSG-012", "MSG-014..017", "CAP-003", "CAP-103", "SDK-005", profiles=BOTH,
+    why="the tools probe reads content too, and the cap, stop, tool and thinking checks judge the Message schema first")
 MESSAGES_MAX_TOKENS_OPTIONAL = _f("messages_max_tokens_optional", "`/messages` without `max_tokens` is served with a default.", "MSG-002")
 MESSAGES_STOP_REASON_OPENAI = _f("messages_stop_reason_openai",
     "Messages say `stop_reason: \"stop\"`, OpenAI's word, in bodies and streams.",
-    "MSG-001", "MSG-011", "MSG-STREAM-002", "MSG-STREAM-004",
-    why="one stop_reason serves the message and its stream; MSG-011 asks \"max_tokens\" of an answer cut there")
+    "MSG-001", "MSG-011", "MSG-014..017", "MSG-STREAM-002", "MSG-STREAM-004", "MSG-STREAM-009",
+    why="one stop_reason serves the message and its stream; MSG-011 asks \"max_tokens\" of an answer cut there, "
+        "MSG-014 and MSG-STREAM-009 \"tool_use\" of a tool call (it says \"tool\"), and MSG-015..017 judge the "
+        "Message schema")
 MESSAGES_NO_STOP = _f("messages_no_stop", "A Messages stream ends without `message_stop`.", "MSG-STREAM-003")
 MESSAGES_OUT_OF_ORDER = _f("messages_out_of_order", "A Messages stream sends `message_delta` before `content_block_stop`.",
     "MSG-STREAM-003")
 MESSAGES_NO_EVENT_LINES = _f("messages_no_event_lines", "Messages stream events have no `event:` line (the anthropic SDK reads nothing).",
-    "MSG-STREAM-005", "SDK-006", why="the anthropic SDK dispatches on event: names")
+    "MSG-STREAM-005", "SDK-006", "SDK-009", "SDK-010",
+    why="the anthropic SDK dispatches on event: names, live and reading the recorded tool and thinking streams")
 MESSAGES_DELTA_NO_STOP_REASON = _f("messages_delta_no_stop_reason", "A Messages stream's `message_delta` has `stop_reason: null`.",
-    "MSG-STREAM-004", "MSG-011", why="MSG-011 reads the stop_reason of a stream cut at max_tokens there")
+    "MSG-STREAM-004", "MSG-011", "MSG-STREAM-009",
+    why="MSG-011 reads the stop_reason of a stream cut at max_tokens there, MSG-STREAM-009 that of a tool call")
 MESSAGES_DONE_MARKER = _f("messages_done_marker", "A Messages stream ends with an OpenAI-style `data: [DONE]`.", "MSG-STREAM-006")
 MESSAGES_EVENT_OFF_SCHEMA = _f("messages_event_off_schema", "Messages `content_block_stop` events have no `index`.", "MSG-STREAM-002",
-    "SDK-006", why="the anthropic SDK finds the block to close by content_block_stop.index")
+    "SDK-006", "SDK-009", "SDK-010", why="the anthropic SDK finds the block to close by content_block_stop.index")
 MESSAGES_STREAM_NO_TEXT = _f("messages_stream_no_text", "A Messages stream's text block gets no `text_delta`, while its "
                              "`message_delta` usage reports the output tokens.", "MSG-STREAM-007", profiles=BOTH)
+# Issue 24: tool_use and thinking on /messages, streamed and JSON; each fault is a public bug report's break
+MESSAGES_TOOL_END_TURN = _f("messages_tool_end_turn", "An answer that ends with a `tool_use` block says `stop_reason: "
+    "\"end_turn\"`, in JSON and in streams (LiteLLM #34692, weave-os/router #250).", "MSG-014", "MSG-STREAM-009")
+MESSAGES_TOOL_INPUT_IN_START = _f("messages_tool_input_in_start", "A streamed `tool_use` block opens with its whole "
+    "`input` in `content_block_start`, and no `input_json_delta` follows (AntSeed #15, ccrelay #119).",
+    "MSG-STREAM-010")
+MESSAGES_TOOL_PARTIAL_JSON_BROKEN = _f("messages_tool_partial_json_broken", "A streamed `tool_use` block loses its first "
+    "`input_json_delta` piece, so the pieces join to no JSON object (vLLM #34887).", "MSG-STREAM-010", "CAP-103",
+    "SDK-009", why="the forced tool's input cannot be read from the stream (CAP-103), nor by the anthropic SDK")
+MESSAGES_TOOL_RESULT_REFUSED = _f("messages_tool_result_refused", "The ids of `tool_use` blocks in the history are "
+    "rewritten on the way upstream, so every `tool_result` is refused: 400 \"unexpected `tool_use_id` found in "
+    "`tool_result` blocks\" (CLIProxyAPI #497, github/copilot-cli #1159).", "MSG-015")
+MESSAGES_STREAM_START_NO_INPUT_TOKENS = _f("messages_stream_start_no_input_tokens", "A Messages stream's "
+    "`message_start` reports `usage.input_tokens: 0`; the count comes only in `message_delta` (CLIProxyAPI #1700, "
+    "SGLang #20678, LiteLLM #41406).", "MSG-STREAM-008")
+MESSAGES_STREAM_INDEX_GAP = _f("messages_stream_index_gap", "A Messages stream numbers its content blocks 0, 2, 3, …: "
+    "the second block opens at index 2 (new-api #5482).", "MSG-STREAM-003", "SDK-010",
+    why="the anthropic SDK indexes its content list by the event's index and fails on the gap")
+MESSAGES_STREAM_BLOCK_OVERLAP = _f("messages_stream_block_overlap", "A Messages stream opens each content block at "
+    "index 0, without closing the one before (Ollama #17101).", "MSG-STREAM-003")
+MESSAGES_THINKING_NO_SIGNATURE = _f("messages_thinking_no_signature", "Thinking blocks lose their `signature`: none in "
+    "JSON, no `signature_delta` in streams (hebo-gateway #132, LMDeploy #4851).", "MSG-016", "MSG-017",
+    "MSG-STREAM-011", "SDK-010", profiles=BOTH,
+    why="the second turn sends the thinking back unsigned, as a client has it, and is refused; the SDK's final "
+        "message holds the thinking without a signature")
+MESSAGES_THINKING_SWALLOWED = _f("messages_thinking_swallowed", "`thinking` is accepted and its blocks never reach the "
+    "client, in JSON or streams, though usage counts their tokens (SGLang #26795).", "MSG-016", "MSG-STREAM-011",
+    profiles=BOTH)
+MESSAGES_THINKING_SIGNATURE_REJECTED = _f("messages_thinking_signature_rejected", "A second turn that sends the "
+    "assistant's thinking back unchanged is refused: 400 \"Invalid `signature` in `thinking` block\" (9router #2227, "
+    "Antigravity-Manager #608, CLIProxyAPI #2172).", "MSG-017", profiles=BOTH)
 # Optional capabilities
 CAPABILITIES_DECLINED = _f("capabilities_declined", "Tools, structured output, image and file input and stored responses are refused "
     "with a proper 400.", "CHAT-007", "CHAT-012", "CHAT-013", "RESP-012", "RESP-013", "RESP-018", "PARAM-012", "MSG-013",
-    declines=("CAP-001..011", "CAP-101..111"),
-    why="a capability declined with a proper 4xx is reported as not supported, not failed; but the pages promise "
-        "to accept tools (chat, /responses and /messages, so the tool round trip and built-in tools too), response_format "
-        "json_object and text.format without a condition")
+    "MSG-015", declines=("CAP-001..011", "CAP-101..111", "MSG-014", "MSG-STREAM-009", "MSG-STREAM-010", "SDK-009"),
+    why="a capability declined with a proper 4xx is reported as not supported, not failed (so are the tool_use "
+        "format rules); but the pages promise to accept tools (chat, /responses and /messages, so the tool round trips "
+        "and built-in tools too), response_format json_object and text.format without a condition")
 CAPABILITIES_BROKEN = _f("capabilities_broken", "Tools and structured output are silently dropped, so are image and "
     "file parts, and a follow-up to a stored response is answered without it: each accepted, none honoured.",
     "CAP-101..111", why="accepted is all the CAP-0NN (MAY) rows ask; each CAP-1NN (MUST) sees what was ignored")
@@ -318,8 +355,8 @@ CHAT_STREAM_500_FOR_CLAUDE = _f("chat_stream_500_for_claude", "Anthropic models'
                                     "event to read and is skipped")
 MESSAGES_DECLINES_OPENAI_MODELS = _f("messages_declines_openai_models",
     "`/messages` refuses OpenAI models with a proper 400 Anthropic error.",
-    declines=("AUTH-001", "MSG-001", "MSG-010..013", "MSG-STREAM-001..007", "CAP-003", "CAP-103", "SDK-005",
-              "SDK-006"),
+    declines=("AUTH-001", "MSG-001", "MSG-010..017", "MSG-STREAM-001..011", "CAP-003", "CAP-103", "SDK-005",
+              "SDK-006", "SDK-009", "SDK-010"),
     models=("gpt-5.4",), judged_by="matrix",
     why="in a matrix, what fails on an endpoint for a model it declines properly is not supported there; what "
         "holds (no key echoed, refusals in the right shape) stays passed")
@@ -339,17 +376,19 @@ RESPONSES_TWO_STREAM_FAULTS = _f("responses_two_stream_faults",
     "RESP-STREAM-002", "RESP-STREAM-005",
     why="RESP-STREAM-002 lists both violations; RESP-STREAM-005 the missing numbers")
 # Every stream, every JSON body (most of these are the self-test's hostile servers)
-STREAM_AS_JSON = _f("stream_as_json", "Streams are served as `application/json`.",
+STREAM_AS_JSON = _f("stream_as_json", "Streams are served as `application/json`.", *THINKING_STREAM,
                     every_check_of=STREAM_CASES, holds=("MODELS-003", *STREAM_CAPS),
                     why=STREAM_FIRST + "; the model echo finds no event to read and is skipped")
 STREAM_STALLS = _f("stream_stalls", f"Streams send {STALL_AFTER_EVENTS} events, then nothing, and never close.",
+                   *THINKING_STREAM,
                    every_check_of=STREAM_CASES + SDK_STREAM_CASES, holds=STREAM_CAPS, judged_by="hostile",
                    why="a stream cut by the deadline is no answer, to read the model from or anything else")
 STREAM_ENDLESS = _f("stream_endless", f"Streams send {STALL_AFTER_EVENTS} events, then a keep-alive comment every "
-                    f"{KEEP_ALIVE_S:g} s, forever.", every_check_of=STREAM_CASES + SDK_STREAM_CASES, holds=STREAM_CAPS,
+                    f"{KEEP_ALIVE_S:g} s, forever.", *THINKING_STREAM, every_check_of=STREAM_CASES + SDK_STREAM_CASES,
+                    holds=STREAM_CAPS,
                     judged_by="hostile",
                     why="a stream cut by the deadline is no answer, to read the model from or anything else")
-SSE_NO_BLANK_LINES = _f("sse_no_blank_lines", "Stream events are not separated by blank lines.",
+SSE_NO_BLANK_LINES = _f("sse_no_blank_lines", "Stream events are not separated by blank lines.", *THINKING_STREAM,
                         every_check_of=STREAM_CASES + SDK_STREAM_CASES, holds=("MODELS-003", *STREAM_CAPS),
                         judged_by="hostile",
                         why=STREAM_FIRST + "; the model echo finds no event to read and is skipped")
@@ -357,10 +396,12 @@ JSON_GARBAGE = _f("json_garbage", "Every JSON body, errors included, is replaced
                   every_check_of=("*", *(f"!{case}" for case in STREAM_CASES + SDK_STREAM_CASES)),
                   holds=("AUTH-001", "AUTH-002", "AUTH-005", "ERR-001", "ERR-002", "PARAM-001", "PARAM-004",
                          "PARAM-010..013",
-                         "COMP-003", "COMP-004", "CHAT-012", "CHAT-013", "RESP-012..014", "MSG-013", "MODELS-003"),
+                         "COMP-003", "COMP-004", "CHAT-012", "CHAT-013", "RESP-012..014", "MSG-013", "MODELS-003",
+                         "MSG-STREAM-002", "MSG-STREAM-003", "MSG-STREAM-008", *THINKING_STREAM),
                   why="every check of an answer that is JSON reads the body, but those of a status alone (the right keys, "
-                      "the 4xx/404 of an unknown model, no 5xx, parameters accepted), which hold, and the model echo, "
-                      "which finds no model to compare and is skipped",
+                      "the 4xx/404 of an unknown model, no 5xx, parameters accepted), which hold, the model echo, "
+                      "which finds no model to compare and is skipped, and those of the thinking stream the /messages "
+                      "probe's case holds, an event stream",
                   judged_by=("certify", "hostile"))
 
 # The promises of the seed pages a real client relies on every day (issue 11): one fault each.
@@ -400,11 +441,15 @@ BUILTIN_TOOL_500 = _f("builtin_tool_500", "A `file_search` tool crashes the serv
 COMPLETIONS_STREAM_IGNORED = _f("completions_stream_ignored",
     "`/completions` ignores `stream: true` and answers a JSON completion.", "COMP-002",
     why="a JSON answer keeps the no-stream promise (COMP-004); only the 4xx refusal (a SHOULD) is missed")
-MESSAGES_THINKING_REFUSED = _f("messages_thinking_refused", "`/messages` refuses `thinking` with 400.", "MSG-010", profiles=BOTH)
+MESSAGES_THINKING_REFUSED = _f("messages_thinking_refused", "`/messages` refuses `thinking` with 400.", "MSG-010",
+    declines=("MSG-016", "MSG-017", "MSG-STREAM-011", "SDK-010"), profiles=BOTH,
+    why="the thinking checks find thinking declined properly: not supported; MSG-010 fails for the refusal")
 MESSAGES_TOOLS_REFUSED = _f("messages_tools_refused", "`/messages` refuses every request with `tools` with 400.",
-    "MSG-013", declines=("CAP-003", "CAP-103"), profiles=BOTH,
-    why="seed 002 promises tools on /messages: a crun MUST (MSG-013); the openai profile keeps tools a capability, "
-        "declined properly: not supported, and certified")
+    "MSG-013", "MSG-015", declines=("CAP-003", "CAP-103", "MSG-014", "MSG-STREAM-009", "MSG-STREAM-010", "SDK-009"),
+    profiles=BOTH,
+    why="seed 002 promises tools on /messages: a crun MUST (MSG-013, and the round trip MSG-015); the openai profile "
+        "keeps tools a capability, declined properly: not supported, and certified; the tool_use format rules are "
+        "not supported in both")
 
 # Breaks that only evidence the server produces can catch, whatever the model says (issue 22, suite/evidence.py): each
 # is caught with the echo and the terse models as well as the default one (a cut, a stop, a forced tool, input tokens).

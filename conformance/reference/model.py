@@ -38,6 +38,8 @@ The rules:
   model calls one tool (the forced one, else the first) with arguments built
   from its parameters schema; with choice "auto" and a conversation that ends
   in a tool result, it answers in text instead, as a real model would.
+- Thinking (Anthropic's extended thinking, when a request turns it on):
+  `think` writes a line and a plan before the answer, drawn like the reply.
 - Limits: the text is cut before the first stop sequence (finish
   "stop_sequence"), then at `limit` tokens (finish "length"); `cap` bounds a
   requested limit by the model's output limit instead of refusing it.
@@ -223,6 +225,16 @@ def _text(prompt: Prompt, rng: random.Random, limit: int, fmt: Format | None, be
     if prompt.files:
         lead.append(f"I read {prompt.files} file{'s' if prompt.files > 1 else ''}.")
     return " ".join(lead + [_sentence(rng), _sentence(rng)])
+
+
+def think(prompt: Prompt, *, model: str, behaviour: str = "default") -> str:
+    """What a model thinks before it answers when a request turns thinking on (Anthropic's extended thinking): a
+    line about the question, then a plan, drawn like the reply; an echo thinks the last user text, a terse model one
+    word. Thinking is the server's to produce once accepted, as a forced tool call is."""
+    if behaviour != "default":
+        return (prompt.last_user_text() or TERSE_WORD) if behaviour == "echo" else TERSE_WORD
+    rng = prompt.rng(model, "thinking")
+    return f"The question is short; I answer it plainly. {_sentence(rng)}"
 
 
 def _sentence(rng: random.Random) -> str:

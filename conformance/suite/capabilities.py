@@ -25,7 +25,8 @@ from . import conversations as conv
 from . import input_forms as inputs
 from .case import Context, Failed, NotJudged, Unsupported, check
 from .evidence import baseline_of, carried, nth, words
-from .expect import error_for, json_object, show
+from .expect import error_for, event_objects, json_object, show
+from .messages_blocks import NO_INPUT, streamed_blocks
 from .responses import response_text
 
 WEATHER_PARAMETERS = {
@@ -148,6 +149,20 @@ def messages_tools_honoured(x: Exchange, ctx: Context) -> None:
     if not blocks or blocks[0].get("name") != "get_weather":
         raise Failed("the forced tool called: a tool_use block for get_weather", show(blocks))
     _json_matching(json.dumps(blocks[0].get("input")), WEATHER_PARAMETERS, "the tool_use input")
+
+
+@check("CAP-103")
+def messages_stream_tools_honoured(x: Exchange, ctx: Context) -> None:
+    """The same in a stream (issue 24): the streamed tool_use block names the forced tool, and its input, as a client
+    reads it (its input_json_delta pieces joined), matches the tool's schema."""
+    if x.status is not None and 400 <= x.status < 500:
+        supported(x)
+    blocks = [b for b in streamed_blocks(event_objects(x)) if b.type == "tool_use"]
+    if not blocks or blocks[0].start.get("name") != "get_weather":
+        raise Failed("the forced tool called: a streamed tool_use block for get_weather", show([b.start for b in blocks]))
+    value = blocks[0].input
+    text = blocks[0].joined("input_json_delta", "partial_json") if value is NO_INPUT else json.dumps(value)
+    _json_matching(text, WEATHER_PARAMETERS, "the streamed tool_use input")
 
 
 def _chat_json(x: Exchange, schema: dict | None) -> None:

@@ -18,6 +18,8 @@ from . import evidence as ev
 from . import input_forms as inputs
 from . import messages as msg
 from . import messages_stream as ms
+from . import messages_thinking as thinking
+from . import messages_tools as msgt
 from . import model_echo as echo
 from . import parameters_accepted as accepted
 from . import responses as resp
@@ -123,7 +125,7 @@ CAPABILITY_CASES = [
         **bodies.response(ctx, max_output_tokens=64), "input": WEATHER_QUESTION, "tools": [WEATHER_TOOL_RESPONSES],
         "tool_choice": {"type": "function", "name": "get_weather"}})),
     Case("cap_messages_tools", MESSAGES, checks=(cap.messages_tools, cap.messages_tools_honoured,
-                                                 accepted.messages_tools_accepted),
+                                                 accepted.messages_tools_accepted, msgt.tool_use_stop_reason),
          steps=post(MESSAGES, lambda ctx: {
         **bodies.message(ctx, max_tokens=64), "messages": [{"role": "user", "content": WEATHER_QUESTION}],
         "tools": [WEATHER_TOOL_MESSAGES], "tool_choice": {"type": "tool", "name": "get_weather"}})),
@@ -210,8 +212,13 @@ PROMISE_CASES = [
     Case("responses_builtin_tool", RESPONSES, checks=(builtin.builtin_tool_passed_through,),
          steps=post(RESPONSES, lambda ctx: {**bodies.response(ctx), "input": builtin.QUESTION,
                                             "tools": [builtin.FILE_SEARCH], "tool_choice": "auto"})),
-    Case("messages_parameters", MESSAGES, steps=(*accepted.MESSAGES_PROBE.steps(), accepted.messages_baseline),
-         checks=(accepted.MESSAGES_PROBE.accepted("MSG-010", primary=True, honoured=accepted.system_carried),)),
+    # The probe's request asks for thinking: then it is streamed, and its streamed content goes back in a second turn
+    # (issue 24, messages_thinking.py).
+    Case("messages_parameters", MESSAGES, steps=(*accepted.MESSAGES_PROBE.steps(), accepted.messages_baseline,
+                                                 thinking.stream_request, thinking.second_turn_request),
+         checks=(accepted.MESSAGES_PROBE.accepted("MSG-010", primary=True, honoured=accepted.system_carried),
+                 thinking.thinking_signed, thinking.thinking_streamed, thinking.thinking_sent_back,
+                 *ms.optional_checks(thinking.WHAT), sdk.anthropic_stream_thinking)),
 ]
 
 # Issue 22: caps and stop sequences judged on requests any model answers past the limit or up to the stop, an echo's
@@ -224,6 +231,18 @@ EVIDENCE_CASES = [
         "messages": [{"role": "user", "content": ev.REPEAT_PASSAGE}]})),
     Case("messages_stop_sequences", MESSAGES, checks=(msg.stop_sequence_ends_the_text,), steps=post(MESSAGES, lambda ctx: {
         **bodies.message(ctx, stop_sequences=[ev.STOP]), "messages": [{"role": "user", "content": ev.REPEAT_STOP_LINE}]})),
+]
+
+# Issue 24: a forced tool streamed, and a tool's result sent back (messages_tools.py).
+MESSAGES_TOOL_CASES = [
+    Case("messages_stream_tool", MESSAGES, steps=post(MESSAGES, lambda ctx: {
+        **bodies.message(ctx, max_tokens=64, stream=True), "messages": [{"role": "user", "content": WEATHER_QUESTION}],
+        "tools": [WEATHER_TOOL_MESSAGES], "tool_choice": {"type": "tool", "name": "get_weather"}}),
+         checks=(*ms.optional_checks(msgt.TOOLS), msgt.stream_tool_use_stop_reason, msgt.stream_tool_input,
+                 cap.messages_stream_tools_honoured, sdk.anthropic_stream_tool_use)),
+    Case("messages_tool_round_trip", MESSAGES, checks=(msgt.tool_result_answered,), steps=post(MESSAGES, lambda ctx: {
+        **bodies.message(ctx), "messages": msgt.tool_round_trip(WEATHER_QUESTION), "tools": [WEATHER_TOOL_MESSAGES],
+        "tool_choice": {"type": "auto"}})),
 ]
 
 SDK_CASES = [
@@ -288,12 +307,13 @@ CASES: list[Case] = [
     Case("messages_stream", MESSAGES, steps=post(MESSAGES, lambda ctx: bodies.message(ctx, stream=True)),
          checks=(ms.messages_stream_content_type, ms.messages_events_valid, ms.events_in_order,
                  ms.message_delta_complete, ms.messages_event_names, ms.no_done_marker, ms.text_carried,
-                 echo.model_echoed)),
+                 ms.message_start_snapshot, echo.model_echoed)),
     *_unknown_model_cases(),
     *PARAMETER_CASES,
     *CAPABILITY_CASES,
     *VERDICT_CASES,
     *PROMISE_CASES,
     *EVIDENCE_CASES,
+    *MESSAGES_TOOL_CASES,
     *SDK_CASES,
 ]

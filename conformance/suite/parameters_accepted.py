@@ -72,17 +72,15 @@ RESPONSES_PROBE = Probe("POST /responses", lambda ctx: {
 ))
 SYSTEM_PROMPT = "You are a concise assistant who answers in plain words."
 SYSTEM = Option("system", {"system": SYSTEM_PROMPT}, "MSG-010")
+THINKING = Option(f"thinking, budget_tokens {THINKING_BUDGET}", {"thinking": {"type": "enabled", "budget_tokens": THINKING_BUDGET},
+                                                             "max_tokens": THINKING_BUDGET + MAX_TOKENS}, "MSG-010")
 MESSAGES_PROBE = Probe("POST /messages", lambda ctx: {
     "model": ctx.messages_model, "max_tokens": MAX_TOKENS,
-    "messages": [{"role": "user", "content": "Reply with one short sentence about keyboards."}]}, (
-    SYSTEM,
-    Option(f"thinking, budget_tokens {THINKING_BUDGET}", {"thinking": {"type": "enabled", "budget_tokens": THINKING_BUDGET},
-                                                        "max_tokens": THINKING_BUDGET + MAX_TOKENS}, "MSG-010"),
-))
+    "messages": [{"role": "user", "content": "Reply with one short sentence about keyboards."}]}, (SYSTEM, THINKING))
 
 
 def messages_baseline(ctx: Context, _: Sequence[Exchange]) -> Request:
-    """The last step of the /messages probe: its question without the options, so the system prompt shows as input
+    """The step after the /messages probe: its question without the options, so the system prompt shows as input
     tokens (MSG-010)."""
     return Request("POST", "/messages", MESSAGES_PROBE.base(ctx))
 
@@ -90,9 +88,11 @@ def messages_baseline(ctx: Context, _: Sequence[Exchange]) -> Request:
 def system_carried(xs: list[Exchange], ctx: Context) -> None:
     """MSG-010 past acceptance: the system prompt reached the model, its input tokens above the question's alone."""
     with_system = answers(xs, SYSTEM)[0]
-    if not accepted(xs[-1]):
+    base = MESSAGES_PROBE.base(ctx)
+    without = next((x for x in xs if x.request.json_body == base), None)
+    if not accepted(without):
         return  # no answer without it to compare: the base request's own checks (MSG-001) speak for it
-    carried(json_object(xs[-1]), json_object(with_system), "input_tokens", "system prompt", words(SYSTEM_PROMPT))
+    carried(json_object(without), json_object(with_system), "input_tokens", "system prompt", words(SYSTEM_PROMPT))
 
 
 @check("CHAT-008")

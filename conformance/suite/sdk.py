@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any
 from ..wire.exchange import Exchange
 from ..wire.target import Caller, retry_after
 from .bodies import MAX_OUTPUT_TOKENS, MAX_TOKENS, PROMPT
-from .case import Context, Failed, check
+from .case import Context, Failed, NotJudged, check
+from .expect import show
+from .messages_blocks import streamed_blocks
+from .messages_stream import optional_stream, streamed
+from .messages_thinking import WHAT
+from .messages_tools import TOOLS, tool_blocks
 
 if TYPE_CHECKING:
     from ..wire.recorder import RecordingTransport
@@ -250,6 +255,68 @@ def anthropic_message(result: SdkResult, ctx: Context) -> None:
 @check("SDK-006")
 def anthropic_message_stream(result: SdkResult, ctx: Context) -> None:
     _assistant_message(result, ctx, "a final streamed message")
+
+
+# Issue 24: the anthropic SDK reads the streams the suite recorded, a tool call's and thinking's, as it reads a live one:
+# its client gets a transport that answers with the recorded status, headers and body, so no request is sent and a
+# replayed cassette is judged the same way.
+
+def replayed_final_message(x: Exchange) -> Any:
+    """What `messages.stream(...).get_final_message()` makes of a recorded answer to the exchange's request."""
+    import anthropic
+    import httpx2
+
+    def answer(_: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(x.status or 0, headers={"content-type": x.headers.get("content-type", "")},
+                               content=x.body)
+
+    asked = {k: v for k, v in x.request.json_body.items() if k != "stream"}
+    named = {k: asked.pop(k) for k in ("model", "max_tokens", "messages")}
+    client = anthropic.Anthropic(base_url="http://recorded.invalid", api_key="recorded", max_retries=0,
+                                 http_client=anthropic.DefaultHttpxClient(transport=httpx2.MockTransport(answer)))
+    try:
+        with client.messages.stream(**named, extra_body=asked) as stream:
+            return stream.get_final_message()
+    finally:
+        client.close()
+
+
+def _final_message(x: Exchange) -> Any:
+    try:
+        return replayed_final_message(x)
+    except Exception as error:  # the SDK's own exception is the finding
+        where = sdk_frame(error)
+        raise Failed("messages.stream().get_final_message() to succeed on the stream",
+                     f"{type(error).__module__}.{type(error).__name__}: {str(error)[:200]}"
+                     + (f" (raised at {where})" if where else "")) from None
+
+
+def _sdk_blocks(message: Any, kind: str) -> list[Any]:
+    return [block for block in getattr(message, "content", None) or [] if getattr(block, "type", None) == kind]
+
+
+@check("SDK-009")
+def anthropic_stream_tool_use(x: Exchange, ctx: Context) -> None:
+    blocks = tool_blocks(optional_stream(x, TOOLS))
+    found = {block.id: block for block in _sdk_blocks(_final_message(x), "tool_use")}
+    for block in blocks:
+        held = found.get(block.start.get("id"))
+        if held is None or held.name != block.start.get("name") or not isinstance(held.input, dict):
+            raise Failed(f"a tool_use block {block.start.get('id')} ({block.start.get('name')}) with its input parsed "
+                         "into an object", repr(held)[:240] if held is not None else f"none among {list(found)}")
+
+
+@check("SDK-010", whole=True)
+def anthropic_stream_thinking(xs: list[Exchange], ctx: Context) -> None:
+    x = streamed(xs, WHAT)
+    expected = [(b.joined("thinking_delta", "thinking"), b.signature)
+                for b in streamed_blocks(optional_stream(x, WHAT)) if b.type == "thinking"]
+    if not expected:
+        raise NotJudged("no thinking block was streamed: MSG-STREAM-011 judges whether one should have been")
+    held = [(block.thinking, block.signature) for block in _sdk_blocks(_final_message(x), "thinking")]
+    if held != expected or not all(signature for _, signature in held):
+        raise Failed(f"{len(expected)} thinking block(s), each with its streamed text and a non-empty signature",
+                     show([{"thinking": t[:40], "signature": s} for t, s in held]))
 
 
 OPERATIONS = {
