@@ -97,7 +97,7 @@ class Choice:
     outs: list[Output]  # the text, or one output per tool call (its arguments)
     call_ids: list[str]  # one per tool call; none for a text answer
     logprobs: int | None  # how many top logprobs, or None when not asked for
-    finish: str = ""  # the finish_reason it ends with
+    finish: str  # the finish_reason it ends with
 
     @property
     def calls(self) -> list[tuple[str, Output]]:
@@ -438,8 +438,8 @@ def choice_deltas(choice: Choice, faults: frozenset[Fault] = frozenset()) -> Ite
         return {"index": choice.index, "delta": content, "logprobs": logprobs, "finish_reason": finish}
 
     for position, (call_id, out) in enumerate(choice.calls):
-        head = {**role, "content": None} if position == 0 else {}
-        yield delta({**head, "tool_calls": [call_fragment(position, call_id, out, None, faults)]})
+        opening = {**role, "content": None} if position == 0 else {}
+        yield delta({**opening, "tool_calls": [call_fragment(position, call_id, out, None, faults)]})
         pieces = [*out.tokens, out.text] if CHAT_TOOL_ARGUMENTS_RESENT in faults else out.tokens
         for piece in pieces:
             yield delta({"tool_calls": [call_fragment(position, call_id, out, piece, faults)]})

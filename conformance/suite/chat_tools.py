@@ -99,7 +99,8 @@ def _message_calls(choice: dict) -> list:
 def _arguments_problem(arguments: Any) -> str | None:
     """Why `arguments` is not a string holding one JSON object, or None when it is."""
     if not isinstance(arguments, str):
-        return f"arguments {show(arguments, 60)}: a JSON {type(arguments).__name__}, not a string"
+        kind = {"dict": "an object", "list": "an array"}.get(type(arguments).__name__, type(arguments).__name__)
+        return f"arguments {show(arguments, 60)}: {kind}, not a string holding one"
     try:
         value = json.loads(arguments)
     except ValueError as exc:
