@@ -48,7 +48,7 @@ def test_a_wrong_x_api_key_is_tried_on_every_endpoint():
     assert set(cases) == set(ALL)
     for case in cases.values():
         assert [step(CTX, ()).auth for step in case.steps] == ["wrong-x-api-key"]
-        assert [check.requirement for check in case.checks] == ["AUTH-006", "AUTH-005"]
+        assert [check.requirement for check in case.checks] == ["AUTH-006", "AUTH-005", "ERR-006"]
 
 
 @pytest.mark.parametrize("check", [auth.wrong_key_refused, auth.wrong_x_api_key_refused], ids=lambda c: c.requirement)
@@ -92,7 +92,7 @@ def test_each_break_of_x_api_key_fails_on_every_endpoint(tmp_path, faults, faile
                      "--model", "gpt-5.4", "--messages-model", "claude-sonnet-4-5",
                      "--report-json", str(tmp_path / "r.json")])
     report = json.loads((tmp_path / "r.json").read_text())
-    outcomes = {(c["id"], c["endpoint"]): c["outcome"] for c in report["checks"] if c["id"] != "AUTH-005"}
+    outcomes = {(c["id"], c["endpoint"]): c["outcome"] for c in report["checks"] if c["id"] not in ("AUTH-005", "ERR-006")}
     assert outcomes == {(r, e): "failed" if r in failed else "passed" for r in ("AUTH-002", "AUTH-006") for e in ALL}
     # one real request per endpoint with the key, one with a wrong key, and GET /models to check --model
     assert report["cost"]["requests"] == 11

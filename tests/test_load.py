@@ -266,7 +266,8 @@ def test_429_without_retry_after_is_judged_and_fails(tmp_path):
     report = read(tmp_path / "r.json")
     assert code == 1
     assert report["http"]["429 without Retry-After"] == 10 and report["run"]["judged"] == 30
-    assert failed(report) == CHAT_BASIC - {"AUTH-005", "MODELS-003"}  # a 429 holds no key, and no model to read
+    # a 429 holds no key, no model to read, and is no 2xx carrying an error
+    assert failed(report) == CHAT_BASIC - {"AUTH-005", "MODELS-003", "ERR-006"}
     assert {c["violated"] for c in report["checks"] if c["outcome"] == "failed"} == {10}
 
 

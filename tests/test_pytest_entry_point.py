@@ -91,7 +91,8 @@ def test_it_shares_base_url_with_pytest_base_url_instead_of_breaking_pytest(tmp_
         "    parser.getgroup('base_url').addoption('--base-url', metavar='url', help='base url')\n")
     with ReferenceServer(ReferenceConfig(api_key=KEY, faults=frozenset({"chat_no_done"}))) as server:
         run = pytest_in(tmp_path, "-p", "pytest_base_url.plugin", "--pyargs", "conformance.suite", "--base-url",
-                        server.base_url, "--api-key", KEY, "--model", "gpt-5.4", "-q", "-k", "CHAT-STREAM-003",
+                        server.base_url, "--api-key", KEY, "--model", "gpt-5.4", "-q", "-k",
+                        "CHAT-STREAM-003 and default_usage",
                         pythonpath=tmp_path / "site")
     assert run.returncode == 1, run.stdout[-2000:] + run.stderr[-2000:]
     assert "1 failed" in run.stdout and "target live" in run.stdout

@@ -2,10 +2,16 @@
 
 The CRUN rule this endpoint adds to OpenAI's: in a stream, usage is sent
 unless `stream_options.include_usage` is explicitly false (`wants_usage`).
+
+Tool calls stream as OpenAI streams them: each call's first fragment carries
+its `index`, `id`, `type` and name with empty arguments, then the arguments
+follow one token per fragment under the same `index`; parallel calls take
+indices 0, 1, ... in turn, and the answer finishes with "tool_calls".
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import zip_longest
@@ -35,6 +41,17 @@ from .faults import (
     CHAT_NO_ROLE,
     CHAT_PENALTIES_REFUSED,
     CHAT_STREAM_500_FOR_CLAUDE,
+    CHAT_TOOL_ARGUMENTS_OBJECT,
+    CHAT_TOOL_ARGUMENTS_RESENT,
+    CHAT_TOOL_CHUNK_AFTER_DONE,
+    CHAT_TOOL_EMPTY_CHOICES,
+    CHAT_TOOL_FINISH_STOP,
+    CHAT_TOOL_FINISH_TWICE,
+    CHAT_TOOL_FORCED_FINISH_STOP,
+    CHAT_TOOL_ID_CHANGES,
+    CHAT_TOOL_INDEX_SHARED,
+    CHAT_TOOL_NO_INDEX,
+    CHAT_TOOL_NO_TYPE,
     CHAT_TOOL_RESULT_REFUSED,
     CHAT_USAGE_MISCOUNTED,
     FORCED_TOOL_AS_TEXT,
@@ -64,7 +81,7 @@ from .model import (
     Prompt,
     Tool,
     cap,
-    choose_tool,
+    choose_tools,
     generate,
     token_logprobs,
 )
@@ -77,9 +94,18 @@ FINISH_REASONS = {"stop": "stop", "stop_sequence": "stop", "length": "length", "
 @dataclass
 class Choice:
     index: int
-    out: Output
-    call_id: str | None
+    outs: list[Output]  # the text, or one output per tool call (its arguments)
+    call_ids: list[str]  # one per tool call; none for a text answer
     logprobs: int | None  # how many top logprobs, or None when not asked for
+    finish: str  # the finish_reason it ends with
+
+    @property
+    def calls(self) -> list[tuple[str, Output]]:
+        return list(zip(self.call_ids, self.outs, strict=True)) if self.call_ids else []
+
+    @property
+    def tokens(self) -> int:
+        return sum(len(out.tokens) for out in self.outs)
 
 
 async def create(request: Request) -> Response:
@@ -112,7 +138,9 @@ async def create(request: Request) -> Response:
     fmt = read_response_format(body)
     tools = read_tools(body, prompt)
     mode, forced = read_tool_choice(body, tools)
-    tool = None if forced and FORCED_TOOL_AS_TEXT in faults else choose_tool(tools, mode, forced, prompt, info.behaviour)
+    parallel = v.boolean(body, "parallel_tool_calls") is not False
+    called = [] if forced and FORCED_TOOL_AS_TEXT in faults else choose_tools(tools, mode, forced, prompt,
+                                                                              info.behaviour, parallel)
     logprobs = None if LOGPROBS_IGNORED in faults else read_logprobs(body, faults)
     if logprobs is None and CHAT_LOGPROBS_BY_DEFAULT in faults:
         logprobs = 0
@@ -126,16 +154,15 @@ async def create(request: Request) -> Response:
     sent = list(prompt.turns)
     if STATE_KEPT in faults:
         prompt.turns = kept_turns(request) + prompt.turns
-    choices = [
-        Choice(i, generate(prompt, model=info.id, limit=limit, choice=i, seed=seed, stop=stop,
-                           fmt=fmt, tool=tool, behaviour=info.behaviour),
-               new_id("call_") if tool else None, logprobs)
-        for i in range(n)
-    ]
+    choices = []
+    for i in range(n):
+        outs = answer(prompt, info.id, info.behaviour, limit, choice=i, seed=seed, stop=stop, fmt=fmt, called=called)
+        choices.append(Choice(i, outs, [new_id("call_") for _ in called[:len(outs)]], logprobs,
+                              finish_reason(outs[-1].finish, bool(called), forced is not None, faults)))
     if STATE_KEPT in faults:
         kept_turns(request).extend([*(t for t in sent if t[0] not in ("system", "developer")),
-                                    ("assistant", choices[0].out.text)])
-    usage = chat_usage(prompt.tokens, sum(len(c.out.tokens) for c in choices))
+                                    ("assistant", choices[0].outs[0].text)])
+    usage = chat_usage(prompt.tokens, sum(c.tokens for c in choices))
     if CHAT_USAGE_MISCOUNTED in faults:
         usage["total_tokens"] += 1
     head = {"id": new_id("chatcmpl-"), "created": now() * 1000 if CHAT_CREATED_MS in faults else now(), "model": info.id}
@@ -143,13 +170,36 @@ async def create(request: Request) -> Response:
         forgets = STREAM_USAGE_MISSING_FOR_GEMINI in faults and info.owned_by == "Google" and include_usage is None
         streamed_usage = usage if wants_usage(include_usage, faults) and not forgets and not usage_dropped(request) else None
         return event_stream(stream_events(head, choices, streamed_usage, faults), faults)
-    completion = {**envelope(head, "chat.completion"), "choices": [message_choice(c) for c in choices],
+    completion = {**envelope(head, "chat.completion"), "choices": [message_choice(c, faults) for c in choices],
                   "usage": usage, "system_fingerprint": None}
     if CHAT_CHOICES_NOT_LIST in faults:
         completion["choices"] = completion["choices"][0]
     if CHAT_BODY_OFF_SCHEMA in faults:
         del completion["id"]
     return json_response(completion)
+
+
+def answer(prompt: Prompt, model: str, behaviour: str, limit: int, *, choice: int, seed: int | None,
+           stop: tuple[str, ...], fmt: Format | None, called: list[Tool]) -> list[Output]:
+    """One choice: its text, or a call of each tool called, in turn, within the one output limit."""
+    if not called:
+        return [generate(prompt, model=model, limit=limit, choice=choice, seed=seed, stop=stop, fmt=fmt,
+                         behaviour=behaviour)]
+    outs: list[Output] = []
+    for tool in called:
+        out = generate(prompt, model=model, limit=limit - sum(len(o.tokens) for o in outs), choice=choice, seed=seed,
+                       tool=tool, behaviour=behaviour)
+        outs.append(out)
+        if out.finish == "length":
+            break
+    return outs
+
+
+def finish_reason(finish: str, calls: bool, forced: bool, faults: frozenset[Fault]) -> str:
+    """The choice's finish_reason: "tool_calls" after tool calls (the faults say "stop", as some bridges do)."""
+    if calls and finish == "tool" and (CHAT_TOOL_FINISH_STOP in faults or forced and CHAT_TOOL_FORCED_FINISH_STOP in faults):
+        return "stop"
+    return FINISH_REASONS[finish]
 
 
 def kept_turns(request: Request) -> list[tuple[str, str]]:
@@ -313,19 +363,21 @@ def logprobs_of(choice: Choice, tokens: tuple[str, ...]) -> dict | None:
     return {"content": token_logprobs(tokens, choice.logprobs), "refusal": None}
 
 
-def tool_call(choice: Choice, arguments: str) -> dict:
-    return {"id": choice.call_id, "type": "function", "function": {"name": choice.out.tool, "arguments": arguments}}
+def tool_call(call_id: str, out: Output, arguments: Any) -> dict:
+    return {"id": call_id, "type": "function", "function": {"name": out.tool, "arguments": arguments}}
 
 
-def message_choice(choice: Choice) -> dict:
-    out = choice.out
-    message: dict[str, Any] = {"role": "assistant", "content": None if out.tool else out.text, "refusal": None,
+def message_choice(choice: Choice, faults: frozenset[Fault] = frozenset()) -> dict:
+    out = choice.outs[0]
+    message: dict[str, Any] = {"role": "assistant", "content": None if choice.calls else out.text, "refusal": None,
                                "annotations": []}
-    if out.tool:
-        message["tool_calls"] = [tool_call(choice, out.text)]
+    if choice.calls:
+        as_object = CHAT_TOOL_ARGUMENTS_OBJECT in faults
+        message["tool_calls"] = [tool_call(call_id, call, json.loads(call.text) if as_object and call.finish == "tool"
+                                           else call.text) for call_id, call in choice.calls]
     return {"index": choice.index, "message": message,
-            "logprobs": None if out.tool else logprobs_of(choice, out.tokens),
-            "finish_reason": FINISH_REASONS[out.finish]}
+            "logprobs": None if choice.calls else logprobs_of(choice, out.tokens),
+            "finish_reason": choice.finish}
 
 
 # Streaming ----------------------------------------------------------------------------------------
@@ -334,7 +386,8 @@ def stream_events(head: dict, choices: list[Choice], usage: dict | None,
                   faults: frozenset[Fault] = frozenset()) -> Iterator[bytes]:
     """Chunks for every choice (interleaved, one choice per chunk), the usage chunk, then the done marker."""
     per_choice = [choice_deltas(choice, faults) for choice in choices]
-    chunks = [chunk(head, [delta]) for round_ in zip_longest(*per_choice) for delta in round_ if delta is not None]
+    chunks = [chunk(head, [] if delta is BETWEEN_CALLS else [delta])
+              for round_ in zip_longest(*per_choice) for delta in round_ if delta is not None]
     if usage is not None and USAGE_CHUNK_WITH_CHOICES in faults:
         chunks[-1]["usage"] = usage
     elif usage is not None and USAGE_BEFORE_FINISH in faults:
@@ -351,6 +404,8 @@ def stream_events(head: dict, choices: list[Choice], usage: dict | None,
         yield event[:len(event) // 2] + b"\n\n" if index == 1 and CHAT_CHUNK_INVALID_JSON in faults else event
     if CHAT_NO_DONE not in faults:
         yield done_marker()
+    if usage is not None and CHAT_TOOL_CHUNK_AFTER_DONE in faults and any(c.calls for c in choices):
+        yield sse(usage_chunk(head, usage))
 
 
 def envelope(head: dict, kind: str) -> dict:
@@ -371,21 +426,46 @@ def done_marker() -> bytes:
     return DONE
 
 
-def choice_deltas(choice: Choice, faults: frozenset[Fault] = frozenset()) -> Iterator[dict]:
-    """One choice's stream: the role, one token per chunk, then exactly one finish_reason."""
-    out = choice.out
+BETWEEN_CALLS = object()  # `chat_tool_empty_choices`: a chunk with `choices: []` where a bridge closes a call
+
+
+def choice_deltas(choice: Choice, faults: frozenset[Fault] = frozenset()) -> Iterator[dict | object]:
+    """One choice's stream: the role, one token (or a tool call's fragment) per chunk, then exactly one
+    finish_reason."""
     role = {} if CHAT_NO_ROLE in faults else {"role": "assistant"}
 
     def delta(content: dict, finish: str | None = None, logprobs: dict | None = None) -> dict:
         return {"index": choice.index, "delta": content, "logprobs": logprobs, "finish_reason": finish}
 
-    if out.tool:
-        yield delta({**role, "content": None, "tool_calls": [{"index": 0, **tool_call(choice, "")}]})
-        for token in out.tokens:
-            yield delta({"tool_calls": [{"index": 0, "function": {"arguments": token}}]})
-    else:
+    for position, (call_id, out) in enumerate(choice.calls):
+        opening = {**role, "content": None} if position == 0 else {}
+        yield delta({**opening, "tool_calls": [call_fragment(position, call_id, out, None, faults)]})
+        pieces = [*out.tokens, out.text] if CHAT_TOOL_ARGUMENTS_RESENT in faults else out.tokens
+        for piece in pieces:
+            yield delta({"tool_calls": [call_fragment(position, call_id, out, piece, faults)]})
+        if CHAT_TOOL_EMPTY_CHOICES in faults:
+            yield BETWEEN_CALLS
+    if not choice.calls:
+        out = choice.outs[0]
         yield delta({**role, "content": "", "refusal": None})
         for token in out.tokens:
             yield delta({"content": token}, logprobs=logprobs_of(choice, (token,)))
-    finish = "stop" if out.finish == "length" and STREAM_LENGTH_AS_STOP in faults else FINISH_REASONS[out.finish]
+    finish = "stop" if choice.finish == "length" and STREAM_LENGTH_AS_STOP in faults else choice.finish
     yield delta({}, None if CHAT_NO_FINISH_REASON in faults else finish)
+    if choice.calls and CHAT_TOOL_FINISH_TWICE in faults:
+        yield delta({}, finish)
+
+
+def call_fragment(position: int, call_id: str, out: Output, arguments: str | None, faults: frozenset[Fault]) -> dict:
+    """One fragment of a streamed tool call: the first (`arguments` None) names the call, the others carry a piece
+    of its arguments; both under the call's `index`."""
+    fragment: dict[str, Any] = {} if CHAT_TOOL_NO_INDEX in faults else {
+        "index": 0 if CHAT_TOOL_INDEX_SHARED in faults else position}
+    if arguments is None:
+        fragment.update(tool_call(call_id, out, ""))
+        if CHAT_TOOL_NO_TYPE in faults:
+            del fragment["type"]
+        return fragment
+    if CHAT_TOOL_ID_CHANGES in faults:
+        fragment["id"] = call_id + "_part"
+    return {**fragment, "function": {"arguments": arguments}}

@@ -12,8 +12,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .faults import MESSAGES_OPENAI_ERRORS, PARAM_ERROR_BARE, PARAM_NOT_NAMED
-from .wire import json_response
+from .faults import ERROR_200, ERROR_200_STREAM, MESSAGES_OPENAI_ERRORS, PARAM_ERROR_BARE, PARAM_NOT_NAMED
+from .wire import DONE, event_stream, json_response, sse
 
 OPENAI_TYPES = {401: "invalid_request_error", 403: "permission_error", 429: "rate_limit_error", 500: "server_error"}
 ANTHROPIC_TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error",
@@ -59,6 +59,11 @@ def error_response(request: Request, error: ApiError) -> Response:
         body = {"message": error.message}
     else:
         body = openai_body(error)
+    if 400 <= error.status < 500 and ERROR_200_STREAM in faults and getattr(request.state, "asked_to_stream", False):
+        anthropic = body.get("type") == "error"
+        return event_stream([sse(body, "error" if anthropic else None), *(() if anthropic else (DONE,))])
+    if 400 <= error.status < 500 and ERROR_200 in faults:
+        return json_response(body, 200, error.headers)
     return json_response(body, error.status, error.headers)
 
 

@@ -128,12 +128,17 @@ SHAPE_FIRST = "every CHAT-0xx check first judges the body against the ChatComple
 STREAM_FIRST = "every check of a stream first needs an event stream"
 # The suite cases whose answer is an event stream, and the official SDKs' streams.
 STREAM_CASES = ("chat_stream_*", "responses_stream*", "messages_stream*")
-SDK_STREAM_CASES = ("sdk_sdk_002", "sdk_sdk_004", "sdk_sdk_006")
+SDK_STREAM_CASES = ("sdk_sdk_002", "sdk_sdk_004", "sdk_sdk_006", "sdk_sdk_007")
 BOTH = ("crun", "openai")
 # The caps judged on a stream's usage: with no stream to read they are not judged (the stream checks fail instead).
 STREAM_CAPS = ("CHAT-003", "MSG-011", "RESP-004")
 # Judged only on the thinking stream, which the /messages probe's case holds (issue 24): no stream case of its own.
 THINKING_STREAM = ("MSG-STREAM-011", "SDK-010")
+# What the stream cases judge that needs no stream (issue 24): the JSON answer the tool case reads before its stream
+# (CHAT-019); and, when a complete answer came, that no error came with its 2xx (ERR-006) and that the request with
+# tools was accepted (CHAT-012).
+STREAMLESS = ("CHAT-019",)
+COMPLETE_2XX = ("ERR-006", "CHAT-012")
 
 # Authentication
 NO_AUTH = _f("no_auth", "Every request is served, with or without a key, right or wrong.", "AUTH-003", "AUTH-004",
@@ -152,7 +157,7 @@ BEARER_ONLY = _f("bearer_only", "`X-API-KEY` is ignored: only `Authorization: Be
     why="the anthropic SDK (2.x) sends its key as a Bearer token too")
 MODELS_BEARER_REFUSED = _f("models_bearer_refused",
                            "`GET /models` ignores `Authorization: Bearer` and takes only `X-API-KEY`.",
-                           every_check_of=("models_list",), holds=("AUTH-005",),
+                           every_check_of=("models_list",), holds=("AUTH-005", "ERR-006"),
                            why="every check of the model list judges the same refused GET /models; no key is echoed")
 NO_KEY_500 = _f("no_key_500", "A request without a key crashes the server: 500.", "AUTH-003")
 KEY_ECHOED = _f("key_echoed", "A 401 quotes the key that was sent.", "AUTH-005")
@@ -169,8 +174,9 @@ CHAT_BODY_OFF_SCHEMA = _f("chat_body_off_schema", "A chat completion body withou
     "CHAT-001..011", "CHAT-014", why=SHAPE_FIRST)
 CHAT_CHOICES_NOT_LIST = _f("chat_choices_not_list", "A chat completion's `choices` is one choice object instead of a list.",
     "CHAT-001..011", "CHAT-014", "CHAT-016", "CAP-001", "CAP-004", "CAP-005", "CAP-010", "CAP-101", "CAP-104",
-    "CAP-105", "CAP-110", "SDK-001", profiles=BOTH, why=SHAPE_FIRST + "; the chat capability probes read choices[0] too, supported "
-    "and honoured; CHAT-016 counts one choice in a list")
+    "CAP-105", "CAP-110", "SDK-001", "CHAT-017", "CHAT-019", "CHAT-STREAM-013", profiles=BOTH,
+    why=SHAPE_FIRST + "; the chat capability probes read choices[0] too, supported and honoured; CHAT-016 counts one "
+    "choice in a list; the tool case reads the choices of its JSON answer (CHAT-017, CHAT-019, CHAT-STREAM-013)")
 CHAT_N_IGNORED = _f("chat_n_ignored", "`n` is accepted, but one choice is generated.", "CHAT-002")
 CHAT_MAX_TOKENS_IGNORED = _f("chat_max_tokens_ignored", "Chat's `max_tokens` is validated, then ignored (`max_completion_tokens` still "
     "caps).", "CHAT-003")
@@ -188,13 +194,17 @@ CHAT_LOGPROBS_BY_DEFAULT = _f("chat_logprobs_by_default", "Every chat choice car
                               "request did not ask for it.", "CHAT-016", profiles=BOTH)
 # Chat streams
 CHAT_NO_DONE = _f("chat_no_done", "A chat stream ends without `data: [DONE]`.", "CHAT-STREAM-003")
-CHAT_CHUNK_OBJECT_WRONG = _f("chat_chunk_object_wrong", "Chat stream chunks say `object: \"chat.completion\"`.", "CHAT-STREAM-004")
+CHAT_CHUNK_OBJECT_WRONG = _f("chat_chunk_object_wrong", "Chat stream chunks say `object: \"chat.completion\"`.", "CHAT-STREAM-004",
+    "SDK-007", "SDK-008", why="openai's chat stream helper builds its snapshot only from chat.completion.chunk objects: "
+    "it raises, with no final completion")
 CHAT_NO_FINISH_REASON = _f("chat_no_finish_reason", "No chunk of a chat stream carries a `finish_reason`.", "CHAT-STREAM-005")
 CHAT_NO_ROLE = _f("chat_no_role", "The first delta of a chat stream has no `role`.", "CHAT-STREAM-006")
 CHAT_CHUNK_IDS_VARY = _f("chat_chunk_ids_vary", "Every chat stream chunk has an `id` of its own.", "CHAT-STREAM-007", profiles=BOTH,
     why="CRUN's own recorded stream has empty ids: only the openai profile asks for one stable id")
 CHAT_CHUNK_INVALID_JSON = _f("chat_chunk_invalid_json", "The second event of every chat stream is JSON cut short.", "CHAT-STREAM-002",
-    "SDK-002", why="the openai SDK cannot parse the cut chunk", judged_by=("certify", "hostile"))
+    "SDK-002", "SDK-007", "SDK-008", "CHAT-STREAM-011", why="the openai SDK cannot parse the cut chunk, with its stream "
+    "helper (SDK-007, SDK-008) too; in a stream of tool calls the cut chunk is a call's first argument fragment, so its arguments do "
+    "not join (CHAT-STREAM-011)", judged_by=("certify", "hostile"))
 USAGE_ONLY_WHEN_ASKED = _f("usage_only_when_asked", "Stream usage only with `stream_options.include_usage: true` (OpenAI's rule, not "
     "CRUN's).", "USAGE-001", profiles=BOTH, why="the openai profile asks for stream usage only when asked")
 NO_STREAM_USAGE = _f("no_stream_usage", "Chat streams never carry usage, even when asked.", "USAGE-001", "USAGE-002",
@@ -208,12 +218,73 @@ INCLUDE_USAGE_FALSE_IGNORED = _f("include_usage_false_ignored", "A chat stream c
                                  "`stream_options.include_usage: false`.", "USAGE-006", profiles=BOTH)
 STREAM_LENGTH_AS_STOP = _f("stream_length_as_stop", "A chat stream cut by its limit ends with `finish_reason: \"stop\"`, "
                            "not \"length\" (JSON answers still say \"length\").", "CHAT-STREAM-008", profiles=BOTH)
+# Chat tool calls, JSON and streamed (issue 24): each fault is a bug reported against a real server or gateway
+# (the comment names one report); the requests are the parallel `required` case (a JSON answer and its stream), the
+# forced round trip streamed, and the openai SDK's stream helper on the parallel request.
+# Ollama #7881; Gemini's OpenAI endpoint (openai-python #2806); new-api #672
+CHAT_TOOL_NO_INDEX = _f("chat_tool_no_index", "Streamed `tool_calls` fragments carry no `index`.", "CHAT-STREAM-009",
+    "CHAT-STREAM-004", "CHAT-STREAM-013", "SDK-007", "SDK-008", profiles=BOTH,
+    why="the contract's chunk requires the index (CHAT-STREAM-004); no call can be assembled by index, so the "
+        "stream's calls are not the JSON answer's (CHAT-STREAM-013); openai-python's stream helper raises TypeError "
+        "(SDK-007), with no final completion to hold the calls (SDK-008)")
+# Ollama #15457; SGLang #6310; Portkey #1275; new-api #2701
+CHAT_TOOL_INDEX_SHARED = _f("chat_tool_index_shared", "Parallel streamed tool calls all take `index: 0`.",
+    "CHAT-STREAM-011", "CHAT-STREAM-012", "CHAT-STREAM-013", "SDK-008", profiles=BOTH,
+    why="assembled by index, the two calls become one whose arguments are two JSON objects (CHAT-STREAM-011), under "
+        "two ids and names (CHAT-STREAM-012), one call where the JSON answer has two (CHAT-STREAM-013), and the SDK's "
+        "final message holds that one call")
+# elizaOS #16973; opencodex #361
+CHAT_TOOL_ARGUMENTS_RESENT = _f("chat_tool_arguments_resent", "After a streamed tool call's argument fragments, "
+    "one more fragment re-sends the whole arguments.", "CHAT-STREAM-011", "SDK-007", "SDK-008", profiles=BOTH,
+    why="the SDK's helper joins the fragments as the wire says, and raises when it parses the strict tool's "
+        "arguments: no final completion")
+# poolside pool #9; mlx-openai-server #216
+CHAT_TOOL_ID_CHANGES = _f("chat_tool_id_changes", "A streamed tool call's later fragments carry an `id` other than "
+    "its first fragment's.", "CHAT-STREAM-012", profiles=BOTH)
+# llama.cpp #13774, fixed by #13800 ("define tool_call.type")
+CHAT_TOOL_NO_TYPE = _f("chat_tool_no_type", "Streamed tool calls never carry `type: \"function\"`.",
+    "CHAT-STREAM-010", profiles=BOTH)
+# LiteLLM #12862; mlx-vlm #990
+CHAT_TOOL_FINISH_STOP = _f("chat_tool_finish_stop", "Answers that end in tool calls say `finish_reason: \"stop\"`, "
+    "in JSON and streams.", "CHAT-017", "CHAT-018", profiles=BOTH,
+    why="the forced call ends with \"stop\" too (CHAT-018, a SHOULD)")
+# vLLM #9209; gpt-4o in ollama #7963
+CHAT_TOOL_FORCED_FINISH_STOP = _f("chat_tool_forced_finish_stop", "A single forced function ends with "
+    "`finish_reason: \"stop\"`, as OpenAI's own API has answered.", "CHAT-018", profiles=BOTH,
+    why="a SHOULD: certify exits 0")
+# llama.cpp #20198
+CHAT_TOOL_ARGUMENTS_OBJECT = _f("chat_tool_arguments_object", "A JSON answer's tool call `arguments` is a JSON "
+    "object, not a string holding one.", "CHAT-019", "CAP-101", profiles=BOTH,
+    why="CAP-101 reads the forced call's arguments as the string OpenAI sends")
+# llmeter #34 (Bedrock Mantle); mentat #429 (Azure)
+CHAT_TOOL_EMPTY_CHOICES = _f("chat_tool_empty_choices", "A stream of tool calls sends a chunk with `choices: []` and "
+    "no usage after each call.", "CHAT-STREAM-014", profiles=BOTH)
+# qwen-code #2403
+CHAT_TOOL_FINISH_TWICE = _f("chat_tool_finish_twice", "A stream of tool calls sends its finish chunk twice.",
+    "CHAT-STREAM-005", "CHAT-STREAM-015", profiles=BOTH,
+    why="two finish_reasons for one choice, and a chunk of the choice after its finish chunk")
+# no public report of this one was found; it is the last rule of the issue's stream list
+CHAT_TOOL_CHUNK_AFTER_DONE = _f("chat_tool_chunk_after_done", "A stream of tool calls sends its usage chunk once "
+    "more after `data: [DONE]`.", "CHAT-STREAM-003", profiles=BOTH)
 # Unknown models and error bodies
 UNKNOWN_MODEL_200 = _f("unknown_model_200", "An unknown model is served by the first model, 200.", "ERR-001..005")
 UNKNOWN_MODEL_400 = _f("unknown_model_400", "An unknown model is refused with 400 instead of 404.", "ERR-002")
 UNKNOWN_MODEL_NO_CODE = _f("unknown_model_no_code", "An unknown model's error has no `code`.", "ERR-003")
 UNKNOWN_MODEL_STREAMS = _f("unknown_model_streams", "An unknown model asked to stream gets a 200 stream from the first model.",
     "ERR-003", "ERR-004", why="the stream cases also ask for model_not_found")
+# Issue 24: errors sent with a 2xx status, which clients take for success and never retry (ERR-006)
+# one-api #193; hebo-platform #471 (/messages); mofa #1339
+ERROR_200 = _f("error_200", "Every refusal (a 4xx) is sent with HTTP 200, its error body unchanged.", "ERR-006",
+    "ERR-001..005", "AUTH-003", "AUTH-004", "AUTH-006", "PARAM-004", "MSG-002", "MSG-003", "COMP-002", "COMP-004",
+    "RESP-014", "RESP-018", profiles=BOTH,
+    why="every rule that asks for a 4xx (a key refused, an unknown model, a bad parameter, a stream on /completions) "
+        "sees a 200; a 200 is read as an answer where one is allowed (a completion, a response without input, the "
+        "built-in tool), and an error is none")
+# new-api #3142 (a Responses stream's failure committed as 200); mofa #1339
+ERROR_200_STREAM = _f("error_200_stream", "A refused request that asked to stream gets a 200 event stream whose one "
+    "event is the error.", "ERR-006", "ERR-003", "ERR-004", "COMP-002", "COMP-004", profiles=BOTH,
+    why="an unknown model asked to stream gets a 200 stream, no 4xx with model_not_found (ERR-003, ERR-004); so does "
+        "stream: true on /completions (COMP-002, COMP-004)")
 MESSAGES_OPENAI_ERRORS = _f("messages_openai_errors", "`/messages` errors come in the OpenAI shape.", "AUTH-003", "AUTH-004",
     "AUTH-006", "ERR-005", "MSG-002", "MSG-003", endpoints=("POST /messages",),
     why="all six ask for the Anthropic error shape")
@@ -337,10 +408,12 @@ MESSAGES_THINKING_SIGNATURE_REJECTED = _f("messages_thinking_signature_rejected"
 # Optional capabilities
 CAPABILITIES_DECLINED = _f("capabilities_declined", "Tools, structured output, image and file input and stored responses are refused "
     "with a proper 400.", "CHAT-007", "CHAT-012", "CHAT-013", "RESP-012", "RESP-013", "RESP-018", "PARAM-012", "MSG-013",
-    "MSG-015", declines=("CAP-001..011", "CAP-101..111", "MSG-014", "MSG-STREAM-009", "MSG-STREAM-010", "SDK-009"),
+    "MSG-015", declines=("CAP-001..011", "CAP-101..111", "MSG-014", "MSG-STREAM-009", "MSG-STREAM-010", "SDK-009",
+                         "CHAT-017", "CHAT-019", "CHAT-STREAM-003..006", "CHAT-STREAM-009..015", "SDK-007", "SDK-008"),
     why="a capability declined with a proper 4xx is reported as not supported, not failed (so are the tool_use "
-        "format rules); but the pages promise to accept tools (chat, /responses and /messages, so the tool round trips "
-        "and built-in tools too), response_format json_object and text.format without a condition")
+        "format rules, the chat stream rules on the stream answering tools, and the SDK's stream helper on it); but "
+        "the pages promise to accept tools (chat, /responses and /messages, so the tool round trips and built-in "
+        "tools too), response_format json_object and text.format without a condition")
 CAPABILITIES_BROKEN = _f("capabilities_broken", "Tools and structured output are silently dropped, so are image and "
     "file parts, and a follow-up to a stored response is answered without it: each accepted, none honoured.",
     "CAP-101..111", why="accepted is all the CAP-0NN (MAY) rows ask; each CAP-1NN (MUST) sees what was ignored")
@@ -349,7 +422,8 @@ STREAM_USAGE_MISSING_FOR_GEMINI = _f("stream_usage_missing_for_gemini",
     "Google models' chat streams carry usage only when asked.", "USAGE-001",
     models=("gemini-3.1-pro-preview",), judged_by="matrix")
 CHAT_STREAM_500_FOR_CLAUDE = _f("chat_stream_500_for_claude", "Anthropic models' chat streams crash the adapter: 500.",
-                                every_check_of=("chat_stream_*", "sdk_sdk_002"), holds=("MODELS-003", *STREAM_CAPS),
+                                every_check_of=("chat_stream_*", "sdk_sdk_002", "sdk_sdk_007"),
+                                holds=("MODELS-003", *STREAM_CAPS, *STREAMLESS, "ERR-006"),
                                 models=("claude-sonnet-4-5",), judged_by="matrix",
                                 why="every check of a chat stream first needs the stream; the model echo finds no "
                                     "event to read and is skipped")
@@ -377,39 +451,44 @@ RESPONSES_TWO_STREAM_FAULTS = _f("responses_two_stream_faults",
     why="RESP-STREAM-002 lists both violations; RESP-STREAM-005 the missing numbers")
 # Every stream, every JSON body (most of these are the self-test's hostile servers)
 STREAM_AS_JSON = _f("stream_as_json", "Streams are served as `application/json`.", *THINKING_STREAM,
-                    every_check_of=STREAM_CASES, holds=("MODELS-003", *STREAM_CAPS),
+                    every_check_of=STREAM_CASES, holds=("MODELS-003", *STREAM_CAPS, *STREAMLESS, *COMPLETE_2XX),
                     why=STREAM_FIRST + "; the model echo finds no event to read and is skipped")
 STREAM_STALLS = _f("stream_stalls", f"Streams send {STALL_AFTER_EVENTS} events, then nothing, and never close.",
-                   *THINKING_STREAM,
-                   every_check_of=STREAM_CASES + SDK_STREAM_CASES, holds=STREAM_CAPS, judged_by="hostile",
+                   *THINKING_STREAM, every_check_of=STREAM_CASES + SDK_STREAM_CASES, holds=(*STREAM_CAPS, *STREAMLESS),
+                   judged_by="hostile",
                    why="a stream cut by the deadline is no answer, to read the model from or anything else")
 STREAM_ENDLESS = _f("stream_endless", f"Streams send {STALL_AFTER_EVENTS} events, then a keep-alive comment every "
                     f"{KEEP_ALIVE_S:g} s, forever.", *THINKING_STREAM, every_check_of=STREAM_CASES + SDK_STREAM_CASES,
-                    holds=STREAM_CAPS,
+                    holds=(*STREAM_CAPS, *STREAMLESS),
                     judged_by="hostile",
                     why="a stream cut by the deadline is no answer, to read the model from or anything else")
 SSE_NO_BLANK_LINES = _f("sse_no_blank_lines", "Stream events are not separated by blank lines.", *THINKING_STREAM,
-                        every_check_of=STREAM_CASES + SDK_STREAM_CASES, holds=("MODELS-003", *STREAM_CAPS),
+                        every_check_of=STREAM_CASES + SDK_STREAM_CASES,
+                        holds=("MODELS-003", *STREAM_CAPS, *STREAMLESS, *COMPLETE_2XX),
                         judged_by="hostile",
                         why=STREAM_FIRST + "; the model echo finds no event to read and is skipped")
 JSON_GARBAGE = _f("json_garbage", "Every JSON body, errors included, is replaced by garbage bytes (the status is kept).",
+                  "CHAT-017", "CHAT-019", "CHAT-STREAM-013",
                   every_check_of=("*", *(f"!{case}" for case in STREAM_CASES + SDK_STREAM_CASES)),
                   holds=("AUTH-001", "AUTH-002", "AUTH-005", "ERR-001", "ERR-002", "PARAM-001", "PARAM-004",
                          "PARAM-010..013",
                          "COMP-003", "COMP-004", "CHAT-012", "CHAT-013", "RESP-012..014", "MSG-013", "MODELS-003",
-                         "MSG-STREAM-002", "MSG-STREAM-003", "MSG-STREAM-008", *THINKING_STREAM),
+                         "MSG-STREAM-002", "MSG-STREAM-003", "MSG-STREAM-008", *THINKING_STREAM, "ERR-006"),
                   why="every check of an answer that is JSON reads the body, but those of a status alone (the right keys, "
                       "the 4xx/404 of an unknown model, no 5xx, parameters accepted), which hold, the model echo, "
                       "which finds no model to compare and is skipped, and those of the thinking stream the /messages "
-                      "probe's case holds, an event stream",
+                      "probe's case holds, an event stream; garbage is no error body either (ERR-006); the tool case's "
+                      "stream is spared, its JSON answer is not (CHAT-017, CHAT-019, CHAT-STREAM-013)",
                   judged_by=("certify", "hostile"))
 
 # The promises of the seed pages a real client relies on every day (issue 11): one fault each.
 MODEL_UPSTREAM_NAME = _f("model_upstream_name", "Every answer names the dated upstream model (`gpt-5.4-2026-03-01`), not the public id "
     "asked for.", "MODELS-003")
 CHAT_HISTORY_REFUSED = _f("chat_history_refused", "A chat conversation with an earlier `assistant` turn is refused with 400.", "CHAT-006",
-    "CHAT-007", why="the tool round trip has an assistant turn too")
-CHAT_TOOL_RESULT_REFUSED = _f("chat_tool_result_refused", "A `role: \"tool\"` message is refused with 400.", "CHAT-007")
+    "CHAT-007", "CHAT-012", why="the tool round trip has an assistant turn too; streamed, it also carries tools, so the "
+    "refusal is one of a request with tools (CHAT-012)")
+CHAT_TOOL_RESULT_REFUSED = _f("chat_tool_result_refused", "A `role: \"tool\"` message is refused with 400.", "CHAT-007",
+    "CHAT-012", why="the round trip streamed carries tools: its refusal is one of a request with tools (CHAT-012)")
 MAX_COMPLETION_TOKENS_IGNORED = _f("max_completion_tokens_ignored",
     "Chat's `max_completion_tokens` is validated, then ignored.", "CHAT-008")
 HUGE_MAX_COMPLETION_TOKENS_REFUSED = _f("huge_max_completion_tokens_refused",
@@ -478,10 +557,11 @@ EVIDENCE_FAULTS = (CHAT_HISTORY_DROPPED, SYSTEM_DROPPED, FORCED_TOOL_AS_TEXT, PR
 LOAD_USAGE_DROPPED = _f("load_usage_dropped", "Chat streams leave out usage while 28 or more streams are open.", "USAGE-001",
     judged_by="load")
 LOAD_503_NO_RETRY_AFTER = _f("load_503_no_retry_after", "Requests get 503 without `Retry-After` while 32 or more are in flight.",
-    "AUTH-001", "CHAT-001", "CHAT-004", "CHAT-015", "CHAT-016", "CHAT-STREAM-001..006", "USAGE-001", "USAGE-003",
+    "AUTH-001", "CHAT-001", "CHAT-004", "CHAT-015", "CHAT-016", "CHAT-STREAM-001..006", "CHAT-STREAM-014",
+    "CHAT-STREAM-015", "USAGE-001", "USAGE-003",
     "USAGE-005", judged_by="load",
-    why="a 503 is no 2xx: every check of the chat and chat-stream cases fails on it, except 'no key in the body', "
-        "which still holds, and the model echo, which has no answer to read")
+    why="a 503 is no 2xx: every check of the chat and chat-stream cases fails on it, except 'no key in the body' "
+        "and 'no error with a 2xx' (ERR-006), which still hold, and the model echo, which has no answer to read")
 
 
 def _registry(namespace: dict[str, Any]) -> dict[str, Fault]:

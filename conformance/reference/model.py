@@ -37,7 +37,10 @@ The rules:
 - Tools: with function tools offered and a tool choice that allows them, the
   model calls one tool (the forced one, else the first) with arguments built
   from its parameters schema; with choice "auto" and a conversation that ends
-  in a tool result, it answers in text instead, as a real model would.
+  in a tool result, it answers in text instead, as a real model would. Under
+  "required" with several tools, the default model calls each of them at once
+  (parallel tool calls, unless the request turns them off: `choose_tools`);
+  the other models call one, all that "required" promises.
 - Thinking (Anthropic's extended thinking, when a request turns it on):
   `think` writes a line and a plan before the answer, drawn like the reply.
 - Limits: the text is cut before the first stop sequence (finish
@@ -178,6 +181,16 @@ def choose_tool(tools: list[Tool], mode: str, forced: str | None, prompt: Prompt
     if not tools or mode == "none" or (mode == "auto" and (prompt.ends_with_tool_result or behaviour != "default")):
         return None
     return tools[0]
+
+
+def choose_tools(tools: list[Tool], mode: str, forced: str | None, prompt: Prompt, behaviour: str = "default",
+                 parallel: bool = True) -> list[Tool]:
+    """The tools the model calls in one turn: `choose_tool`'s, or under "required" every tool offered, in parallel,
+    by the default model (a forced function is one call; parallel calls are a model's choice, never a promise)."""
+    tool = choose_tool(tools, mode, forced, prompt, behaviour)
+    if tool is not None and forced is None and mode == "required" and parallel and behaviour == "default":
+        return list(tools)
+    return [] if tool is None else [tool]
 
 
 def generate(prompt: Prompt, *, model: str, limit: int, choice: int = 0, seed: Any = None,

@@ -91,6 +91,7 @@ async def read_json(request: Request) -> dict:
         raise invalid(None, f"The request body is not valid JSON ({str(exc)[:120]}).", "invalid_json") from None
     if not isinstance(body, dict):
         raise invalid(None, f"The request body must be a JSON object, not {kind(body)}.", "invalid_json")
+    request.state.asked_to_stream = body.get("stream") is True  # how a refusal of it is sent (errors.error_response)
     endpoint = request.url.path.removeprefix(config.prefix.rstrip("/"))
     if UNKNOWN_FIELD_500 in config.faults:
         crash_on_unknown_field(endpoint, body)

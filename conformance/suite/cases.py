@@ -7,11 +7,15 @@ which keeps a live certification to a few dozen billed calls.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from fnmatch import fnmatchcase
+
 from ..catalogue.requirements import ALL, CHAT, COMPLETIONS, MESSAGES, MODELS, RESPONSES
 from . import auth, bodies, chat, errors, models, params, sdk, usage
 from . import builtin_tools as builtin
 from . import capabilities as cap
 from . import chat_stream as cs
+from . import chat_tools as tools
 from . import completions as comp
 from . import conversations as conv
 from . import evidence as ev
@@ -245,6 +249,25 @@ MESSAGES_TOOL_CASES = [
         "tool_choice": {"type": "auto"}})),
 ]
 
+# Issue 24: tool calls in chat answers, JSON and streamed, in OpenAI's wire format (chat_tools.py). The forced call in
+# JSON is cap_chat_tools'; here `required` with two tools (its JSON answer, then its stream), the round trip streamed
+# with the function forced again, and the openai SDK's stream helper on the `required` request.
+TOOL_STREAM_CHECKS = (tools.tool_fragments_indexed, tools.tool_call_first_fragment_names_it, tools.tool_arguments_join_once,
+                      tools.tool_index_names_one_call, *map(tools.on_tool_stream, (
+                          cs.chunks_valid, cs.done_is_last, cs.one_finish_reason_per_choice, cs.first_delta_has_role,
+                          cs.empty_choices_only_for_usage, cs.finish_chunk_last_of_its_choice)))
+TOOL_CALL_CASES = [
+    Case("chat_stream_tools_parallel", CHAT, steps=(send("POST", PATHS[CHAT], tools.parallel_request),
+                                                    send("POST", PATHS[CHAT], tools.parallel_stream_request)),
+         checks=(accepted.chat_tools_accepted, tools.json_tool_calls_well_formed, tools.finish_tool_calls,
+                 *TOOL_STREAM_CHECKS, tools.stream_calls_match_json)),
+    Case("chat_stream_tool_round_trip", CHAT, steps=post(CHAT, tools.round_trip_stream_request),
+         checks=(accepted.chat_tools_accepted, conv.tool_result_answered_streamed, tools.forced_call_streamed,
+                 tools.forced_finish_tool_calls, *TOOL_STREAM_CHECKS, tools.on_tool_stream(usage.usage_not_sent_when_declined))),
+    Case("sdk_sdk_007", CHAT, checks=(sdk.openai_chat_tool_stream, sdk.openai_chat_tool_stream_calls),
+         perform=sdk.probe("chat.completions.stream"), streams=True),
+]
+
 SDK_CASES = [
     Case(f"sdk_{requirement.requirement.lower().replace('-', '_')}", endpoint, checks=(requirement,),
          perform=sdk.probe(operation), streams="stream" in operation)
@@ -275,13 +298,16 @@ CASES: list[Case] = [
          checks=(cs.stream_content_type, cs.events_are_json_or_done, cs.done_is_last, cs.chunks_valid,
                  cs.one_finish_reason_per_choice, cs.first_delta_has_role, cs.one_stable_id,
                  usage.usage_sent_automatically, usage.stream_usage_consistent, usage.usage_chunk_last,
-                 cs.chunks_created_in_seconds, echo.model_echoed)),
+                 cs.chunks_created_in_seconds, echo.model_echoed, cs.empty_choices_only_for_usage,
+                 cs.finish_chunk_last_of_its_choice)),
     Case("chat_stream_include_usage", CHAT, steps=post(CHAT, lambda ctx: {
         **bodies.chat(ctx, stream=True, stream_options={"include_usage": True}, max_tokens=ev.CUT_LIMIT),
         "messages": [{"role": "user", "content": ev.REPEAT_PASSAGE}]}),
          checks=(usage.usage_sent_when_asked, usage.stream_usage_consistent, usage.usage_chunk_has_no_choices,
-                 usage.usage_chunk_last, chat.stream_max_tokens_caps, chat.stream_cut_says_length)),
-    Case("chat_stream_usage_declined", CHAT, checks=(usage.usage_not_sent_when_declined,), steps=post(CHAT, lambda ctx: (
+                 usage.usage_chunk_last, chat.stream_max_tokens_caps, chat.stream_cut_says_length,
+                 cs.empty_choices_only_for_usage, cs.finish_chunk_last_of_its_choice)),
+    Case("chat_stream_usage_declined", CHAT, checks=(usage.usage_not_sent_when_declined, cs.empty_choices_only_for_usage,
+                                                     cs.finish_chunk_last_of_its_choice), steps=post(CHAT, lambda ctx: (
         bodies.chat(ctx, stream=True, stream_options={"include_usage": False}, max_tokens=8)))),
     Case("completions_basic", COMPLETIONS, steps=post(COMPLETIONS, bodies.completion),
          checks=(auth.bearer_accepted, auth.key_not_echoed, comp.text_completion_shape, chat.created_in_seconds,
@@ -315,5 +341,15 @@ CASES: list[Case] = [
     *PROMISE_CASES,
     *EVIDENCE_CASES,
     *MESSAGES_TOOL_CASES,
+    *TOOL_CALL_CASES,
     *SDK_CASES,
 ]
+
+# Issue 24: an error with a 2xx status is a failure on every endpoint (ERR-006), judged on every answer where a refusal
+# is expected and on the basic answers, streamed or not.
+ERROR_WITH_2XX_JUDGED = ("models_list", "auth_none_*", "auth_wrong_*", "unknown_model_*", "bad_param_*", "chat_basic",
+                         "chat_stream_default_usage", "completions_basic", "completions_stream_refused",
+                         "responses_basic", "responses_stream", "responses_missing_input", "messages_basic",
+                         "messages_stream", "messages_missing_max_tokens")
+CASES = [replace(case, checks=(*case.checks, errors.no_error_with_2xx))
+         if any(fnmatchcase(case.id, pattern) for pattern in ERROR_WITH_2XX_JUDGED) else case for case in CASES]

@@ -13,6 +13,13 @@ from .expect import conforms, event_objects, event_stream, not_an_object, show, 
 chunks = event_objects  # a chat stream's JSON objects are its chunks
 
 
+def chunks_before_done(x: Exchange) -> list[dict]:
+    """The JSON chunks that come before any [DONE] (all of them when it never came: CHAT-STREAM-003 judges that)."""
+    events = event_stream(x)
+    done = next((i for i, e in enumerate(events) if e.is_done), len(events))
+    return [c for c in (e.json() for e in events[:done]) if isinstance(c, dict)]
+
+
 def choice_deltas(x: Exchange) -> dict[int, list[dict]]:
     """Per choice index, the choice objects of every chunk that mentions it."""
     per_choice: dict[int, list[dict]] = {}
@@ -110,4 +117,32 @@ def chunks_created_in_seconds(x: Exchange, ctx: Context) -> None:
             unix_seconds(created, x, "created")
         except Failed as exc:
             found.add(f"{exc.actual} (expected {exc.expected})", f"chunk {index}")
+    found.settle()
+
+
+@check("CHAT-STREAM-014")
+def empty_choices_only_for_usage(x: Exchange, ctx: Context) -> None:
+    """Judged on the chunks before any `[DONE]` (what follows it is CHAT-STREAM-003's); a usage sent when declined is
+    USAGE-006's."""
+    found = Violations("choices: [] only on the usage chunk, which carries the usage")
+    for index, chunk in enumerate(chunks_before_done(x)):
+        if chunk.get("choices") == [] and chunk.get("usage") is None:
+            found.add("a chunk with choices: [] and no usage", f"chunk {index}")
+    found.settle()
+
+
+@check("CHAT-STREAM-015")
+def finish_chunk_last_of_its_choice(x: Exchange, ctx: Context) -> None:
+    """Judged on the chunks before any `[DONE]`; a choice with no finish_reason is CHAT-STREAM-005's."""
+    found = Violations("no chunk of a choice after the chunk carrying its finish_reason")
+    finished: dict[str, int] = {}  # choice index -> the chunk that carried its finish_reason
+    for number, chunk in enumerate(chunks_before_done(x)):
+        for choice in chunk.get("choices") or []:
+            if not isinstance(choice, dict):
+                continue
+            key = str(choice.get("index", 0))
+            if key in finished:
+                found.add(f"a chunk of choice {key} after its finish chunk (chunk {finished[key]})", f"chunk {number}")
+            elif choice.get("finish_reason") is not None:
+                finished[key] = number
     found.settle()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..wire.exchange import Exchange
 from .case import Context, Failed, NotJudged, check
+from .chat_stream import choice_deltas
 from .evidence import baseline_of, carried, nth, usage_count, words
 from .expect import show, success_body
 
@@ -62,6 +63,15 @@ def conversation_answered(xs: list[Exchange], ctx: Context) -> None:
 @check("CHAT-007")
 def tool_result_answered(x: Exchange, ctx: Context) -> None:
     _answered(x)
+
+
+@check("CHAT-007")
+def tool_result_answered_streamed(x: Exchange, ctx: Context) -> None:
+    """The round trip streamed: an event stream whose choices carry an answer, text or a tool call (its form is the
+    chat stream rules')."""
+    deltas = [c["delta"] for choices in choice_deltas(x).values() for c in choices if isinstance(c.get("delta"), dict)]
+    if not any(isinstance(d.get("content"), str) or d.get("tool_calls") for d in deltas):
+        raise Failed("a stream answering the tool result (text or a tool call)", f"{len(deltas)} deltas and neither")
 
 
 @check("CHAT-014", whole=True)

@@ -8,6 +8,7 @@ runs the SDK against its cassette.
 
 from __future__ import annotations
 
+import json
 import threading
 import traceback
 from collections.abc import Callable
@@ -17,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 from ..wire.exchange import Exchange
 from ..wire.target import Caller, retry_after
 from .bodies import MAX_OUTPUT_TOKENS, MAX_TOKENS, PROMPT
+from .capabilities import supported
 from .case import Context, Failed, NotJudged, check
+from .chat_tools import TOOL_NAMES, parallel_stream_request
 from .expect import show
 from .messages_blocks import streamed_blocks
 from .messages_stream import optional_stream, streamed
@@ -80,6 +83,15 @@ def _chat_stream(client, ctx: Context):
     with client.chat.completions.create(model=ctx.model, max_tokens=MAX_TOKENS, stream=True,
                                         messages=[{"role": "user", "content": PROMPT}]) as stream:
         return list(stream)
+
+
+def _chat_tool_stream(client, ctx: Context):
+    """The parallel tool request streamed through the helper that assembles tool calls (it sets `stream` itself)."""
+    request = {key: value for key, value in parallel_stream_request(ctx).items() if key != "stream"}
+    with client.chat.completions.stream(**request) as stream:
+        for _ in stream:
+            pass
+        return stream.get_final_completion()
 
 
 def _response(client, ctx: Context):
@@ -223,6 +235,45 @@ def openai_chat_stream(result: SdkResult, ctx: Context) -> None:
         raise Failed("a stream of parsed chunks with text", f"{len(chunks)} chunks, text {text!r}")
 
 
+def _final_tool_completion(result: SdkResult, ctx: Context) -> Any:
+    """The helper's final completion; a proper 4xx refusal of the tools, which the SDK raises, is "not supported"."""
+    refused = result.exchanges[-1] if result.error is not None and result.exchanges else None
+    if refused is not None and refused.status is not None and 400 <= refused.status < 500:
+        supported(refused)
+    completion = _value(result, ctx)
+    _parsed(getattr(completion, "choices", None), "choices", completion)
+    return completion
+
+
+@check("SDK-007")
+def openai_chat_tool_stream(result: SdkResult, ctx: Context) -> None:
+    _final_tool_completion(result, ctx)
+
+
+@check("SDK-008")
+def openai_chat_tool_stream_calls(result: SdkResult, ctx: Context) -> None:
+    """Judged on the helper's own assembly: a stream it could not read to its end holds no calls."""
+    message = getattr(_final_tool_completion(result, ctx).choices[0], "message", None)
+    calls = getattr(message, "tool_calls", None) or []
+    if not calls:
+        raise NotJudged("the final message holds no tool call: how many the model makes is its own choice")
+    problems = []
+    for number, call in enumerate(calls):
+        function = getattr(call, "function", None)
+        name, arguments = getattr(function, "name", None), getattr(function, "arguments", None)
+        if name not in TOOL_NAMES:
+            problems.append(f"call {number} names {name!r}, no tool offered")
+        try:
+            parsed = json.loads(arguments) if isinstance(arguments, str) else None
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            problems.append(f"call {number} arguments {str(arguments)[:80]!r} are no JSON object")
+    if problems:
+        raise Failed("each tool call of the final completion naming a tool offered, its arguments a JSON object",
+                     "; ".join(problems), problems)
+
+
 def _response_with_text(result: SdkResult, ctx: Context, what: str) -> None:
     response = _value(result, ctx)
     _parsed(getattr(response, "output", None), "output", response)
@@ -322,6 +373,7 @@ def anthropic_stream_thinking(xs: list[Exchange], ctx: Context) -> None:
 OPERATIONS = {
     "chat.completions.create": (_openai, _chat),
     "chat.completions.create(stream=True)": (_openai, _chat_stream),
+    "chat.completions.stream": (_openai, _chat_tool_stream),
     "responses.create": (_openai, _response),
     "responses.stream": (_openai, _response_stream),
     "messages.create": (_anthropic, _message),

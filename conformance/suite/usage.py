@@ -5,15 +5,8 @@ from __future__ import annotations
 
 from ..wire.exchange import Exchange
 from .case import Context, Failed, Skipped, Violations, check
-from .chat_stream import chunks
-from .expect import event_stream, show, usage_adds_up
-
-
-def chunks_before_done(x: Exchange) -> list[dict]:
-    """The JSON chunks that come before any [DONE] (all of them when it never came: CHAT-STREAM-003 judges that)."""
-    events = event_stream(x)
-    done = next((i for i, e in enumerate(events) if e.is_done), len(events))
-    return [c for c in (e.json() for e in events[:done]) if isinstance(c, dict)]
+from .chat_stream import chunks, chunks_before_done
+from .expect import show, usage_adds_up
 
 
 def usage_chunks(x: Exchange) -> list[dict]:
