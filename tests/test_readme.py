@@ -33,4 +33,4 @@ def quoted_live_requests() -> tuple[int, int]:
 def test_the_quoted_live_run_stays_within_its_budget():
     sent, cases = quoted_live_requests()
     plan = int(re.search(r"Its plan allows up to (\d+):", " ".join(README.split()))[1])
-    assert sent == cases + 1 and sent <= plan <= 110  # issue 23's budget for a live crun certification of one model
+    assert sent == cases + 1 and sent <= plan <= 120  # issue 24's budget for a live crun certification of one model
