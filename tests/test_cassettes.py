@@ -122,8 +122,10 @@ def test_record_changed_writes_only_the_cassettes_whose_requests_changed(server,
     assert code == 0
     after = {path.name: path.read_bytes() for path in copy.glob("*.yaml")}
     rewritten = {name for name in after if before.get(name) != after[name]}
-    # The stored-response follow-up always changes: its second request carries the id the first answer returned.
-    assert rewritten == {"chat_basic.yaml", "chat_n_2.yaml", "cap_stored_follow_up.yaml"}
+    # The stored-response follow-up and the function call's round trip always change: their second request carries
+    # the ids the first answer returned.
+    assert rewritten == {"chat_basic.yaml", "chat_n_2.yaml", "cap_stored_follow_up.yaml",
+                         "responses_stream_function_call.yaml"}
     assert '"max_tokens":8' in tampered.read_text() and '"max_tokens":9' not in tampered.read_text()
     assert main(["certify", "-q", "--replay", str(copy)]) == 0
 

@@ -384,6 +384,33 @@ SUITE_REQUIREMENTS: tuple[Requirement, ...] = (
        "limit; judged only then) ends with `response.incomplete`, its response `status: \"incomplete\"` with "
        "`incomplete_details.reason: \"max_output_tokens\"`.", OPENAI_REASONING, quote=MAX_OUTPUT_TOKENS_REACHED,
        **_both("MUST")),
+    # Function calls and reasoning in a stream (issue 24): each item opened, filled, closed and kept, by its own id.
+    _r("RESP-STREAM-009", RESPONSES, "A forced function call is streamed as a `function_call` item: "
+       "`response.output_item.added` announces it (its `id`, `call_id` and the forced `name`) before any event of its "
+       "arguments (a stream cut at `max_output_tokens` before the call: not judged).", OPENAI_RESPONSES_STREAMING,
+       quote="Emitted when a new output item is added.", **_both("MUST")),
+    _r("RESP-STREAM-010", RESPONSES, "Every `response.function_call_arguments.delta` and `.done` names, by `item_id` and "
+       "`output_index`, the function_call item whose arguments it carries: that item's `id`, not its `call_id`.",
+       OPENAI_RESPONSES_STREAMING,
+       quote="The ID of the output item that the function-call arguments delta is added to.", **_both("MUST")),
+    _r("RESP-STREAM-011", RESPONSES, "Each function_call item gets exactly one `response.function_call_arguments.done`, "
+       "after its deltas, with the whole arguments: a JSON object, equal to its deltas joined when deltas came; "
+       "required when none came too.", OPENAI_RESPONSES_STREAMING,
+       quote="Emitted when function-call arguments are finalized.", **_both("MUST")),
+    _r("RESP-STREAM-012", RESPONSES, "Each function_call item is closed by one `response.output_item.done` carrying it "
+       "with the `id`, `call_id` and `name` it was announced with, `status: \"completed\"` and the arguments of its "
+       "`.done` event.", OPENAI_RESPONSES_STREAMING, quote="Emitted when an output item is marked done.",
+       **_both("MUST")),
+    _r("RESP-STREAM-013", RESPONSES, "The terminal event's `response.output` holds every function_call item of the "
+       "stream as it was closed: the same `id`, `call_id`, `name` and arguments (no terminal event: not judged, "
+       "RESP-STREAM-004 judges that).", OPENAI_RESPONSES_STREAMING,
+       quote="Emitted when the model response is complete.", **_both("MUST")),
+    _r("RESP-STREAM-014", RESPONSES, "Reasoning items, where a stream has them, are opened by "
+       "`response.output_item.added` and closed by `response.output_item.done` with one `id`; every "
+       "`response.reasoning_summary_*` and `response.reasoning_text.*` event names an opened reasoning item by "
+       "`item_id` and `output_index`; the text deltas of each summary part join to its `.done` text, which the closed "
+       "item's summary holds.", OPENAI_RESPONSES_STREAMING,
+       quote="Emitted when a delta is added to a reasoning summary text.", **_both("MUST")),
     # Messages
     _r("MSG-001", MESSAGES, "A message is `type: \"message\"`, `role: \"assistant\"`, with content blocks, a "
        "documented `stop_reason` and usage `input_tokens`/`output_tokens`.", ANTHROPIC,
@@ -492,6 +519,9 @@ SUITE_REQUIREMENTS: tuple[Requirement, ...] = (
            "object."),
           ("SDK-010", MESSAGES, "The anthropic SDK's `messages.stream().get_final_message()`, reading a stream with "
            "thinking, holds each thinking block with its text and its non-empty signature as streamed."),
+          ("SDK-011", RESPONSES, "The openai SDK's `responses.stream` with a forced function tool yields a final "
+           "response holding the `function_call` item, its arguments a JSON object (a proper 4xx refusal of tools: "
+           "not supported)."),
       )),
     # Issue 24: the openai SDK's chat stream helper on streamed tool calls
     *(_r(rid, CHAT, statement, SDKS, quote=SDK_DROP_IN, **_both("MUST")) for rid, statement in (
@@ -599,6 +629,43 @@ PROMISE_REQUIREMENTS: tuple[Requirement, ...] = (
        "upstream's own) or a 2xx is fine. Judged by the status and the error body, never by the model's text.",
        responses_page("工具就绪请求"), quote="OpenAI Responses API 支持内置工具和函数式工具。CRUN 会接受兼容的 tools … tool_choice "
        "字段,并在所选上游模型支持时透传。", crun="MUST"),
+    # Function calls and reasoning, in JSON (issue 24)
+    _r("RESP-019", RESPONSES, "A `function_call` output item carries an `id`, a `call_id`, a `name`, `arguments` as a "
+       "string holding a JSON object, and a `status` (`\"completed\"` in a completed response): in JSON answers and in "
+       "a stream's final response.", OPENAI_RESPONSES,
+       quote="arguments … A JSON string of the arguments to pass to the function. … status … The status of the item. "
+             "One of in_progress, completed, or incomplete. Populated when items are returned via API.",
+       **_both("MUST")),
+    _r("RESP-020", RESPONSES, "The function call round trip: a follow-up whose `input` holds the answer's output items "
+       "as they came (the `function_call` item, and any reasoning item) and a `function_call_output` for its "
+       "`call_id` is accepted, answered, and carried: its `input_tokens` exceed the first request's by half the "
+       "output's words.", responses_page("何时使用 Responses"),
+       quote="希望使用工具就绪的 response items,以及 tools / tool_choice 字段。", **_both("MUST")),
+    _r("RESP-021", RESPONSES, "An answer to a request with `reasoning: {\"effort\": …}` reports "
+       "`usage.output_tokens_details.reasoning_tokens` as an integer >= 0, in JSON and in a stream's final response "
+       "(reasoning declined or broken: PARAM-013 judges that).", OPENAI_RESPONSES,
+       quote="output_tokens_details … A detailed breakdown of the output tokens. … reasoning_tokens … The number of "
+             "reasoning tokens.", **_both("MUST")),
+    _r("RESP-022", RESPONSES, "Reasoning items, where present, are well formed: `type: \"reasoning\"`, an `id`, a "
+       "`summary` list of `summary_text` parts with `text`, `content` (if any) a list of `reasoning_text` parts with "
+       "`text`, `encrypted_content` (if any) a string: in JSON answers and in streams (their output items and final "
+       "response).", OPENAI_RESPONSES,
+       quote="id … The unique identifier of the reasoning content. … summary … Reasoning summary content.",
+       **_both("MUST")),
+    # One model, three formats (issue 24): the forced tool call the capability probes send, held to the same rules on
+    # chat, /responses and /messages; that it names the tool with arguments that parse is CAP-101..103's.
+    _r("TOOLS-001", (CHAT, RESPONSES, MESSAGES), "A forced tool call ends with its format's stop signal: chat "
+       "`finish_reason: \"tool_calls\"` (or `\"stop\"`, OpenAI's own for a named function), a `function_call` item "
+       "and response `status: \"completed\"` on `/responses`, `stop_reason: \"tool_use\"` on `/messages` (no call "
+       "came: not judged, CAP-101..103 judge that).", OPENAI_CHAT_OBJECT,
+       quote="The reason the model stopped generating tokens. This will be stop if the model hit a natural stopping "
+             "point or a provided stop sequence, length if the maximum number of tokens specified in the request was "
+             "reached, content_filter if content was omitted due to a flag from our content filters, tool_calls if "
+             "the model called a tool", **_both("MUST")),
+    _r("TOOLS-002", (CHAT, RESPONSES, MESSAGES), "An answer to a forced tool call reports its usage in its format: "
+       "integer input and output token counts (`prompt_tokens`/`completion_tokens` on chat, "
+       "`input_tokens`/`output_tokens` on `/responses` and `/messages`), the output count at least 1.",
+       OPENAI_CHAT_OBJECT, quote="Usage statistics for the completion request.", **_both("MUST")),
     _r("MSG-011", MESSAGES, "`max_tokens: 5` against a passage to repeat caps the answer: `usage.output_tokens` <= 5, "
        "in JSON and in streams; an answer that reached it ends with `stop_reason: \"max_tokens\"` (judged only "
        "then).", ANTHROPIC, quote="Note that our models may stop before reaching this maximum. This parameter only "

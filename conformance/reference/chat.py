@@ -67,6 +67,7 @@ from .faults import (
     STREAM_LENGTH_AS_STOP,
     STREAM_USAGE_MISSING_FOR_GEMINI,
     STREAM_USAGE_TWICE,
+    TOOLS_FINISH_REASON_TOOL_USE,
     USAGE_BEFORE_FINISH,
     USAGE_CHUNK_WITH_CHOICES,
     USAGE_ONLY_WHEN_ASKED,
@@ -172,6 +173,9 @@ async def create(request: Request) -> Response:
         return event_stream(stream_events(head, choices, streamed_usage, faults), faults)
     completion = {**envelope(head, "chat.completion"), "choices": [message_choice(c, faults) for c in choices],
                   "usage": usage, "system_fingerprint": None}
+    if TOOLS_FINISH_REASON_TOOL_USE in faults:  # Anthropic's word for a tool call, passed through untranslated
+        for choice in completion["choices"]:
+            choice["finish_reason"] = "tool_use" if choice["finish_reason"] == "tool_calls" else choice["finish_reason"]
     if CHAT_CHOICES_NOT_LIST in faults:
         completion["choices"] = completion["choices"][0]
     if CHAT_BODY_OFF_SCHEMA in faults:

@@ -128,7 +128,7 @@ SHAPE_FIRST = "every CHAT-0xx check first judges the body against the ChatComple
 STREAM_FIRST = "every check of a stream first needs an event stream"
 # The suite cases whose answer is an event stream, and the official SDKs' streams.
 STREAM_CASES = ("chat_stream_*", "responses_stream*", "messages_stream*")
-SDK_STREAM_CASES = ("sdk_sdk_002", "sdk_sdk_004", "sdk_sdk_006", "sdk_sdk_007")
+SDK_STREAM_CASES = ("sdk_sdk_002", "sdk_sdk_004", "sdk_sdk_006", "sdk_sdk_007", "sdk_sdk_011")
 BOTH = ("crun", "openai")
 # The caps judged on a stream's usage: with no stream to read they are not judged (the stream checks fail instead).
 STREAM_CAPS = ("CHAT-003", "MSG-011", "RESP-004")
@@ -325,9 +325,10 @@ OUT_OF_RANGE_CLAMPED = _f("out_of_range_clamped", "The same values are served, n
 # Responses
 RESPONSES_USAGE_CHAT_NAMES = _f("responses_usage_chat_names",
     "Response usage is named `prompt_tokens`/`completion_tokens`, like chat usage.",
-    "RESP-001..005", "RESP-010", "RESP-011", "RESP-016", "RESP-017", "RESP-STREAM-002",
+    "RESP-001..005", "RESP-010", "RESP-011", "RESP-016", "RESP-017", "RESP-021", "RESP-STREAM-002", "TOOLS-002",
     why="every RESP check, and the stream's final response, is judged against the Response schema; the honoured "
-        "capabilities find no input_tokens to compare and say 'not judged'")
+        "capabilities find no input_tokens to compare and say 'not judged'; a forced call's usage and the reasoning "
+        "tokens are not where the Responses format puts them")
 RESPONSES_CREATED_AT_MS = _f("responses_created_at_ms", "A response's `created_at` is in milliseconds, in bodies and "
                              "streams.", "RESP-017", profiles=BOTH)
 RESPONSES_NO_OUTPUT_TEXT = _f("responses_no_output_text", "A response without the top-level `output_text`.", "RESP-002")
@@ -340,10 +341,10 @@ RESPONSES_OUTPUT_NOT_LIST = _f("responses_output_not_list", "A response's `outpu
     "CAP-106", "SDK-003", profiles=BOTH, why="every Responses probe reads output; of the honoured capabilities, those "
     "the output shows (a function_call, JSON text): the input tokens of the others still show their parts carried")
 RESPONSES_NO_CREATED = _f("responses_no_created", "A Responses stream starts without `response.created`.", "RESP-STREAM-003", "SDK-004",
-    why="the openai SDK needs response.created first")
+    "SDK-011", why="the openai SDK needs response.created first")
 RESPONSES_NO_TERMINAL = _f("responses_no_terminal", "A Responses stream ends without its terminal event.", "RESP-STREAM-004",
-    "RESP-STREAM-007", "RESP-STREAM-008", "SDK-004",
-    why="RESP-STREAM-007 and 008 read the terminal event's response")
+    "RESP-STREAM-007", "RESP-STREAM-008", "SDK-004", "SDK-011",
+    why="RESP-STREAM-007 and 008 read the terminal event's response; the openai SDK's final response is that event's")
 RESPONSES_SEQUENCE_REPEATS = _f("responses_sequence_repeats",
     "Every event of a Responses stream has `sequence_number` 0.", "RESP-STREAM-005")
 RESPONSES_NO_EVENT_LINES = _f("responses_no_event_lines", "Responses stream events have no `event:` line.", "RESP-STREAM-006")
@@ -356,10 +357,10 @@ MESSAGES_CONTENT_NOT_LIST = _f("messages_content_not_list", "A message's `conten
 MESSAGES_MAX_TOKENS_OPTIONAL = _f("messages_max_tokens_optional", "`/messages` without `max_tokens` is served with a default.", "MSG-002")
 MESSAGES_STOP_REASON_OPENAI = _f("messages_stop_reason_openai",
     "Messages say `stop_reason: \"stop\"`, OpenAI's word, in bodies and streams.",
-    "MSG-001", "MSG-011", "MSG-014..017", "MSG-STREAM-002", "MSG-STREAM-004", "MSG-STREAM-009",
+    "MSG-001", "MSG-011", "MSG-014..017", "MSG-STREAM-002", "MSG-STREAM-004", "MSG-STREAM-009", "TOOLS-001",
     why="one stop_reason serves the message and its stream; MSG-011 asks \"max_tokens\" of an answer cut there, "
-        "MSG-014 and MSG-STREAM-009 \"tool_use\" of a tool call (it says \"tool\"), and MSG-015..017 judge the "
-        "Message schema")
+        "MSG-014, MSG-STREAM-009 and TOOLS-001 \"tool_use\" of a tool call (it says \"tool\"), and MSG-015..017 judge "
+        "the Message schema")
 MESSAGES_NO_STOP = _f("messages_no_stop", "A Messages stream ends without `message_stop`.", "MSG-STREAM-003")
 MESSAGES_OUT_OF_ORDER = _f("messages_out_of_order", "A Messages stream sends `message_delta` before `content_block_stop`.",
     "MSG-STREAM-003")
@@ -409,14 +410,18 @@ MESSAGES_THINKING_SIGNATURE_REJECTED = _f("messages_thinking_signature_rejected"
 CAPABILITIES_DECLINED = _f("capabilities_declined", "Tools, structured output, image and file input and stored responses are refused "
     "with a proper 400.", "CHAT-007", "CHAT-012", "CHAT-013", "RESP-012", "RESP-013", "RESP-018", "PARAM-012", "MSG-013",
     "MSG-015", declines=("CAP-001..011", "CAP-101..111", "MSG-014", "MSG-STREAM-009", "MSG-STREAM-010", "SDK-009",
-                         "CHAT-017", "CHAT-019", "CHAT-STREAM-003..006", "CHAT-STREAM-009..015", "SDK-007", "SDK-008"),
+                         "CHAT-017", "CHAT-019", "CHAT-STREAM-003..006", "CHAT-STREAM-009..015", "SDK-007", "SDK-008",
+                         "TOOLS-001..002", "RESP-019", "RESP-STREAM-001..006", "RESP-STREAM-009..013", "SDK-011"),
     why="a capability declined with a proper 4xx is reported as not supported, not failed (so are the tool_use "
-        "format rules, the chat stream rules on the stream answering tools, and the SDK's stream helper on it); but "
-        "the pages promise to accept tools (chat, /responses and /messages, so the tool round trips and built-in "
-        "tools too), response_format json_object and text.format without a condition")
+        "format rules, the chat stream rules on the stream answering tools, the forced call's stream and items on "
+        "/responses, and the SDKs' stream helpers on them); but the pages promise to accept tools (chat, /responses "
+        "and /messages, so the tool round trips and built-in tools too), response_format json_object and text.format "
+        "without a condition")
 CAPABILITIES_BROKEN = _f("capabilities_broken", "Tools and structured output are silently dropped, so are image and "
     "file parts, and a follow-up to a stored response is answered without it: each accepted, none honoured.",
-    "CAP-101..111", why="accepted is all the CAP-0NN (MAY) rows ask; each CAP-1NN (MUST) sees what was ignored")
+    "CAP-101..111", "RESP-STREAM-009", "SDK-011",
+    why="accepted is all the CAP-0NN (MAY) rows ask; each CAP-1NN (MUST) sees what was ignored, and so do the "
+        "forced call's stream (RESP-STREAM-009) and the SDK's (SDK-011)")
 # One model's adapter only: a model matrix shows the failure in that model's column and nowhere else
 STREAM_USAGE_MISSING_FOR_GEMINI = _f("stream_usage_missing_for_gemini",
     "Google models' chat streams carry usage only when asked.", "USAGE-001",
@@ -430,7 +435,7 @@ CHAT_STREAM_500_FOR_CLAUDE = _f("chat_stream_500_for_claude", "Anthropic models'
 MESSAGES_DECLINES_OPENAI_MODELS = _f("messages_declines_openai_models",
     "`/messages` refuses OpenAI models with a proper 400 Anthropic error.",
     declines=("AUTH-001", "MSG-001", "MSG-010..017", "MSG-STREAM-001..011", "CAP-003", "CAP-103", "SDK-005",
-              "SDK-006", "SDK-009", "SDK-010"),
+              "SDK-006", "SDK-009", "SDK-010", "TOOLS-001..002"),
     models=("gpt-5.4",), judged_by="matrix",
     why="in a matrix, what fails on an endpoint for a model it declines properly is not supported there; what "
         "holds (no key echoed, refusals in the right shape) stays passed")
@@ -451,8 +456,9 @@ RESPONSES_TWO_STREAM_FAULTS = _f("responses_two_stream_faults",
     why="RESP-STREAM-002 lists both violations; RESP-STREAM-005 the missing numbers")
 # Every stream, every JSON body (most of these are the self-test's hostile servers)
 STREAM_AS_JSON = _f("stream_as_json", "Streams are served as `application/json`.", *THINKING_STREAM,
-                    every_check_of=STREAM_CASES, holds=("MODELS-003", *STREAM_CAPS, *STREAMLESS, *COMPLETE_2XX),
-                    why=STREAM_FIRST + "; the model echo finds no event to read and is skipped")
+                    every_check_of=STREAM_CASES, holds=("MODELS-003", "RESP-020", *STREAM_CAPS, *STREAMLESS, *COMPLETE_2XX),
+                    why=STREAM_FIRST + "; the model echo finds no event to read and is skipped, and a streamed call "
+                        "that never came has no round trip to judge")
 STREAM_STALLS = _f("stream_stalls", f"Streams send {STALL_AFTER_EVENTS} events, then nothing, and never close.",
                    *THINKING_STREAM, every_check_of=STREAM_CASES + SDK_STREAM_CASES, holds=(*STREAM_CAPS, *STREAMLESS),
                    judged_by="hostile",
@@ -464,11 +470,12 @@ STREAM_ENDLESS = _f("stream_endless", f"Streams send {STALL_AFTER_EVENTS} events
                     why="a stream cut by the deadline is no answer, to read the model from or anything else")
 SSE_NO_BLANK_LINES = _f("sse_no_blank_lines", "Stream events are not separated by blank lines.", *THINKING_STREAM,
                         every_check_of=STREAM_CASES + SDK_STREAM_CASES,
-                        holds=("MODELS-003", *STREAM_CAPS, *STREAMLESS, *COMPLETE_2XX),
+                        holds=("MODELS-003", "RESP-020", *STREAM_CAPS, *STREAMLESS, *COMPLETE_2XX),
                         judged_by="hostile",
-                        why=STREAM_FIRST + "; the model echo finds no event to read and is skipped")
+                        why=STREAM_FIRST + "; the model echo finds no event to read and is skipped, and a streamed "
+                            "call that never came has no round trip to judge")
 JSON_GARBAGE = _f("json_garbage", "Every JSON body, errors included, is replaced by garbage bytes (the status is kept).",
-                  "CHAT-017", "CHAT-019", "CHAT-STREAM-013",
+                  "CHAT-017", "CHAT-019", "CHAT-STREAM-013", "RESP-020",
                   every_check_of=("*", *(f"!{case}" for case in STREAM_CASES + SDK_STREAM_CASES)),
                   holds=("AUTH-001", "AUTH-002", "AUTH-005", "ERR-001", "ERR-002", "PARAM-001", "PARAM-004",
                          "PARAM-010..013",
@@ -478,7 +485,8 @@ JSON_GARBAGE = _f("json_garbage", "Every JSON body, errors included, is replaced
                       "the 4xx/404 of an unknown model, no 5xx, parameters accepted), which hold, the model echo, "
                       "which finds no model to compare and is skipped, and those of the thinking stream the /messages "
                       "probe's case holds, an event stream; garbage is no error body either (ERR-006); the tool case's "
-                      "stream is spared, its JSON answer is not (CHAT-017, CHAT-019, CHAT-STREAM-013)",
+                      "stream is spared, its JSON answer is not (CHAT-017, CHAT-019, CHAT-STREAM-013); the round trip "
+                      "after a streamed call is JSON too",
                   judged_by=("certify", "hostile"))
 
 # The promises of the seed pages a real client relies on every day (issue 11): one fault each.
@@ -517,6 +525,41 @@ RESPONSES_MISSING_INPUT_500 = _f("responses_missing_input_500",
 BUILTIN_TOOL_REFUSED = _f("builtin_tool_refused", "A `file_search` tool is refused with 400 \"unsupported tool type "
     "file_search\".", "RESP-018")
 BUILTIN_TOOL_500 = _f("builtin_tool_500", "A `file_search` tool crashes the server: 500.", "RESP-018")
+# Issue 24, responses: function calls and reasoning, in JSON and streamed; each is a gateway bug reported in public.
+RESPONSES_FUNCTION_NO_ID = _f("responses_function_no_id", "`/responses` JSON answers build their function_call items "
+    "without an `id` (as NousResearch/hermes-agent#81693 did).", "RESP-019", profiles=BOTH)
+RESPONSES_FUNCTION_NO_ITEM_ADDED = _f("responses_function_no_item_added", "A Responses stream sends a function call's "
+    "argument events and closes its item, never opening it with `response.output_item.added` (the unopened item of "
+    "BerriAI/litellm#37852).", "RESP-STREAM-009", "SDK-011", profiles=BOTH,
+    why="the openai SDK has no item to add the arguments to and raises")
+RESPONSES_FUNCTION_DELTA_CALL_ID = _f("responses_function_delta_call_id", "A Responses stream's "
+    "`function_call_arguments` events name the call by its `call_id` instead of the item's `id` "
+    "(Oaklight/llm-rosetta#86).", "RESP-STREAM-010", profiles=BOTH)
+RESPONSES_FUNCTION_NO_ARGUMENTS_DONE = _f("responses_function_no_arguments_done", "A Responses stream sends a function "
+    "call's argument deltas, then closes the item without `response.function_call_arguments.done` "
+    "(tenstorrent/tt-inference-server#3497).", "RESP-STREAM-011", profiles=BOTH)
+RESPONSES_FUNCTION_NO_ITEM_DONE = _f("responses_function_no_item_done", "A Responses stream never closes a function call "
+    "with `response.output_item.done`, leaving it to the terminal response (anomalyco/opencode#46084).",
+    "RESP-STREAM-012", profiles=BOTH)
+RESPONSES_FUNCTION_FINAL_OUTPUT_EMPTY = _f("responses_function_final_output_empty", "A Responses stream's terminal "
+    "response leaves its function_call items out of `output` (tenstorrent/tt-inference-server#3497).",
+    "RESP-STREAM-013", "SDK-011", profiles=BOTH, why="the openai SDK's final response is the terminal event's")
+RESPONSES_FUNCTION_OUTPUT_DROPPED = _f("responses_function_output_dropped", "`function_call_output` input items are "
+    "dropped on the way, so the call they answer is refused with 400 \"No tool output found for function call\" "
+    "(router-for-me/CLIProxyAPI#2368).", "RESP-020", profiles=BOTH)
+RESPONSES_REASONING_ITEM_UNOPENED = _f("responses_reasoning_item_unopened", "A Responses stream sends its reasoning "
+    "summary events without opening the reasoning item with `response.output_item.added` (maximhq/bifrost#5169).",
+    "RESP-STREAM-014", profiles=BOTH)
+RESPONSES_REASONING_TOKENS_DROPPED = _f("responses_reasoning_tokens_dropped", "Response usage leaves out "
+    "`output_tokens_details`, so no `reasoning_tokens` (anthony-chaudhary/fak#11450).", "RESP-021", profiles=BOTH)
+RESPONSES_REASONING_NO_SUMMARY = _f("responses_reasoning_no_summary", "Reasoning items with an empty summary leave "
+    "`summary` out (the item newo-ether/Agora#141 sent back, which the next turn refuses).", "RESP-022", "RESP-011",
+    profiles=BOTH, why="the probe's answer that carries reasoning also carries the huge limit, which RESP-011 reads "
+    "against the Response schema; the crun profile alone asks for RESP-011")
+TOOLS_FINISH_REASON_TOOL_USE = _f("tools_finish_reason_tool_use", "A chat answer ending in a tool call says "
+    "`finish_reason: \"tool_use\"`, Anthropic's word, untranslated (maximhq/bifrost#617).", "TOOLS-001", profiles=BOTH)
+TOOLS_USAGE_NULL = _f("tools_usage_null", "`/responses` JSON answers holding a function call have `usage: null` "
+    "(songquanpeng/one-api#1794).", "TOOLS-002", profiles=BOTH)
 COMPLETIONS_STREAM_IGNORED = _f("completions_stream_ignored",
     "`/completions` ignores `stream: true` and answers a JSON completion.", "COMP-002",
     why="a JSON answer keeps the no-stream promise (COMP-004); only the 4xx refusal (a SHOULD) is missed")
@@ -524,7 +567,8 @@ MESSAGES_THINKING_REFUSED = _f("messages_thinking_refused", "`/messages` refuses
     declines=("MSG-016", "MSG-017", "MSG-STREAM-011", "SDK-010"), profiles=BOTH,
     why="the thinking checks find thinking declined properly: not supported; MSG-010 fails for the refusal")
 MESSAGES_TOOLS_REFUSED = _f("messages_tools_refused", "`/messages` refuses every request with `tools` with 400.",
-    "MSG-013", "MSG-015", declines=("CAP-003", "CAP-103", "MSG-014", "MSG-STREAM-009", "MSG-STREAM-010", "SDK-009"),
+    "MSG-013", "MSG-015", declines=("CAP-003", "CAP-103", "MSG-014", "MSG-STREAM-009", "MSG-STREAM-010", "SDK-009",
+                                     "TOOLS-001..002"),
     profiles=BOTH,
     why="seed 002 promises tools on /messages: a crun MUST (MSG-013, and the round trip MSG-015); the openai profile "
         "keeps tools a capability, declined properly: not supported, and certified; the tool_use format rules are "
@@ -537,7 +581,8 @@ CHAT_HISTORY_DROPPED = _f("chat_history_dropped", "Only the system turns and the
 SYSTEM_DROPPED = _f("system_dropped", "`instructions` and `system` items on `/responses`, and the `system` prompt on "
                     "`/messages`, are accepted and silently dropped.", "RESP-010", "RESP-016", "MSG-010", profiles=BOTH)
 FORCED_TOOL_AS_TEXT = _f("forced_tool_as_text", "A forced `tool_choice` is accepted and answered with text, on chat, "
-                         "`/responses` and `/messages`.", "CAP-101..103", profiles=BOTH)
+                         "`/responses` and `/messages`.", "CAP-101..103", "RESP-STREAM-009", "SDK-011", profiles=BOTH,
+                         why="the forced call streamed on /responses, and through the openai SDK, is text too")
 PREVIOUS_RESPONSE_IGNORED = _f("previous_response_ignored", "`previous_response_id` is accepted and ignored: the "
                                "follow-up is answered without the stored response.", "CAP-109", profiles=BOTH)
 MESSAGES_STOP_SEQUENCES_IGNORED = _f("messages_stop_sequences_ignored",

@@ -31,6 +31,13 @@ from .faults import (
     RESPONSES_CUT_BUT_COMPLETED,
     RESPONSES_DELTAS_SHORT,
     RESPONSES_EVENT_OFF_SCHEMA,
+    RESPONSES_FUNCTION_DELTA_CALL_ID,
+    RESPONSES_FUNCTION_FINAL_OUTPUT_EMPTY,
+    RESPONSES_FUNCTION_NO_ARGUMENTS_DONE,
+    RESPONSES_FUNCTION_NO_ID,
+    RESPONSES_FUNCTION_NO_ITEM_ADDED,
+    RESPONSES_FUNCTION_NO_ITEM_DONE,
+    RESPONSES_FUNCTION_OUTPUT_DROPPED,
     RESPONSES_MAX_OUTPUT_TOKENS_IGNORED,
     RESPONSES_MISSING_INPUT_500,
     RESPONSES_NO_CREATED,
@@ -40,18 +47,23 @@ from .faults import (
     RESPONSES_NOT_STORED,
     RESPONSES_OUTPUT_NOT_LIST,
     RESPONSES_REASONING_500,
+    RESPONSES_REASONING_ITEM_UNOPENED,
+    RESPONSES_REASONING_NO_SUMMARY,
     RESPONSES_REASONING_REFUSED,
+    RESPONSES_REASONING_TOKENS_DROPPED,
     RESPONSES_SEQUENCE_REPEATS,
     RESPONSES_SYSTEM_ITEM_REFUSED,
     RESPONSES_TWO_STREAM_FAULTS,
     RESPONSES_USAGE_CHAT_NAMES,
     RESPONSES_USAGE_MISCOUNTED,
     SYSTEM_DROPPED,
+    TOOLS_USAGE_NULL,
     Crash,
     Fault,
     raised,
 )
 from .model import (
+    VOCABULARY,
     Format,
     Output,
     Prompt,
@@ -65,8 +77,17 @@ from .model import (
 from .wire import DONE, event_stream, json_response, new_id, now, sse, typed_sse
 
 ROLES = ("user", "assistant", "system", "developer")
+SUMMARIES = ("auto", "concise", "detailed")  # a reasoning summary asked for; without one the summary list stays empty
 TEXT_PARTS = ("input_text", "output_text", "text", "refusal", "summary_text", "reasoning_text")
 STORE_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class Thought:
+    """A reasoning model's hidden reasoning: its token count, and its summary when one was asked for."""
+
+    tokens: int
+    summary: str | None = None
 
 
 @dataclass
@@ -145,8 +166,10 @@ async def create(request: Request) -> Response:
         prompt.images = prompt.files = 0
 
     limit = cap(None if RESPONSES_MAX_OUTPUT_TOKENS_IGNORED in faults else limit_asked, info)
-    out = generate(prompt, model=info.id, limit=limit, fmt=fmt, tool=tool, behaviour=info.behaviour)
-    response = response_object(body, info, out, prompt.tokens, faults)
+    thought = think(body, prompt, info, limit)
+    out = generate(prompt, model=info.id, limit=limit - (thought.tokens if thought else 0), fmt=fmt, tool=tool,
+                   behaviour=info.behaviour)
+    response = response_object(body, info, out, prompt.tokens, faults, thought)
     if store_ is not False and RESPONSES_NOT_STORED not in faults:
         history = Prompt(prompt.turns[history_from:], prompt.images, prompt.files)
         request.app.state.responses.put(response["id"], Stored(history, reply_text(out)))
@@ -169,6 +192,8 @@ def read_input(value: Any, prompt: Prompt, faults: frozenset[Fault] = frozenset(
         return
     if not isinstance(value, list):
         raise v.wrong_type("input", "a string or an array of input items", value)
+    if RESPONSES_FUNCTION_OUTPUT_DROPPED in faults:
+        dropped_output(value)
     for i, item in enumerate(value):
         where = f"input[{i}]"
         if not isinstance(item, dict):
@@ -197,6 +222,26 @@ def read_input(value: Any, prompt: Prompt, faults: frozenset[Fault] = frozenset(
                 raise v.wrong_type(f"{where}.output", "a string or an array of content parts", output)
             prompt.tool_result(output)
         # Other item types (reasoning, item_reference, built-in tool calls) are accepted and passed over.
+
+
+def dropped_output(items: list) -> None:
+    """`responses_function_output_dropped`: the `function_call_output` items are lost on the way, so the upstream
+    refuses the call they answered, as OpenAI does."""
+    calls = [i.get("call_id") for i in items if isinstance(i, dict) and i.get("type") == "function_call"]
+    if calls:
+        raise invalid("input", f"No tool output found for function call {v.shown(calls[0], 80)}.")
+
+
+def think(body: dict, prompt: Prompt, info: ModelInfo, limit: int) -> Thought | None:
+    """The reasoning of a request that asks for it (`reasoning.effort` other than "none"): a short chain of thought,
+    counted in the output tokens within the limit, and its summary when `reasoning.summary` asks for one."""
+    spec = body.get("reasoning") if isinstance(body.get("reasoning"), dict) else {}
+    if spec.get("effort") in (None, "none"):
+        return None
+    rng = prompt.rng(info.id, "reasoning")
+    text = "Planning the answer: " + " ".join(rng.choice(VOCABULARY) for _ in range(6)) + "."
+    tokens = tokenize(text)[: max(1, limit // 2)]
+    return Thought(len(tokens), "".join(tokens) if spec.get("summary") in SUMMARIES else None)
 
 
 def read_content(content: Any, where: str, prompt: Prompt) -> str:
@@ -298,29 +343,48 @@ def output_item(out: Output) -> dict:
             "content": [text_part(out.text)]}
 
 
+def reasoning_item(thought: Thought, faults: frozenset[Fault] = frozenset()) -> dict:
+    item: dict[str, Any] = {"id": new_id("rs_"), "type": "reasoning",
+                            "summary": [summary_part(thought.summary)] if thought.summary is not None else []}
+    if RESPONSES_REASONING_NO_SUMMARY in faults and not item["summary"]:
+        del item["summary"]
+    return item
+
+
+def summary_part(text: str) -> dict:
+    return {"type": "summary_text", "text": text}
+
+
 def text_part(text: str) -> dict:
     return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
 
 
-def response_usage(input_tokens: int, output_tokens: int) -> dict:
+def response_usage(input_tokens: int, output_tokens: int, reasoning_tokens: int = 0) -> dict:
     return {"input_tokens": input_tokens, "input_tokens_details": {"cached_tokens": 0},
-            "output_tokens": output_tokens, "output_tokens_details": {"reasoning_tokens": 0},
+            "output_tokens": output_tokens, "output_tokens_details": {"reasoning_tokens": reasoning_tokens},
             "total_tokens": input_tokens + output_tokens}
 
 
 def response_object(body: dict, info: ModelInfo, out: Output, input_tokens: int,
-                    faults: frozenset[Fault] = frozenset()) -> dict:
-    """The full response, echoing the request's settings the way OpenAI does, so SDKs parse it."""
+                    faults: frozenset[Fault] = frozenset(), thought: Thought | None = None) -> dict:
+    """The full response, echoing the request's settings the way OpenAI does, so SDKs parse it; a reasoning item
+    first when the request asked for reasoning."""
     cut = out.finish == "length" and RESPONSES_CUT_BUT_COMPLETED not in faults
     item = output_item(out)
     if RESPONSES_CUT_BUT_COMPLETED in faults and item["status"] == "incomplete":
         item["status"] = "completed"
+    if RESPONSES_FUNCTION_NO_ID in faults and out.tool and not body.get("stream"):
+        del item["id"]
     text = body.get("text") if isinstance(body.get("text"), dict) else {}
-    usage = response_usage(input_tokens, len(out.tokens))
+    reasoning_tokens = thought.tokens if thought else 0
+    usage = response_usage(input_tokens, reasoning_tokens + len(out.tokens), reasoning_tokens)
     if RESPONSES_USAGE_CHAT_NAMES in faults:
-        usage = chat_usage(input_tokens, len(out.tokens))
+        usage = chat_usage(input_tokens, reasoning_tokens + len(out.tokens))
     if RESPONSES_USAGE_MISCOUNTED in faults:
         usage["total_tokens"] += 1
+    if RESPONSES_REASONING_TOKENS_DROPPED in faults:
+        usage.pop("output_tokens_details", None)
+    asked = body.get("reasoning") if isinstance(body.get("reasoning"), dict) else {}
     response = {
         "id": new_id("resp_"), "object": "response",
         "created_at": now() * 1000 if RESPONSES_CREATED_AT_MS in faults else now(),
@@ -330,11 +394,11 @@ def response_object(body: dict, info: ModelInfo, out: Output, input_tokens: int,
         "instructions": body.get("instructions"),
         "max_output_tokens": body.get("max_output_tokens"),
         "model": info.id,
-        "output": [item],
+        "output": [reasoning_item(thought, faults), item] if thought else [item],
         "output_text": "" if out.tool else out.text,
         "parallel_tool_calls": body.get("parallel_tool_calls", True) is not False,
         "previous_response_id": body.get("previous_response_id"),
-        "reasoning": {"effort": None, "summary": None},
+        "reasoning": {"effort": asked.get("effort"), "summary": asked.get("summary")},
         "service_tier": "default",
         "store": body.get("store") is not False,
         "temperature": _or(body.get("temperature"), 1.0),
@@ -343,7 +407,7 @@ def response_object(body: dict, info: ModelInfo, out: Output, input_tokens: int,
         "tools": body.get("tools") or [],
         "top_p": _or(body.get("top_p"), 1.0),
         "truncation": body.get("truncation") or "disabled",
-        "usage": usage,
+        "usage": None if TOOLS_USAGE_NULL in faults and out.tool and not body.get("stream") else usage,
         "user": body.get("user"),
         "metadata": body.get("metadata") or {},
     }
@@ -379,19 +443,34 @@ def events(response: dict, faults: frozenset[Fault] = frozenset()) -> Iterator[d
     for index, item in enumerate(response["output"]):
         yield from item_events(index, item, faults)
     terminal = "response.incomplete" if response["status"] == "incomplete" else "response.completed"
+    if RESPONSES_FUNCTION_FINAL_OUTPUT_EMPTY in faults:
+        response = {**response, "output": [i for i in response["output"] if i["type"] != "function_call"]}
     if RESPONSES_NO_TERMINAL not in faults:
         yield {"type": terminal, "response": response}
 
 
 def item_events(index: int, item: dict, faults: frozenset[Fault] = frozenset()) -> Iterator[dict]:
+    """An item's events: opened by output_item.added, its content streamed piece by piece, closed by
+    output_item.done."""
     at = {"item_id": item["id"], "output_index": index}
-    if item["type"] == "function_call":
-        yield {"type": "response.output_item.added", "output_index": index,
-               "item": {**item, "arguments": "", "status": "in_progress"}}
+    if item["type"] == "reasoning":
+        if RESPONSES_REASONING_ITEM_UNOPENED not in faults:
+            yield {"type": "response.output_item.added", "output_index": index, "item": {**item, "summary": []}}
+        for number, part in enumerate(item.get("summary") or []):
+            yield from summary_events({**at, "summary_index": number}, part["text"])
+    elif item["type"] == "function_call":
+        if RESPONSES_FUNCTION_NO_ITEM_ADDED not in faults:
+            yield {"type": "response.output_item.added", "output_index": index,
+                   "item": {**item, "arguments": "", "status": "in_progress"}}
+        if RESPONSES_FUNCTION_DELTA_CALL_ID in faults:
+            at = {**at, "item_id": item["call_id"]}
         for piece in tokenize(item["arguments"]):
             yield {"type": "response.function_call_arguments.delta", **at, "delta": piece}
-        yield {"type": "response.function_call_arguments.done", **at, "name": item["name"],
-               "arguments": item["arguments"]}
+        if RESPONSES_FUNCTION_NO_ARGUMENTS_DONE not in faults:
+            yield {"type": "response.function_call_arguments.done", **at, "name": item["name"],
+                   "arguments": item["arguments"]}
+        if RESPONSES_FUNCTION_NO_ITEM_DONE in faults:
+            return
     else:
         text = item["content"][0]["text"]
         part = {**at, "content_index": 0}
@@ -407,4 +486,13 @@ def item_events(index: int, item: dict, faults: frozenset[Fault] = frozenset()) 
         yield {"type": "response.output_text.done", **part, "text": text, "logprobs": []}
         yield {"type": "response.content_part.done", **part, "part": text_part(text)}
     yield {"type": "response.output_item.done", "output_index": index, "item": item}
+
+
+def summary_events(at: dict, text: str) -> Iterator[dict]:
+    """One part of a reasoning summary: opened empty, its text in pieces, then whole twice (text, part)."""
+    yield {"type": "response.reasoning_summary_part.added", **at, "part": summary_part("")}
+    for piece in tokenize(text):
+        yield {"type": "response.reasoning_summary_text.delta", **at, "delta": piece}
+    yield {"type": "response.reasoning_summary_text.done", **at, "text": text}
+    yield {"type": "response.reasoning_summary_part.done", **at, "part": summary_part(text)}
 

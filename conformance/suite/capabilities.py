@@ -35,6 +35,11 @@ WEATHER_PARAMETERS = {
     "required": ["city"],
     "additionalProperties": False,
 }
+# The forced call every tools probe asks for, shared by the cases and the SDK probe that streams it on /responses.
+WEATHER_QUESTION = "What is the weather in Paris?"
+WEATHER_TOOL_RESPONSES = {"type": "function", "name": "get_weather", "description": "Current weather in a city.",
+                          "parameters": WEATHER_PARAMETERS}
+FORCED_WEATHER_RESPONSES = {"type": "function", "name": "get_weather"}
 TASK_SCHEMA = {
     "type": "object",
     "properties": {"owner": {"type": "string"}, "task": {"type": "string"}, "due": {"type": "string"}},

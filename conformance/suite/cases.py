@@ -28,6 +28,8 @@ from . import model_echo as echo
 from . import parameters_accepted as accepted
 from . import responses as resp
 from . import responses_stream as rs
+from . import responses_tools as rt
+from . import tools_formats as tf
 from .bodies import PATHS, UNKNOWN_MODEL
 from .case import Case, send
 
@@ -109,27 +111,41 @@ PARAMETER_CASES = [
 
 WEATHER_TOOL_CHAT = {"type": "function", "function": {"name": "get_weather", "description": "Current weather in a city.",
                                                       "parameters": cap.WEATHER_PARAMETERS}}
-WEATHER_TOOL_RESPONSES = {"type": "function", "name": "get_weather", "description": "Current weather in a city.",
-                          "parameters": cap.WEATHER_PARAMETERS}
+WEATHER_TOOL_RESPONSES = cap.WEATHER_TOOL_RESPONSES
 WEATHER_TOOL_MESSAGES = {"name": "get_weather", "description": "Current weather in a city.",
                          "input_schema": cap.WEATHER_PARAMETERS}
-WEATHER_QUESTION = "What is the weather in Paris?"
+WEATHER_QUESTION = cap.WEATHER_QUESTION
 TASK_PROMPT = "Extract a task from: Maya should send the launch brief by Friday."
 
 
 
 CAPABILITY_CASES = [
-    Case("cap_chat_tools", CHAT, checks=(cap.chat_tools, cap.chat_tools_honoured, accepted.chat_tools_accepted),
+    Case("cap_chat_tools", CHAT, checks=(cap.chat_tools, cap.chat_tools_honoured, accepted.chat_tools_accepted,
+                                         tf.chat_call_ends_with_tool_calls, tf.chat_call_counted),
          steps=post(CHAT, lambda ctx: {
         **bodies.chat(ctx, max_tokens=64), "messages": [{"role": "user", "content": WEATHER_QUESTION}],
         "tools": [WEATHER_TOOL_CHAT], "tool_choice": {"type": "function", "function": {"name": "get_weather"}}})),
     Case("cap_responses_tools", RESPONSES, checks=(cap.responses_tools, cap.responses_tools_honoured,
-                                                   accepted.responses_tools_accepted),
+                                                   accepted.responses_tools_accepted, rt.function_call_items,
+                                                   tf.responses_call_completed, tf.responses_call_counted),
          steps=post(RESPONSES, lambda ctx: {
         **bodies.response(ctx, max_output_tokens=64), "input": WEATHER_QUESTION, "tools": [WEATHER_TOOL_RESPONSES],
         "tool_choice": {"type": "function", "name": "get_weather"}})),
+    # Issue 24: the same forced call streamed as an agent's turn (with reasoning), then its round trip; see
+    # responses_tools.py for the second request.
+    Case("responses_stream_function_call", RESPONSES, steps=rt.function_call_steps(lambda ctx: {
+        **bodies.response(ctx, max_output_tokens=rt.STREAM_LIMIT), "input": WEATHER_QUESTION,
+        "tools": [WEATHER_TOOL_RESPONSES], "tool_choice": cap.FORCED_WEATHER_RESPONSES}),
+         checks=(*map(rt.on_function_stream, (rs.responses_stream_content_type, rs.responses_events_valid,
+                                              rs.created_first, rs.terminal_last, rs.sequence_increasing,
+                                              rs.event_name_matches_type)),
+                 rt.function_call_announced, rt.argument_events_name_their_item, rt.arguments_done_whole,
+                 rt.function_call_closed, rt.final_response_holds_calls, rt.streamed_function_call_items,
+                 rt.reasoning_events_coherent, rt.streamed_reasoning_tokens_counted, rt.streamed_reasoning_items,
+                 rt.round_trip_answered)),
     Case("cap_messages_tools", MESSAGES, checks=(cap.messages_tools, cap.messages_tools_honoured,
-                                                 accepted.messages_tools_accepted, msgt.tool_use_stop_reason),
+                                                 accepted.messages_tools_accepted, msgt.tool_use_stop_reason,
+                                                 tf.messages_call_ends_with_tool_use, tf.messages_call_counted),
          steps=post(MESSAGES, lambda ctx: {
         **bodies.message(ctx, max_tokens=64), "messages": [{"role": "user", "content": WEATHER_QUESTION}],
         "tools": [WEATHER_TOOL_MESSAGES], "tool_choice": {"type": "tool", "name": "get_weather"}})),
@@ -198,7 +214,8 @@ PROMISE_CASES = [
     Case("responses_parameters", RESPONSES, steps=accepted.RESPONSES_PROBE.steps(), checks=(
         accepted.RESPONSES_PROBE.accepted("PARAM-012", primary=True), accepted.RESPONSES_PROBE.accepted("PARAM-011"),
         accepted.RESPONSES_PROBE.accepted("PARAM-013", declinable=True),
-        accepted.RESPONSES_PROBE.accepted("RESP-011", honoured=accepted.huge_max_output_tokens_capped))),
+        accepted.RESPONSES_PROBE.accepted("RESP-011", honoured=accepted.huge_max_output_tokens_capped),
+        rt.reasoning_tokens_counted, rt.reasoning_items)),
     # One question alone, then with each context a client adds to it: a system item, instructions, an image, a file, a
     # file by URL. Each shows in input_tokens, against the one baseline.
     Case("responses_context", RESPONSES, checks=(
@@ -276,6 +293,7 @@ SDK_CASES = [
         (sdk.openai_chat_stream, CHAT, "chat.completions.create(stream=True)"),
         (sdk.openai_response, RESPONSES, "responses.create"),
         (sdk.openai_response_stream, RESPONSES, "responses.stream"),
+        (sdk.openai_response_stream_function_call, RESPONSES, "responses.stream(tools)"),
         (sdk.anthropic_message, MESSAGES, "messages.create"),
         (sdk.anthropic_message_stream, MESSAGES, "messages.stream"),
     )

@@ -31,6 +31,7 @@ STOP_A_STRING = Option("stop, a string", {"stop": STOP_STRING}, "PARAM-010")
 LOGPROBS = Option("logprobs with top_logprobs 2", {"logprobs": True, "top_logprobs": 2}, "PARAM-010")
 HUGE_COMPLETION = Option(f"max_completion_tokens {HUGE_LIMIT}", {"max_completion_tokens": HUGE_LIMIT, "max_tokens": None},
                          "CHAT-009")
+REASONING_EFFORT = Option("reasoning.effort low", {"reasoning": {"effort": "low"}}, "PARAM-013")
 HUGE_OUTPUT = Option(f"max_output_tokens {HUGE_LIMIT}", {"max_output_tokens": HUGE_LIMIT}, "RESP-011")
 
 
@@ -65,7 +66,7 @@ RESPONSES_PROBE = Probe("POST /responses", lambda ctx: {
     Option("parallel_tool_calls", {"parallel_tool_calls": True}, "PARAM-013"),
     Option("truncation auto", {"truncation": "auto"}, "PARAM-013"),
     Option("prompt_cache_key", {"prompt_cache_key": "crun-conformance"}, "PARAM-013"),
-    Option("reasoning.effort low", {"reasoning": {"effort": "low"}}, "PARAM-013"),
+    REASONING_EFFORT,
     Option("text.format json_object", {"text": {"format": {"type": "json_object"}}}, "PARAM-012"),
     HUGE_OUTPUT,
     Option("max_tool_calls 4 (OpenAI-compatible, not on the CRUN pages)", {"max_tool_calls": 4}, "PARAM-011"),

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..wire.exchange import Exchange
 from ..wire.target import Caller, retry_after
 from .bodies import MAX_OUTPUT_TOKENS, MAX_TOKENS, PROMPT
-from .capabilities import supported
+from .capabilities import FORCED_WEATHER_RESPONSES, WEATHER_QUESTION, WEATHER_TOOL_RESPONSES, supported
 from .case import Context, Failed, NotJudged, check
 from .chat_tools import TOOL_NAMES, parallel_stream_request
 from .expect import show
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ..wire.recorder import RecordingTransport
 
 SDK_PACKAGES = ("openai", "anthropic")
+FORCED_CALL_TOKENS = 64  # as the capability probes allow a forced call
 
 
 @dataclass
@@ -100,6 +101,14 @@ def _response(client, ctx: Context):
 
 def _response_stream(client, ctx: Context):
     with client.responses.stream(model=ctx.model, input=PROMPT, max_output_tokens=MAX_OUTPUT_TOKENS) as stream:
+        for _ in stream:
+            pass
+        return stream.get_final_response()
+
+
+def _response_stream_function_call(client, ctx: Context):
+    with client.responses.stream(model=ctx.model, input=WEATHER_QUESTION, tools=[WEATHER_TOOL_RESPONSES],
+                                 tool_choice=FORCED_WEATHER_RESPONSES, max_output_tokens=FORCED_CALL_TOKENS) as stream:
         for _ in stream:
             pass
         return stream.get_final_response()
@@ -291,6 +300,27 @@ def openai_response_stream(result: SdkResult, ctx: Context) -> None:
     _response_with_text(result, ctx, "a final streamed response")
 
 
+@check("SDK-011")
+def openai_response_stream_function_call(result: SdkResult, ctx: Context) -> None:
+    """A refusal of the tools by the SDK's own request is judged as any capability probe's (a proper 4xx: not
+    supported); the arguments the SDK assembled must parse."""
+    if result.error is not None and result.exchanges:
+        status = result.exchanges[-1].status
+        if not result.exchanges[-1].failure and status is not None and 400 <= status < 500:
+            supported(result.exchanges[-1])
+    response = _value(result, ctx)
+    calls = [i for i in getattr(response, "output", None) or [] if getattr(i, "type", None) == "function_call"]
+    name = FORCED_WEATHER_RESPONSES["name"]
+    if not calls or not _typed(calls[0]) or getattr(calls[0], "name", None) != name:
+        raise Failed(f"a final response holding a parsed function_call item for {name}", repr(response)[:240])
+    try:
+        arguments = json.loads(calls[0].arguments)
+    except (TypeError, ValueError):
+        arguments = None
+    if not isinstance(arguments, dict):
+        raise Failed("the function_call's arguments, a JSON object", repr(calls[0].arguments)[:240])
+
+
 def _assistant_message(result: SdkResult, ctx: Context, what: str) -> None:
     message = _value(result, ctx)
     _parsed(getattr(message, "content", None), "content", message)
@@ -376,6 +406,7 @@ OPERATIONS = {
     "chat.completions.stream": (_openai, _chat_tool_stream),
     "responses.create": (_openai, _response),
     "responses.stream": (_openai, _response_stream),
+    "responses.stream(tools)": (_openai, _response_stream_function_call),
     "messages.create": (_anthropic, _message),
     "messages.stream": (_anthropic, _message_stream),
 }
