@@ -377,7 +377,8 @@ MESSAGES_STREAM_NO_TEXT = _f("messages_stream_no_text", "A Messages stream's tex
                              "`message_delta` usage reports the output tokens.", "MSG-STREAM-007", profiles=BOTH)
 # Issue 24: tool_use and thinking on /messages, streamed and JSON; each fault is a public bug report's break
 MESSAGES_TOOL_END_TURN = _f("messages_tool_end_turn", "An answer that ends with a `tool_use` block says `stop_reason: "
-    "\"end_turn\"`, in JSON and in streams (LiteLLM #34692, weave-os/router #250).", "MSG-014", "MSG-STREAM-009")
+    "\"end_turn\"`, in JSON and in streams (LiteLLM #34692, weave-os/router #250).", "MSG-014", "MSG-STREAM-009",
+    "TOOLS-001", why="the forced call of the three-formats comparison ends the same way (TOOLS-001)")
 MESSAGES_TOOL_INPUT_IN_START = _f("messages_tool_input_in_start", "A streamed `tool_use` block opens with its whole "
     "`input` in `content_block_start`, and no `input_json_delta` follows (AntSeed #15, ccrelay #119).",
     "MSG-STREAM-010")
@@ -557,7 +558,8 @@ RESPONSES_REASONING_NO_SUMMARY = _f("responses_reasoning_no_summary", "Reasoning
     profiles=BOTH, why="the probe's answer that carries reasoning also carries the huge limit, which RESP-011 reads "
     "against the Response schema; the crun profile alone asks for RESP-011")
 TOOLS_FINISH_REASON_TOOL_USE = _f("tools_finish_reason_tool_use", "A chat answer ending in a tool call says "
-    "`finish_reason: \"tool_use\"`, Anthropic's word, untranslated (maximhq/bifrost#617).", "TOOLS-001", profiles=BOTH)
+    "`finish_reason: \"tool_use\"`, Anthropic's word, untranslated (maximhq/bifrost#617).", "TOOLS-001", "CHAT-017",
+    profiles=BOTH, why="the parallel calls under `required` end the same way (CHAT-017)")
 TOOLS_USAGE_NULL = _f("tools_usage_null", "`/responses` JSON answers holding a function call have `usage: null` "
     "(songquanpeng/one-api#1794).", "TOOLS-002", profiles=BOTH)
 COMPLETIONS_STREAM_IGNORED = _f("completions_stream_ignored",
