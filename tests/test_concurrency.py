@@ -13,7 +13,7 @@ from conformance.cli import main
 from conformance.outcomes.verdict import FAILING
 from conformance.reference import ReferenceConfig, ReferenceServer
 from conformance.run.progress import RunProgress
-from conformance.wire.target import Limiter, retry_after
+from conformance.wire.target import BACK_OFF, Limiter, retry_after
 
 KEY = "sk-concurrency-test-0123456789"
 MODELS = ["--model", "gpt-5.4", "--messages-model", "claude-sonnet-4-5"]
@@ -80,13 +80,12 @@ def test_retry_after_reads_429_and_503_with_retry_after_only():
     assert retry_after(429, {"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 1.0
 
 
-def test_the_limiter_halves_on_a_rate_limit_and_grows_back_by_one_per_window():
+def test_the_limiter_backs_off_on_congestion_and_grows_back_by_one_per_window():
     limiter = Limiter(8)
     limiter.throttled()
-    assert limiter.limit == 4
-    limiter.throttled()
-    limiter.throttled()
-    limiter.throttled()
+    assert limiter.limit == 8 * BACK_OFF
+    for _ in range(10):
+        limiter.throttled()
     assert limiter.limit == 1  # never below one
     for _ in range(3):
         limiter.answered()
@@ -96,12 +95,26 @@ def test_the_limiter_halves_on_a_rate_limit_and_grows_back_by_one_per_window():
     assert limiter.limit == 8  # never above the ceiling
 
 
+def test_a_burst_of_refusals_from_one_overload_backs_off_once():
+    """Requests sent before the limiter backed off say nothing new: only one sent after it can shrink it again."""
+    limiter = Limiter(20)
+    with limiter.slot() as a, limiter.slot() as b, limiter.slot() as c:
+        assert a == b == c == 0
+    limiter.throttled(a)
+    limiter.throttled(b)
+    limiter.throttled(c)
+    assert limiter.limit == 20 * BACK_OFF and limiter.shrunk == 1
+    with limiter.slot() as later:
+        limiter.throttled(later)
+    assert limiter.limit == 20 * BACK_OFF * BACK_OFF and limiter.peak == 3
+
+
 @pytest.mark.parametrize("interactive", [False, True])
 def test_progress_says_cases_in_flight_retries_time_and_failures(interactive):
     stream = io.StringIO()
     progress = RunProgress(stream, interactive=interactive)
     line = progress.line()
-    for word in ("cases 0/0", "in flight", "retries", "failures so far"):
+    for word in ("cases 0/0", "in flight (limit", "retries", "failures so far"):
         assert word in line
 
 
@@ -288,3 +301,23 @@ def test_rate_limit_retries_stop_at_the_runs_retry_bound_and_each_is_counted():
             caller.close()
     assert [x.rate_limited for x in answers] == [True, True]
     assert (caller.cost.requests, caller.cost.retries) == (4, 2)  # the first got both retries, the second none left
+
+
+def test_the_run_finds_a_gateways_concurrency_limit_backs_off_and_passes(tmp_path, capsys):
+    """Issue 26: a server that answers 429 above 4 requests in flight. The run starts wider (up to 16), backs off
+    on the 429s, retries each within the plan's bound, and certifies the server with every verdict judged."""
+    config = ReferenceConfig(api_key=KEY, latency_ms=50, max_concurrency=4)
+    apps = []
+    with ReferenceServer(config, wrap=lambda app: apps.append(app) or app) as server:
+        path = tmp_path / "r.json"
+        code = main(["certify", "--base-url", server.base_url, "--api-key", KEY, *MODELS, "--timeout", "10",
+                     "--report-json", str(path), "--concurrency", "16", "--concurrency-total", "16"])
+    admission = apps[0].state.admission
+    captured = capsys.readouterr()
+    report = json.loads(path.read_text())
+    planned = PLAN.search(captured.err)
+    assert code == 0, [(c["id"], c["actual"]) for c in report["checks"] if c["outcome"] != "passed"]
+    assert not [c for c in report["checks"] if c["outcome"] == "error"]
+    assert admission.refused > 0 and admission.peak <= 4
+    assert report["cost"]["retries"] >= admission.refused  # every refusal was an attempt, counted
+    assert report["cost"]["requests"] <= int(planned[1]) + int(planned[2])

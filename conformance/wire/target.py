@@ -6,12 +6,14 @@ forever yields a failed exchange within a bounded time, never a stuck run.
 
 Rate limits are handled here, once, for every path that sends: a 429 (or a 503
 with Retry-After) is retried after Retry-After, at most `MAX_RETRIES` times and
-never past the request's deadline, and a 429 halves the number of requests
-allowed in flight (additive increase, multiplicative decrease). A target that
-rate-limits every request it is sent is unusable: `TargetError`. A connection
-broken before any response is sent again once. Every such retry is an attempt
-the plan did not count: each is counted in `cost.retries`, and a run's retries
-never pass its bound (`Caller.retry_limit`), so plan + bound is a hard limit.
+never past the request's deadline. How many requests may be in flight is found,
+not guessed (AIMD, `Limiter`): each upstream (a model) and the whole run have a
+limit that starts at its cap, grows by one per window of answers, and shrinks
+(x0.7) on a 429, a 503 or a connection error. A target that rate-limits every
+request it is sent is unusable: `TargetError`. A connection broken before any
+response is sent again once. Every such retry is an attempt the plan did not
+count: each is counted in `cost.retries`, and a run's retries never pass its
+bound (`Caller.retry_limit`), so plan + bound is a hard limit.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ WRONG_KEY = "crun-conformance-wrong-key-0000"
 BROKEN_BEFORE_RESPONSE = "connection broken before a response"
 MAX_RETRIES = 3
 DEFAULT_RETRY_AFTER_S = 1.0
+BACK_OFF = 0.7  # the share of its limit a limiter keeps on a sign of congestion (multiplicative decrease)
 GIVE_UP_AFTER = 6  # requests in a row rate-limited past their retries, with none ever answered: the target is unusable
 T = TypeVar("T")
 
@@ -87,35 +90,52 @@ def retry_after(status: int | None, headers: dict[str, str]) -> float | None:
 
 
 class Limiter:
-    """How many requests may be in flight: starts at `ceiling`, halves on a 429, grows back by one per window."""
+    """How many requests may be in flight (AIMD): starts at `start` (default the cap), grows by one per window of
+    answers up to the cap, shrinks by `BACK_OFF` on a sign of congestion (a 429, a 503, a connection error).
 
-    def __init__(self, ceiling: int) -> None:
+    A burst of refusals from one overload shrinks the limit once, not once per refusal: a sign counts only from a
+    request sent after the last shrink (TCP's rule: one decrease per window). Waiting threads are woken one at a
+    time, in turn, so a hundred of them waiting cost nothing while they wait.
+    """
+
+    def __init__(self, ceiling: int, start: int | None = None) -> None:
         self.ceiling = max(1, ceiling)
-        self.limit = float(self.ceiling)
+        self.limit = float(min(self.ceiling, max(1, start or self.ceiling)))
         self.in_flight = 0
+        self.peak = 0  # the most in flight at once
+        self.shrunk = 0  # how often it backed off: each shrink starts a new window
         self._cond = threading.Condition()
 
     @contextlib.contextmanager
-    def slot(self) -> Iterator[None]:
+    def slot(self) -> Iterator[int]:
+        """Hold one place while a request is in flight; yields the window it was sent in (for `throttled`)."""
         with self._cond:
             while self.in_flight >= max(1, int(self.limit)):
                 self._cond.wait()
             self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+            window = self.shrunk
         try:
-            yield
+            yield window
         finally:
             with self._cond:
                 self.in_flight -= 1
-                self._cond.notify_all()
+                self._cond.notify()
 
-    def throttled(self) -> None:
+    def throttled(self, window: int | None = None) -> None:
+        """A sign of congestion on a request sent in `window` (None: now): shrink, once per window."""
         with self._cond:
-            self.limit = max(1.0, self.limit / 2)
+            if window is not None and window != self.shrunk:
+                return
+            self.limit = max(1.0, self.limit * BACK_OFF)
+            self.shrunk += 1
 
     def answered(self) -> None:
         with self._cond:
+            before = int(self.limit)
             self.limit = min(float(self.ceiling), self.limit + 1 / self.limit)
-            self._cond.notify_all()
+            if int(self.limit) > before:
+                self._cond.notify()
 
 
 class Caller:
@@ -123,18 +143,20 @@ class Caller:
 
     Thread-safe: the session calls it from several worker threads at once. Each
     upstream (a model; None for requests that reach none) has its own
-    limiter, SDK calls included: a 429 from one provider's models slows those
-    models only.
+    limiter, SDK calls included, capped at `concurrency`: a 429 from one
+    provider's models slows those models only. The whole run has one more,
+    capped at `in_all`: the gateway's own limit, found the same way.
     """
 
     def __init__(self, target: Target, max_body_bytes: int = MAX_BODY_BYTES, concurrency: int = 1,
-                 retry_limit: int | None = None) -> None:
+                 retry_limit: int | None = None, in_all: int | None = None) -> None:
         self.target = target
         self.max_body_bytes = max_body_bytes
         self.cost = Cost()
         self.concurrency = concurrency
         self.retry_limit = retry_limit  # retries all its requests together may make (None: no bound but per request)
         self._limiters: dict[str | None, Limiter] = {}
+        self.overall = Limiter(in_all or concurrency)
         self.in_flight = 0
         self._answered = 0
         self._limited_in_a_row = 0
@@ -157,23 +179,34 @@ class Caller:
 
     def limiter(self, upstream: str | None) -> Limiter:
         """The limiter of one upstream (a model), made on first use."""
+        known = self._limiters.get(upstream)
+        if known is not None:
+            return known
         with self._state:
             if upstream not in self._limiters:
                 self._limiters[upstream] = Limiter(self.concurrency)
             return self._limiters[upstream]
 
+    def limits(self) -> tuple[int, int | None]:
+        """The limits found so far: the run's, and the lowest of the upstreams that backed off (None: none did)."""
+        with self._state:
+            shrunk = [int(limiter.limit) for limiter in self._limiters.values() if limiter.shrunk]
+        return int(self.overall.limit), min(shrunk, default=None)
+
     def call(self, request: Request, upstream: str | None = None) -> Exchange:
         """Send one request within its deadline, retrying rate limits; the exchange records the final answer."""
-        return self.with_retries(lambda remaining: self._send_once(request, remaining), _rate_limit_of, upstream)
+        return self.with_retries(lambda remaining: self._send_once(request, remaining), _rate_limit_of, upstream,
+                                 _congested)
 
     def with_retries(self, send: Callable[[float], T], rate_limit_of: Callable[[T], float | None],
-                     upstream: str | None = None) -> T:
+                     upstream: str | None = None, congested: Callable[[T], bool] = lambda result: False) -> T:
         """Run `send(timeout)` in a slot, retrying while `rate_limit_of(result)` says wait.
 
         Each attempt has the whole deadline from the moment it is sent (waiting for a slot or for Retry-After is
         not the server's time); the waits together never pass one deadline, and there are at most MAX_RETRIES.
         A result still rate-limited after that is marked `rate_limited`: its checks are errors, not verdicts.
-        Shared by every path that sends (cases, SDK calls): the policy lives here once.
+        A rate limit, or what `congested(result)` calls congestion, shrinks the limits the request was sent under;
+        any other answer grows them. Shared by every path that sends (cases, SDK calls): the policy lives here once.
         """
         limiter = self.limiter(upstream)
         waited = 0.0
@@ -181,14 +214,19 @@ class Caller:
         while True:
             if self.gave_up:
                 raise TargetError(self.gave_up)
-            with limiter.slot(), self._counting():
+            with limiter.slot() as window, self.overall.slot() as window_in_all, self._counting():
                 result = send(self.target.timeout_s)
             wait = rate_limit_of(result)
-            if wait is None:
+            if wait is None and not congested(result):
                 self._note(limited=False)
                 limiter.answered()
+                self.overall.answered()
                 return result
-            limiter.throttled()
+            limiter.throttled(window)
+            self.overall.throttled(window_in_all)
+            if wait is None:  # congestion that is no rate limit (a 503 without Retry-After, a broken connection)
+                self._note(limited=False)
+                return result
             if attempt >= MAX_RETRIES or waited + wait > self.target.timeout_s or not self._may_retry():
                 self._note(limited=True, retried=attempt)
                 _mark_rate_limited(result)
@@ -414,6 +452,15 @@ def _mark_rate_limited(result: object) -> None:
 
 def _rate_limit_of(exchange: Exchange) -> float | None:
     return retry_after(exchange.status, exchange.headers)
+
+
+def _congested(exchange: Exchange) -> bool:
+    """A sign the target has more than it can serve: a 503 (with or without Retry-After), or no connection or
+    answer at all (refused, reset, broken before a response). A deadline is not one: a slow answer is the server's
+    own pace, which fewer requests in flight would not change."""
+    failure = exchange.failure or ""
+    return exchange.status == 503 or (exchange.status is None and (
+        failure.startswith(BROKEN_BEFORE_RESPONSE) or failure.startswith("could not connect")))
 
 
 def reason(exc: BaseException) -> str:
