@@ -184,3 +184,17 @@ def test_a_rate_limit_slows_only_the_model_that_sent_it():
         assert caller.limits() == (32, int(8 * BACK_OFF))
     finally:
         caller.close()
+
+
+def test_once_released_one_unit_of_each_group_goes_first_and_its_group_follows_when_it_finished():
+    """An SDK builds what it parses into on its first call: a hundred models' first calls at once would each build
+    it, so one call of each SDK case goes first."""
+    jobs = [Job(f"m{i}", 1, held=True, group=case) for case in ("chat", "messages") for i in range(3)]
+    schedule = Schedule(jobs, per_upstream=8, in_all=64)
+    assert started(schedule) == []
+    schedule.release()
+    assert started(schedule) == [0, 3]  # the first of each group
+    schedule.finished(3)
+    assert started(schedule) == [4, 5]  # the messages group follows; chat still waits for its first
+    schedule.finished(0)
+    assert started(schedule) == [1, 2] and not schedule

@@ -16,7 +16,10 @@ gateway that answers 429 gets fewer units at once, not more threads waiting.
 Among the upstreams with room, the unit with the largest weight starts first
 (longest processing time first), so no long stream is left to end the run
 alone. Held units (the SDK cases, whose SDKs are still importing) wait without
-taking a place until they are released. Pure bookkeeping: no threads, no I/O.
+taking a place until they are released; then one unit of each `group` (an SDK
+case) goes first, and the others of its group follow once it has finished: an
+SDK builds what it parses into on its first call, and a hundred models' calls
+at once would each build it again. Pure bookkeeping: no threads, no I/O.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ class Job:
     upstream: Hashable
     weight: int
     held: bool = False
+    group: Hashable = None  # held units of one group: the first goes alone, the others after it
 
 
 class Limits(Protocol):
@@ -58,20 +62,39 @@ class Schedule:
         self.running: Counter[Hashable] = Counter()
         self.in_flight = 0
         self.released = not self.held
+        self.following: dict[int, list[int]] = {}  # a group's first unit, and the units waiting for it to finish
 
     def _rank(self, index: int) -> tuple[int, int]:
         return -self.jobs[index].weight, index
 
     @property
     def waiting(self) -> list[int]:
-        return [i for queue in (*self.queues.values(), *self.held.values()) for i in queue]
+        return [i for queue in (*self.queues.values(), *self.held.values(), *self.following.values()) for i in queue]
 
     def release(self) -> None:
-        """The held units may start from now on."""
+        """The held units may start from now on: the first of each group, and the rest once it has finished."""
         self.released = True
-        for upstream, held in self.held.items():
-            self.queues[upstream] = deque(sorted([*self.queues.get(upstream, ()), *held], key=self._rank))
+        firsts: dict[Hashable, int] = {}
+        ready = []
+        for index in sorted((i for held in self.held.values() for i in held), key=self._rank):
+            group = self.jobs[index].group
+            if group is None:
+                ready.append(index)
+            elif group not in firsts:
+                firsts[group] = index
+                self.following[index] = []
+                ready.append(index)
+            else:
+                self.following[firsts[group]].append(index)
         self.held = {}
+        self._enqueue(ready)
+
+    def _enqueue(self, indices: list[int]) -> None:
+        by_upstream: dict[Hashable, list[int]] = {}
+        for index in indices:
+            by_upstream.setdefault(self.jobs[index].upstream, []).append(index)
+        for upstream, more in by_upstream.items():
+            self.queues[upstream] = deque(sorted([*self.queues.get(upstream, ()), *more], key=self._rank))
 
     def next(self) -> int | None:
         """The index of the unit to start now, or None when every place it could take is full (or nothing waits)."""
@@ -99,6 +122,8 @@ class Schedule:
     def finished(self, index: int) -> None:
         self.running[self.jobs[index].upstream] -= 1
         self.in_flight -= 1
+        if index in self.following:
+            self._enqueue(self.following.pop(index))
 
     def __bool__(self) -> bool:
-        return any(self.queues.values()) or any(self.held.values())
+        return any(self.queues.values()) or any(self.held.values()) or any(self.following.values())

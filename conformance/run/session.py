@@ -69,7 +69,8 @@ class ConformanceSession:
         model's refusal) is kept in its outcomes, the rest is let go, so a matrix of a hundred models holds no
         more bytes than the units in flight."""
         self.progress.start(self, len(plan.units))
-        schedule = Schedule([Job(unit.upstream, unit.case.weight, held=unit.case.perform is not None)
+        schedule = Schedule([Job(unit.upstream, unit.case.weight, held=unit.case.perform is not None,
+                                 group=unit.case.id if unit.case.perform is not None else None)
                              for unit in plan.units], self.concurrency, self.concurrency_total, _Found(self.caller))
         pool = ThreadPoolExecutor(min(schedule.in_all, len(plan.units)) + 1, thread_name_prefix="conformance-case")
         pending: set[Future] = set()
