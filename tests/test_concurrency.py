@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -83,7 +84,10 @@ def test_retry_after_reads_429_and_503_with_retry_after_only():
 
 def test_the_limiter_backs_off_on_congestion_and_grows_back_by_one_per_window():
     limiter = Limiter(8)
-    limiter.throttled()
+    with contextlib.ExitStack() as held:
+        for _ in range(8):
+            held.enter_context(limiter.slot())
+        limiter.throttled()
     assert limiter.limit == 8 * BACK_OFF
     for _ in range(10):
         limiter.throttled()
@@ -96,18 +100,44 @@ def test_the_limiter_backs_off_on_congestion_and_grows_back_by_one_per_window():
     assert limiter.limit == 8  # never above the ceiling
 
 
-def test_a_burst_of_refusals_from_one_overload_backs_off_once():
-    """Requests sent before the limiter backed off say nothing new: only one sent after it can shrink it again."""
+def test_the_limiter_starts_at_its_first_window_and_doubles_each_round_until_a_sign_of_congestion():
+    limiter = Limiter(64, start=8)
+    for _ in range(8):  # one round: eight answers
+        limiter.answered()
+    assert limiter.limit == 16
+    for _ in range(16):
+        limiter.answered()
+    assert limiter.limit == 32
+    with contextlib.ExitStack() as held:
+        for _ in range(32):
+            held.enter_context(limiter.slot())
+        limiter.throttled()
+    assert limiter.limit == 32 * BACK_OFF
+    for _ in range(22):  # from the first sign on: one more per window
+        limiter.answered()
+    assert int(limiter.limit) == int(32 * BACK_OFF) + 1
+
+
+def test_a_burst_of_refusals_from_one_overload_backs_off_once_and_to_what_the_gateway_held():
+    """Refusals of requests sent before the limiter backed off shrink it by BACK_OFF once; each refusal also brings
+    the limit down to the requests still in flight (the gateway refused it while holding those)."""
     limiter = Limiter(20)
-    with limiter.slot() as a, limiter.slot() as b, limiter.slot() as c:
-        assert a == b == c == 0
-    limiter.throttled(a)
-    limiter.throttled(b)
-    limiter.throttled(c)
-    assert limiter.limit == 20 * BACK_OFF and limiter.shrunk == 1
-    with limiter.slot() as later:
-        limiter.throttled(later)
-    assert limiter.limit == 20 * BACK_OFF * BACK_OFF and limiter.peak == 3
+    with limiter.slot() as window, limiter.slot(), limiter.slot(), limiter.slot(), limiter.slot():
+        assert window == 0  # five in flight: the gateway holds four of them and refuses the fifth
+    with limiter.slot(), limiter.slot(), limiter.slot(), limiter.slot():
+        limiter.throttled(window)
+        assert limiter.limit == 4 and limiter.shrunk == 1  # not 20 * 0.7 = 14: no more than the four it holds
+        limiter.throttled(window)
+        assert limiter.limit == 4 and limiter.shrunk == 1  # the same window: no second decrease
+    limiter.limit = 20.0
+    with contextlib.ExitStack() as held:
+        later = [held.enter_context(limiter.slot()) for _ in range(17)][-1]
+    with contextlib.ExitStack() as held:
+        for _ in range(16):
+            held.enter_context(limiter.slot())
+        limiter.throttled(later)  # sent after the first decrease: a new window
+        assert limiter.limit == 20 * BACK_OFF and limiter.shrunk == 2  # 14, below the 16 still held
+    assert limiter.peak == 17
 
 
 @pytest.mark.parametrize("interactive", [False, True])
@@ -305,14 +335,15 @@ def test_rate_limit_retries_stop_at_the_runs_retry_bound_and_each_is_counted():
 
 
 def test_the_run_finds_a_gateways_concurrency_limit_backs_off_and_passes(tmp_path, capsys):
-    """Issue 26: a server that answers 429 above 4 requests in flight. The run starts wider (up to 16), backs off
-    on the 429s, retries each within the plan's bound, and certifies the server with every verdict judged."""
+    """Issue 26: a server that answers 429 above 4 requests in flight. The run starts at its first windows (8 per
+    model, 24 in all), backs off on the 429s, retries each within the plan's bound, and certifies the server with
+    every verdict judged."""
     config = ReferenceConfig(api_key=KEY, latency_ms=50, max_concurrency=4)
     apps = []
     with ReferenceServer(config, wrap=lambda app: apps.append(app) or app) as server:
         path = tmp_path / "r.json"
         code = main(["certify", "--base-url", server.base_url, "--api-key", KEY, *MODELS, "--timeout", "10",
-                     "--report-json", str(path), "--concurrency", "16", "--concurrency-total", "16"])
+                     "--report-json", str(path)])
     admission = apps[0].state.admission
     captured = capsys.readouterr()
     report = json.loads(path.read_text())

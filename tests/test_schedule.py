@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections import Counter
@@ -178,10 +179,13 @@ def test_a_rate_limit_slows_only_the_model_that_sent_it():
 
     caller = Caller(Target("http://127.0.0.1:9/api/v1", KEY), concurrency=8, in_all=32)
     try:
-        caller.limiter("gpt-5.4").throttled()
+        with contextlib.ExitStack() as held:  # eight requests to gpt-5.4 in flight, and one of them refused
+            for _ in range(8):
+                held.enter_context(caller.limiter("gpt-5.4").slot())
+            caller.limiter("gpt-5.4").throttled()
         assert caller.limiter("gpt-5.4").limit == 8 * BACK_OFF
         assert caller.limiter("claude-sonnet-4-5").limit == caller.limiter(None).limit == 8
-        assert caller.limits() == (32, int(8 * BACK_OFF))
+        assert caller.limits() == (24, int(8 * BACK_OFF))  # the run starts at three first windows, capped at 32
     finally:
         caller.close()
 

@@ -8,12 +8,15 @@ Rate limits are handled here, once, for every path that sends: a 429 (or a 503
 with Retry-After) is retried after Retry-After, at most `MAX_RETRIES` times and
 never past the request's deadline. How many requests may be in flight is found,
 not guessed (AIMD, `Limiter`): each upstream (a model) and the whole run have a
-limit that starts at its cap, grows by one per window of answers, and shrinks
-(x0.7) on a 429, a 503 or a connection error. A target that rate-limits every
-request it is sent is unusable: `TargetError`. A connection broken before any
-response is sent again once. Every such retry is an attempt the plan did not
-count: each is counted in `cost.retries`, and a run's retries never pass its
-bound (`Caller.retry_limit`), so plan + bound is a hard limit.
+limit that starts where a fixed guess would (8, and 24 in all), doubles each
+round of answers up to its cap until the first 429, 503 or connection error,
+and from then on shrinks (x0.7, and to what is still in flight) on each and
+grows back by one per window.
+A target that rate-limits every request it is sent is unusable: `TargetError`.
+A connection broken before any response is sent again once. Every such retry
+is an attempt the plan did not count: each is counted in `cost.retries`, and a
+run's retries never pass its bound (`Caller.retry_limit`), so plan + bound is a
+hard limit.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ BROKEN_BEFORE_RESPONSE = "connection broken before a response"
 MAX_RETRIES = 3
 DEFAULT_RETRY_AFTER_S = 1.0
 BACK_OFF = 0.7  # the share of its limit a limiter keeps on a sign of congestion (multiplicative decrease)
+FIRST_WINDOW = 8  # where each upstream's limit starts (three times that in all), growing to its cap from there
 GIVE_UP_AFTER = 6  # requests in a row rate-limited past their retries, with none ever answered: the target is unusable
 T = TypeVar("T")
 
@@ -91,8 +95,9 @@ def retry_after(status: int | None, headers: dict[str, str]) -> float | None:
 
 
 class Limiter:
-    """How many requests may be in flight (AIMD): starts at `start` (default the cap), grows by one per window of
-    answers up to the cap, shrinks by `BACK_OFF` on a sign of congestion (a 429, a 503, a connection error).
+    """How many requests may be in flight (AIMD): starts at `start` (default the cap) and grows by one per answer
+    (doubling each round) up to the cap, until the first sign of congestion (a 429, a 503, a connection error);
+    from then on it shrinks by `BACK_OFF` on each and grows back by one per window of answers.
 
     A burst of refusals from one overload shrinks the limit once, not once per refusal: a sign counts only from a
     request sent after the last shrink (TCP's rule: one decrease per window). Waiting threads are woken one at a
@@ -124,17 +129,20 @@ class Limiter:
                 self._cond.notify()
 
     def throttled(self, window: int | None = None) -> None:
-        """A sign of congestion on a request sent in `window` (None: now): shrink, once per window."""
+        """A sign of congestion on a request sent in `window` (None: now), once its place is freed: shrink by
+        `BACK_OFF`, once per window, and never above what is still in flight. The gateway refused this one while
+        holding those, so it holds no more: a burst of refusals brings the limit down to what it took in one
+        window, where halving would take a window per halving, each with its own burst of refusals."""
         with self._cond:
-            if window is not None and window != self.shrunk:
-                return
-            self.limit = max(1.0, self.limit * BACK_OFF)
-            self.shrunk += 1
+            if window is None or window == self.shrunk:
+                self.limit *= BACK_OFF
+                self.shrunk += 1
+            self.limit = max(1.0, min(self.limit, float(self.in_flight)))
 
     def answered(self) -> None:
         with self._cond:
             before = int(self.limit)
-            self.limit = min(float(self.ceiling), self.limit + 1 / self.limit)
+            self.limit = min(float(self.ceiling), self.limit + (1 / self.limit if self.shrunk else 1))
             if int(self.limit) > before:
                 self._cond.notify()
 
@@ -157,7 +165,7 @@ class Caller:
         self.concurrency = concurrency
         self.retry_limit = retry_limit  # retries all its requests together may make (None: no bound but per request)
         self._limiters: dict[str | None, Limiter] = {}
-        self.overall = Limiter(in_all or concurrency)
+        self.overall = Limiter(in_all or concurrency, 3 * FIRST_WINDOW)
         self.in_flight = 0
         self._answered = 0
         self._limited_in_a_row = 0
@@ -187,7 +195,7 @@ class Caller:
             return known
         with self._state:
             if upstream not in self._limiters:
-                self._limiters[upstream] = Limiter(self.concurrency)
+                self._limiters[upstream] = Limiter(self.concurrency, FIRST_WINDOW)
             return self._limiters[upstream]
 
     def limits(self) -> tuple[int, int | None]:
