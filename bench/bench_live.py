@@ -1,150 +1,223 @@
-"""A live certification's wall time, side by side: sequential vs concurrent, with and without real-model latency.
+"""A live certification at its speed limit: issue 26's five figures, each beside its bound (medians of N runs).
 
-Usage: python bench/bench_live.py [runs] [sequential_runs]
+Usage: python bench/bench_live.py [runs] [--only 1,2,...]
 
-The reference server runs in its own process (`crun-conformance serve`), once
-instant and once like a real model (`--latency-ms 800 --chunk-ms 30`); each
-certification is a fresh `crun-conformance certify` process, as an operator
-runs it, so start-up counts. Printed: medians over the runs, the ratio to the
-sequential run, and the limit a concurrent run cannot beat (its slowest case).
-Also: the time from process start to the first request, and a three-model
-matrix (issue 13's figure).
+Each certification is a fresh `crun-conformance certify` process, as an
+operator runs it, so start-up counts. The reference server runs in this
+process, in a thread (uvicorn, on loopback), apart from the certify process it
+serves; its wrapper notes when the first request of each run arrives, so the
+process start of a run (launch to first request) is measured in that run.
+
+1. One model (gpt-5.4; /messages on claude-sonnet-4-5) at 800 ms to first
+   byte and 30 ms between events: wall time <= 1.5 x (longest chain + process
+   start), both from the same run. The longest chain is the slowest case's own
+   time (its requests one after another, each waiting for the one before).
+2. `-k responses` at the same latency: <= 3 s.
+3. No latency, one model: <= 1.5 s.
+4. 100 models without latency: certify's own CPU (user + system, of the
+   process and anything it started) per request <= 3 ms, its peak memory
+   (max RSS) <= 250 MB.
+5. 100 models at 800 ms latency against a server that answers 429 above 96
+   requests in flight (`--max-concurrency 96`): <= 90 s, and no check left
+   rate-limited.
+Printed beside them: the load average when the figure was taken.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from conformance.reference import ModelInfo, ReferenceConfig, ReferenceServer
+
 KEY = "bench-live-key-0123456789"
-MODELS = ["--model", "gpt-5.4", "--messages-model", "claude-sonnet-4-5"]
+ONE = ["--model", "gpt-5.4", "--messages-model", "claude-sonnet-4-5"]
+SLOW = {"latency_ms": 800, "chunk_ms": 30}
+MAX_CONCURRENCY = 96
+VENDORS = ("openai", "anthropic", "google", "mistral", "meta", "qwen", "deepseek")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def hundred_models() -> tuple[ModelInfo, ...]:
+    """100 models as a gateway lists them (vendor/name), each served by the reference's default model."""
+    return tuple(ModelInfo(f"{VENDORS[i % len(VENDORS)]}/model-{i:03d}", VENDORS[i % len(VENDORS)].title())
+                 for i in range(100))
 
 
-@contextlib.contextmanager
-def serving(*flags: str):
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "conformance.cli", "serve", "--port", str(port), "--api-key", KEY,
-                               *flags], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        server.stdout.readline()  # "listening on ..." once it accepts connections
-        yield f"http://127.0.0.1:{port}/api/v1"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+class FirstRequest:
+    """ASGI wrapper: the monotonic time of the first request after `arm()` (the clock is the machine's)."""
+
+    def __init__(self, app) -> None:
+        self.app, self.first, self.lock = app, None, threading.Lock()
+
+    def arm(self) -> None:
+        self.first = None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and self.first is None:
+            with self.lock:
+                self.first = self.first or time.monotonic()
+        await self.app(scope, receive, send)
 
 
-def certify(url: str, *flags: str) -> tuple[float, dict]:
+@dataclass
+class Run:
+    wall: float
+    start: float  # launch to the first request at the server
+    cpu: float  # user + system of certify and its children
+    max_rss_mb: float
+    report: dict = field(repr=False)
+
+    @property
+    def requests(self) -> int:
+        return self.report["cost"]["requests"]
+
+    @property
+    def chain(self) -> tuple[float, str]:
+        """The slowest case's own time and its name: no schedule ends the run sooner than it."""
+        slowest = max(self.report["checks"], key=lambda c: c["duration_s"])
+        return slowest["duration_s"], f"{slowest['case']}@{slowest['model'] or 'any'}"
+
+
+def certify(server: ReferenceServer, recorder: FirstRequest, *flags: str) -> Run:
     with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "r.json"
-        started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "conformance.cli", "certify", "-q", "--base-url", url,
-                               "--report-json", str(report), *flags], capture_output=True, text=True,
-                              env={**os.environ, "CRUN_API_KEY": KEY})
-        wall = time.perf_counter() - started
-        if done.returncode != 0:
-            sys.exit(f"certify exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}")
-        return wall, json.loads(report.read_text())
+        path, out = Path(tmp) / "r.json", Path(tmp) / "out.txt"
+        recorder.arm()
+        with out.open("w") as sink:
+            launched = time.monotonic()
+            process = subprocess.Popen([sys.executable, "-m", "conformance.cli", "certify", "-q", "--base-url",
+                                        server.base_url, "--report-json", str(path), *flags],
+                                       stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, "CRUN_API_KEY": KEY})
+            _, status, usage = os.wait4(process.pid, 0)  # this child's own CPU and peak memory
+            wall = time.monotonic() - launched
+        process.returncode = code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            sys.exit(f"certify exited {code}:\n{out.read_text()[-4000:]}")
+        report = json.loads(path.read_text())
+    started = (recorder.first or launched) - launched
+    return Run(wall, started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, report)
 
 
-def measure(label: str, runs: int, url: str, *flags: str) -> tuple[float, dict]:
-    walls, report = [], {}
-    for _ in range(runs):
-        wall, report = certify(url, *flags)
-        walls.append(wall)
-    median = statistics.median(walls)
-    print(f"  {label:<44} median {median:6.2f} s over {runs} (min {min(walls):.2f}, max {max(walls):.2f}); "
-          f"{report['cost']['requests']} requests", flush=True)
-    return median, report
+def measure(runs: int, server: ReferenceServer, recorder: FirstRequest, *flags: str) -> list[Run]:
+    return [certify(server, recorder, *flags) for _ in range(runs)]
 
 
-def slowest_case(report: dict) -> float:
-    """The longest a single case took: no schedule can end the run sooner."""
-    return max(c["duration_s"] for c in report["checks"])
+def median(values) -> float:
+    return statistics.median(list(values))
 
 
-def packed(report: dict, concurrency: int = 8) -> float:
-    """The floor no schedule at that concurrency beats: each model's cases' time shared by its `concurrency` places
-    (the cases that reach no model have places of their own), for the busiest model."""
-    per_case: dict[tuple, float] = {}
-    for c in report["checks"]:
-        unit = (c["case"], c.get("model"))
-        per_case[unit] = max(per_case.get(unit, 0.0), c["duration_s"])
-    per_model: dict[str | None, float] = {}
-    for (_, model), seconds in per_case.items():
-        per_model[model] = per_model.get(model, 0.0) + seconds
-    return max(per_model.values()) / concurrency
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def _first_request(listener: socket.socket, arrived: list[float]) -> None:
-    """Accept one connection, note when its first byte came, and refuse it (the run then ends at once)."""
-    conn, _ = listener.accept()
-    conn.recv(1)
-    arrived.append(time.perf_counter())
-    conn.sendall(b"HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}")
-    conn.close()
+def verdict(value: float, bound: float) -> str:
+    return "met" if value <= bound else "NOT met"
 
 
-def time_to_first_request(runs: int) -> float:
-    """From launching `certify` to the first byte of its first request arriving at a listening socket."""
-    firsts = []
-    for _ in range(runs):
-        listener = socket.create_server(("127.0.0.1", 0))
-        port = listener.getsockname()[1]
-        arrived: list[float] = []
-        thread = threading.Thread(target=_first_request, args=(listener, arrived), daemon=True)
-        thread.start()
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "conformance.cli", "certify", "-q", "--base-url",
-                        f"http://127.0.0.1:{port}/api/v1"], capture_output=True, env={**os.environ, "CRUN_API_KEY": KEY})
-        thread.join(timeout=5)
-        listener.close()
-        firsts.append(arrived[0] - started)
-    return statistics.median(firsts)
+def serving(config: ReferenceConfig) -> tuple[ReferenceServer, FirstRequest]:
+    """The reference server in a thread of this process, its first requests noted (the wrapper keeps the app)."""
+    wrapped: list[FirstRequest] = []
+    server = ReferenceServer(config, wrap=lambda app: wrapped.append(FirstRequest(app)) or wrapped[0]).start()
+    return server, wrapped[0]
 
 
-def main(runs: int = 5, sequential_runs: int = 3) -> None:
-    first = time_to_first_request(runs)
-    print(f"process start to first request: median {first:.2f} s over {runs}")
-    with serving() as instant, serving("--latency-ms", "800", "--chunk-ms", "30") as slow:
-        print("crun profile, one model (gpt-5.4, /messages on claude-sonnet-4-5):")
-        fast, _ = measure("no latency, default concurrency", runs, instant, *MODELS)
-        sequential, _ = measure("latency 800+30 ms, --concurrency 1", sequential_runs, slow, *MODELS,
-                                "--concurrency", "1")
-        concurrent, report = measure("latency 800+30 ms, default concurrency", runs, slow, *MODELS)
-        chain, capacity = slowest_case(report), packed(report)
-        print(f"  speed-up {sequential / concurrent:.1f}x over sequential (goal >= 10x); the slowest case alone takes "
-              f"{chain:.2f} s: the run is {concurrent / chain:.1f}x that limit (goal <= 2.5x); goals: <= 5 s with "
-              f"latency, <= 3 s without")
-        print(f"  the busiest model's cases' time shared by its 8 places: {capacity:.2f} s, the floor of any run at the "
-              f"default concurrency (the run is {concurrent / capacity:.2f}x it); with start-up, no schedule gains "
-              f"more than {sequential / (capacity + first):.1f}x over sequential")
-        three = "gpt-5.4,claude-sonnet-4-5,gemini-3.1-pro-preview"  # the reference's real-like models, not echo/terse
-        print(f"three-model matrix (--models {three}):")
-        matrix_seq, _ = measure("latency 800+30 ms, --concurrency 1", 1, slow, "--models", three, "--concurrency", "1")
-        matrix, report = measure("latency 800+30 ms, default concurrency", runs, slow, "--models", three)
-        print(f"  speed-up {matrix_seq / matrix:.1f}x over sequential; goal <= 8 s; slowest case "
-              f"{slowest_case(report):.2f} s; the busiest model's cases' time shared by 8 places {packed(report):.2f} s")
+def figure_1_and_2(runs: int, only: set[int]) -> None:
+    server, recorder = serving(ReferenceConfig(api_key=KEY, **SLOW))
+    try:
+        if 1 in only:
+            done = measure(runs, server, recorder, *ONE)
+            wall, start = median(r.wall for r in done), median(r.start for r in done)
+            chain = median(r.chain[0] for r in done)
+            bound = 1.5 * (chain + start)
+            print(f"1. one model, 800 ms latency: {wall:.2f} s (min {min(r.wall for r in done):.2f}, max "
+                  f"{max(r.wall for r in done):.2f}); bound 1.5 x (longest chain {chain:.2f} s "
+                  f"[{done[-1].chain[1]}] + process start {start:.2f} s) = {bound:.2f} s: "
+                  f"{verdict(wall, bound)}; {done[-1].requests} requests; {load()}", flush=True)
+        if 2 in only:
+            done = measure(runs, server, recorder, *ONE, "-k", "responses")
+            wall = median(r.wall for r in done)
+            print(f"2. -k responses, 800 ms latency: {wall:.2f} s (min {min(r.wall for r in done):.2f}, max "
+                  f"{max(r.wall for r in done):.2f}); bound 3 s: {verdict(wall, 3.0)}; {done[-1].requests} "
+                  f"requests, longest chain {median(r.chain[0] for r in done):.2f} s, process start "
+                  f"{median(r.start for r in done):.2f} s; {load()}", flush=True)
+    finally:
+        server.stop()
+
+
+def figure_3(runs: int) -> None:
+    server, recorder = serving(ReferenceConfig(api_key=KEY))
+    try:
+        done = measure(runs, server, recorder, *ONE)
+        wall = median(r.wall for r in done)
+        print(f"3. no latency, one model: {wall:.2f} s (min {min(r.wall for r in done):.2f}, max "
+              f"{max(r.wall for r in done):.2f}); bound 1.5 s: {verdict(wall, 1.5)}; process start "
+              f"{median(r.start for r in done):.2f} s, certify CPU {median(r.cpu for r in done):.2f} s; {load()}",
+              flush=True)
+    finally:
+        server.stop()
+
+
+def figure_4(runs: int) -> None:
+    server, recorder = serving(ReferenceConfig(api_key=KEY, models=hundred_models()))
+    try:
+        done = measure(runs, server, recorder, "--models", "all")
+        per_request = median(r.cpu / r.requests * 1000 for r in done)
+        rss = median(r.max_rss_mb for r in done)
+        print(f"4. 100 models, no latency: certify CPU {per_request:.2f} ms per request (median of "
+              f"{median(r.cpu for r in done):.1f} s / {done[-1].requests} requests); bound 3 ms: "
+              f"{verdict(per_request, 3.0)}; peak memory {rss:.0f} MB, bound 250 MB: {verdict(rss, 250)}; wall "
+              f"{median(r.wall for r in done):.1f} s; {load()}", flush=True)
+    finally:
+        server.stop()
+
+
+def figure_5(runs: int) -> None:
+    config = ReferenceConfig(api_key=KEY, models=hundred_models(), max_concurrency=MAX_CONCURRENCY, **SLOW)
+    server, recorder = serving(config)
+    admission = recorder.app.state.admission
+    try:
+        done = []
+        for _ in range(runs):
+            refused_before = admission.refused
+            run = certify(server, recorder, "--models", "all")
+            run.report["refused"] = admission.refused - refused_before
+            done.append(run)
+        wall = median(r.wall for r in done)
+        limited = sum(1 for r in done for c in r.report["checks"] if c["actual"].startswith("rate-limited"))
+        certified = sum(r.report["verdict"] == "certified" for r in done)
+        print(f"5. 100 models, 800 ms latency, server limit {MAX_CONCURRENCY} in flight: {wall:.1f} s (min "
+              f"{min(r.wall for r in done):.1f}, max {max(r.wall for r in done):.1f}); bound 90 s: "
+              f"{verdict(wall, 90)}; checks left rate-limited {limited} (bound 0: {verdict(limited, 0)}); "
+              f"{certified}/{len(done)} certified; 429s answered {median(r.report['refused'] for r in done):.0f}, "
+              f"retries {median(r.report['cost']['retries'] for r in done):.0f} of {done[-1].requests} requests; "
+              f"server peak in flight {admission.peak}; {load()}", flush=True)
+    finally:
+        server.stop()
+
+
+def main(runs: int, only: set[int]) -> None:
+    print(f"medians of {runs} runs; {os.cpu_count()} cores; {load()}", flush=True)
+    if only & {1, 2}:
+        figure_1_and_2(runs, only)
+    if 3 in only:
+        figure_3(runs)
+    if 4 in only:
+        figure_4(runs)
+    if 5 in only:
+        figure_5(runs)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("runs", nargs="?", type=int, default=5, help="concurrent runs per setting (default 5)")
-    parser.add_argument("sequential_runs", nargs="?", type=int, default=3, help="sequential runs (default 3)")
+    parser.add_argument("runs", nargs="?", type=int, default=5, help="certify runs per figure (default 5)")
+    parser.add_argument("--only", default="1,2,3,4,5", help="the figures to take, comma-separated (default all)")
     args = parser.parse_args()
-    main(args.runs, args.sequential_runs)
+    main(args.runs, {int(x) for x in args.only.split(",") if x.strip()})

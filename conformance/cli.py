@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--chunk-ms", type=int, default=0, metavar="MS", help="pause between streamed events (default 0)")
     serve.add_argument("--rate-limit-every", type=int, default=0, metavar="K",
                        help="answer every K-th request with 429 and Retry-After: 1 (default 0: never)")
+    serve.add_argument("--max-concurrency", type=int, default=0, metavar="N",
+                       help="above N requests in flight, answer 429 with Retry-After: 1, like a gateway's concurrency "
+                            "limit (default 0: no limit)")
     serve.add_argument("--fault", action="append", default=[], metavar="NAME",
                        help="switch on a named fault of conformance/reference/faults.py (repeatable)")
     serve.add_argument("--list-faults", action="store_true",
@@ -95,6 +98,8 @@ def _options(args: argparse.Namespace) -> Options:
         raise UsageError("--timeout must be a positive, finite number of seconds")
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
+    if args.concurrency_total < 1:
+        raise UsageError("--concurrency-total must be at least 1")
     if args.max_requests is not None and args.max_requests < 1:
         raise UsageError("--max-requests must be at least 1")
     if args.max_requests is not None and args.fuzz:
@@ -129,6 +134,7 @@ def _options(args: argparse.Namespace) -> Options:
         record_mode = CHANGED
     return Options(kind=kind, base_url=args.base_url, api_key=api_key, profile=args.profile, strict=args.strict,
                    timeout_s=args.timeout, models=models, concurrency=args.concurrency,
+                   concurrency_total=args.concurrency_total,
                    cassette_dir=Path(directory) if directory else None, record_mode=record_mode,
                    keyword=args.keyword, max_requests=args.max_requests, fuzz=args.fuzz,
                    fuzz_examples=args.fuzz_examples)
@@ -198,7 +204,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         config = ReferenceConfig(api_key=key, prefix=args.prefix, faults=frozenset(args.fault),
                                  latency_ms=args.latency_ms, chunk_ms=args.chunk_ms,
-                                 rate_limit_every=args.rate_limit_every)
+                                 rate_limit_every=args.rate_limit_every, max_concurrency=args.max_concurrency)
     except ValueError as exc:
         known = "unknown fault" in str(exc)
         raise UsageError(f"{str(exc).split(';')[0]}: serve --list-faults lists them" if known else str(exc)) from None

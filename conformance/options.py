@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from .catalogue.requirements import DEFAULT_PROFILE, PROFILES
-from .run.session import DEFAULT_CONCURRENCY
+from .run.session import DEFAULT_CONCURRENCY, DEFAULT_CONCURRENCY_TOTAL
 from .wire.discovery import ModelChoice
 from .wire.target import DEFAULT_TIMEOUT_S
 
@@ -98,8 +98,12 @@ OPTIONS: dict[str, Option] = {option.name: option for option in (
            pytest_flags=("--strict-should",)),
     Option(("--timeout", "--check-timeout"), f"deadline per request, seconds (default {DEFAULT_TIMEOUT_S:g})",
            default=DEFAULT_TIMEOUT_S, type=float, metavar="S", pytest_flags=("--check-timeout",)),
-    Option(("--concurrency",), f"requests in flight at most per model, 3×N in all (default {DEFAULT_CONCURRENCY}; "
-           "1: one at a time)", default=DEFAULT_CONCURRENCY, type=int, metavar="N"),
+    Option(("--concurrency",), f"requests in flight at most per model (default {DEFAULT_CONCURRENCY}; 1: one at a "
+           "time in all); the run starts there and backs off on 429, 503 and connection errors",
+           default=DEFAULT_CONCURRENCY, type=int, metavar="N"),
+    Option(("--concurrency-total",), f"requests in flight at most in all, every model together (default "
+           f"{DEFAULT_CONCURRENCY_TOTAL}); the run starts there and backs off the same way",
+           default=DEFAULT_CONCURRENCY_TOTAL, type=int, metavar="N"),
     Option(("--fuzz",), "also fuzz every operation from openapi/ with schemathesis (FUZZ-*)", switch=True,
            default=False),
     Option(("--fuzz-examples",), "generated cases per operation and mode (default 25 on the reference server, "
@@ -113,12 +117,12 @@ OPTIONS: dict[str, Option] = {option.name: option for option in (
 )}
 
 MODEL_OPTIONS = ("base_url", "api_key", "model", "messages_model", "models", "models_match", "messages_models")
-CERTIFY = (*MODEL_OPTIONS, "profile", "strict", "timeout", "concurrency", "fuzz", "fuzz_examples", "report_json",
-           "report_md", "junit_xml", "report_html", "quiet")
+CERTIFY = (*MODEL_OPTIONS, "profile", "strict", "timeout", "concurrency", "concurrency_total", "fuzz", "fuzz_examples",
+           "report_json", "report_md", "junit_xml", "report_html", "quiet")
 LOAD = ("base_url", "api_key", "model", "models", "messages_model", "profile", "strict", "timeout", "report_json", "report_md",
         "report_html", "quiet")
-PYTEST = (*MODEL_OPTIONS, "profile", "strict", "timeout", "concurrency", "fuzz", "fuzz_examples", "report_json",
-          "report_md", "report_html", "junit_xml")
+PYTEST = (*MODEL_OPTIONS, "profile", "strict", "timeout", "concurrency", "concurrency_total", "fuzz", "fuzz_examples",
+          "report_json", "report_md", "report_html", "junit_xml")
 
 
 def add_arguments(parser: argparse.ArgumentParser, names: Iterable[str]) -> None:

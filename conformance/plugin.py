@@ -58,7 +58,8 @@ class ConformanceRun:
         kind = opt("target") or ("live" if values.base_url else "replay" if has_recording(cassette_dir) else "reference")
         self.options = Options(
             kind=kind, base_url=values.base_url, api_key=values.api_key or "", profile=values.profile,
-            strict=values.strict, timeout_s=values.timeout, concurrency=values.concurrency, models=models,
+            strict=values.strict, timeout_s=values.timeout, concurrency=values.concurrency,
+            concurrency_total=values.concurrency_total, models=models,
             cassette_dir=cassette_dir, record_mode=opt("record_mode") or "none", fuzz=values.fuzz,
             fuzz_examples=values.fuzz_examples)
         self.certification = Certification(self.options)

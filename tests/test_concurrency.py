@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -13,7 +14,7 @@ from conformance.cli import main
 from conformance.outcomes.verdict import FAILING
 from conformance.reference import ReferenceConfig, ReferenceServer
 from conformance.run.progress import RunProgress
-from conformance.wire.target import Limiter, retry_after
+from conformance.wire.target import BACK_OFF, Limiter, retry_after
 
 KEY = "sk-concurrency-test-0123456789"
 MODELS = ["--model", "gpt-5.4", "--messages-model", "claude-sonnet-4-5"]
@@ -37,13 +38,14 @@ def comparable(report: dict) -> list[tuple]:
 
 
 def test_a_concurrent_and_a_sequential_run_give_the_same_report(tmp_path):
+    """The default schedule (limits found per model and in all, SDK cases' first calls alone) and one at a time."""
     faults = frozenset({"chat_no_done", "responses_no_output_text", "unknown_model_400"})
     with ReferenceServer(ReferenceConfig(api_key=KEY, faults=faults)) as server:
         code_1, one = certify(server.base_url, tmp_path, "--concurrency", "1")
-        code_8, eight = certify(server.base_url, tmp_path, "--concurrency", "8")
-    assert code_1 == code_8 == 1
-    assert comparable(one) == comparable(eight)
-    assert one["cost"]["requests"] == eight["cost"]["requests"]
+        code_n, default = certify(server.base_url, tmp_path)
+    assert code_1 == code_n == 1
+    assert comparable(one) == comparable(default)
+    assert one["cost"]["requests"] == default["cost"]["requests"]
 
 
 def test_a_server_that_rate_limits_every_third_request_is_certified_with_retries_counted(tmp_path, capsys):
@@ -80,13 +82,15 @@ def test_retry_after_reads_429_and_503_with_retry_after_only():
     assert retry_after(429, {"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 1.0
 
 
-def test_the_limiter_halves_on_a_rate_limit_and_grows_back_by_one_per_window():
+def test_the_limiter_backs_off_on_congestion_and_grows_back_by_one_per_window():
     limiter = Limiter(8)
-    limiter.throttled()
-    assert limiter.limit == 4
-    limiter.throttled()
-    limiter.throttled()
-    limiter.throttled()
+    with contextlib.ExitStack() as held:
+        for _ in range(8):
+            held.enter_context(limiter.slot())
+        limiter.throttled()
+    assert limiter.limit == 8 * BACK_OFF
+    for _ in range(10):
+        limiter.throttled()
     assert limiter.limit == 1  # never below one
     for _ in range(3):
         limiter.answered()
@@ -96,12 +100,52 @@ def test_the_limiter_halves_on_a_rate_limit_and_grows_back_by_one_per_window():
     assert limiter.limit == 8  # never above the ceiling
 
 
+def test_the_limiter_starts_at_its_first_window_and_doubles_each_round_until_a_sign_of_congestion():
+    limiter = Limiter(64, start=8)
+    for _ in range(8):  # one round: eight answers
+        limiter.answered()
+    assert limiter.limit == 16
+    for _ in range(16):
+        limiter.answered()
+    assert limiter.limit == 32
+    with contextlib.ExitStack() as held:
+        for _ in range(32):
+            held.enter_context(limiter.slot())
+        limiter.throttled()
+    assert limiter.limit == 32 * BACK_OFF
+    for _ in range(22):  # from the first sign on: one more per window
+        limiter.answered()
+    assert int(limiter.limit) == int(32 * BACK_OFF) + 1
+
+
+def test_a_burst_of_refusals_from_one_overload_backs_off_once_and_to_what_the_gateway_held():
+    """Refusals of requests sent before the limiter backed off shrink it by BACK_OFF once; each refusal also brings
+    the limit down to the requests still in flight (the gateway refused it while holding those)."""
+    limiter = Limiter(20)
+    with limiter.slot() as window, limiter.slot(), limiter.slot(), limiter.slot(), limiter.slot():
+        assert window == 0  # five in flight: the gateway holds four of them and refuses the fifth
+    with limiter.slot(), limiter.slot(), limiter.slot(), limiter.slot():
+        limiter.throttled(window)
+        assert limiter.limit == 4 and limiter.shrunk == 1  # not 20 * 0.7 = 14: no more than the four it holds
+        limiter.throttled(window)
+        assert limiter.limit == 4 and limiter.shrunk == 1  # the same window: no second decrease
+    limiter.limit = 20.0
+    with contextlib.ExitStack() as held:
+        later = [held.enter_context(limiter.slot()) for _ in range(17)][-1]
+    with contextlib.ExitStack() as held:
+        for _ in range(16):
+            held.enter_context(limiter.slot())
+        limiter.throttled(later)  # sent after the first decrease: a new window
+        assert limiter.limit == 20 * BACK_OFF and limiter.shrunk == 2  # 14, below the 16 still held
+    assert limiter.peak == 17
+
+
 @pytest.mark.parametrize("interactive", [False, True])
 def test_progress_says_cases_in_flight_retries_time_and_failures(interactive):
     stream = io.StringIO()
     progress = RunProgress(stream, interactive=interactive)
     line = progress.line()
-    for word in ("cases 0/0", "in flight", "retries", "failures so far"):
+    for word in ("cases 0/0", "in flight (limit", "retries", "failures so far"):
         assert word in line
 
 
@@ -288,3 +332,24 @@ def test_rate_limit_retries_stop_at_the_runs_retry_bound_and_each_is_counted():
             caller.close()
     assert [x.rate_limited for x in answers] == [True, True]
     assert (caller.cost.requests, caller.cost.retries) == (4, 2)  # the first got both retries, the second none left
+
+
+def test_the_run_finds_a_gateways_concurrency_limit_backs_off_and_passes(tmp_path, capsys):
+    """Issue 26: a server that answers 429 above 4 requests in flight. The run starts at its first windows (8 per
+    model, 24 in all), backs off on the 429s, retries each within the plan's bound, and certifies the server with
+    every verdict judged."""
+    config = ReferenceConfig(api_key=KEY, latency_ms=50, max_concurrency=4)
+    apps = []
+    with ReferenceServer(config, wrap=lambda app: apps.append(app) or app) as server:
+        path = tmp_path / "r.json"
+        code = main(["certify", "--base-url", server.base_url, "--api-key", KEY, *MODELS, "--timeout", "10",
+                     "--report-json", str(path)])
+    admission = apps[0].state.admission
+    captured = capsys.readouterr()
+    report = json.loads(path.read_text())
+    planned = PLAN.search(captured.err)
+    assert code == 0, [(c["id"], c["actual"]) for c in report["checks"] if c["outcome"] != "passed"]
+    assert not [c for c in report["checks"] if c["outcome"] == "error"]
+    assert admission.refused > 0 and admission.peak <= 4
+    assert report["cost"]["retries"] >= admission.refused  # every refusal was an attempt, counted
+    assert report["cost"]["requests"] <= int(planned[1]) + int(planned[2])

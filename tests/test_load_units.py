@@ -163,8 +163,9 @@ def test_importing_the_cli_and_the_load_command_does_not_import_locust_or_gevent
 def test_load_faults_sit_above_certifys_concurrency_and_say_their_thresholds():
     from conformance.reference.faults import FAULTS
     from conformance.reference.load_faults import NO_RETRY_AFTER_AT_IN_FLIGHT, USAGE_DROPPED_AT_OPEN_STREAMS
+    from conformance.run.session import DEFAULT_CONCURRENCY
 
-    certify_in_flight = 8
+    certify_in_flight = 3 * DEFAULT_CONCURRENCY  # one model: the model, the /messages model, the gateway itself
     assert min(USAGE_DROPPED_AT_OPEN_STREAMS, NO_RETRY_AFTER_AT_IN_FLIGHT) > certify_in_flight
     assert f"{USAGE_DROPPED_AT_OPEN_STREAMS} or more streams" in FAULTS["load_usage_dropped"].description
     assert f"{NO_RETRY_AFTER_AT_IN_FLIGHT} or more are in flight" in FAULTS["load_503_no_retry_after"].description

@@ -75,3 +75,36 @@ def test_every_request_is_refused_when_k_is_one(pauses):
 def test_negative_settings_are_refused(field):
     with pytest.raises(ValueError, match=field):
         ReferenceConfig(**{field: -1})
+
+
+def test_above_its_concurrency_limit_the_server_answers_429_with_retry_after_at_once():
+    """`max_concurrency`: requests held in their latency count as in flight; one more is refused, in its endpoint's
+    error format, and once one finishes the next is served again."""
+    config = ReferenceConfig(api_key=KEY, latency_ms=1, max_concurrency=2)
+    gate = asyncio.Event()
+
+    async def go() -> tuple[list[httpx.Response], httpx.Response]:
+        async def held(seconds: float) -> None:
+            await gate.wait()
+
+        pacing.asyncio.sleep, real = held, pacing.asyncio.sleep  # the latency waits until the gate opens
+        try:
+            transport = httpx.ASGITransport(app=create_app(config))
+            async with httpx.AsyncClient(transport=transport, base_url="http://reference/api/v1") as client:
+                first = [asyncio.create_task(client.post("/chat/completions", json=CHAT, headers=AUTH)) for _ in range(2)]
+                await real(0.05)
+                refused = [await client.post("/chat/completions", json=CHAT, headers=AUTH),
+                           await client.post("/messages", json={**CHAT, "model": "claude-sonnet-4-5"},
+                                             headers={"x-api-key": KEY, "anthropic-version": "2023-06-01"})]
+                gate.set()
+                served = await asyncio.gather(*first)
+                again = await client.post("/chat/completions", json=CHAT, headers=AUTH)
+                return refused + served, again
+        finally:
+            pacing.asyncio.sleep = real
+
+    answers, again = asyncio.run(go())
+    assert [a.status_code for a in answers] == [429, 429, 200, 200] and again.status_code == 200
+    assert all(a.headers["retry-after"] == "1" for a in answers[:2])
+    assert answers[0].json()["error"]["code"] == "rate_limit_exceeded"
+    assert answers[1].json()["type"] == "error" and answers[1].json()["error"]["type"] == "rate_limit_error"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections import Counter
@@ -34,8 +35,38 @@ def test_each_upstream_gets_its_own_places_and_a_finished_unit_frees_one():
 
 
 def test_the_whole_run_is_bounded_too():
-    schedule = Schedule([Job(f"model-{i}", 1) for i in range(50)], per_upstream=8)
+    schedule = Schedule([Job(f"model-{i}", 1) for i in range(50)], per_upstream=8, in_all=24)
     assert len(started(schedule)) == schedule.in_all == 24
+
+
+class Found:
+    """Limits as the caller finds them during a run: settable per upstream and in all."""
+
+    def __init__(self, per: dict, in_all: int) -> None:
+        self.per, self.all = per, in_all
+
+    def of(self, upstream) -> int:
+        return self.per.get(upstream, 99)
+
+    def in_all(self) -> int:
+        return self.all
+
+
+def test_no_more_units_start_than_the_limits_found_allow_and_more_once_they_grow():
+    found = Found({"gpt": 2}, in_all=5)
+    schedule = Schedule([Job("gpt", 1)] * 6 + [Job("claude", 1)] * 6, per_upstream=8, in_all=64, limits=found)
+    first = started(schedule)
+    assert Counter(schedule.jobs[i].upstream for i in first) == {"gpt": 2, "claude": 3}
+    found.per["gpt"], found.all = 4, 64  # answers came back: the limits grew
+    assert Counter(schedule.jobs[i].upstream for i in started(schedule)) == {"gpt": 2, "claude": 3}
+    found.all = 1  # a 429: the run backs off; nothing starts until fewer than its limit are running
+    schedule.finished(first[0])
+    assert started(schedule) == []
+
+
+def test_the_caps_bound_the_limits_found():
+    schedule = Schedule([Job("gpt", 1)] * 6, per_upstream=2, in_all=64, limits=Found({"gpt": 50}, in_all=50))
+    assert len(started(schedule)) == 2
 
 
 def test_concurrency_one_is_one_unit_at_a_time_in_all_whatever_the_upstreams():
@@ -144,12 +175,30 @@ def test_a_model_independent_case_takes_a_place_of_the_model_its_accepted_reques
 
 
 def test_a_rate_limit_slows_only_the_model_that_sent_it():
-    from conformance.wire.target import Caller, Target
+    from conformance.wire.target import BACK_OFF, Caller, Target
 
-    caller = Caller(Target("http://127.0.0.1:9/api/v1", KEY), concurrency=8)
+    caller = Caller(Target("http://127.0.0.1:9/api/v1", KEY), concurrency=8, in_all=32)
     try:
-        caller.limiter("gpt-5.4").throttled()
-        assert caller.limiter("gpt-5.4").limit == 4
+        with contextlib.ExitStack() as held:  # eight requests to gpt-5.4 in flight, and one of them refused
+            for _ in range(8):
+                held.enter_context(caller.limiter("gpt-5.4").slot())
+            caller.limiter("gpt-5.4").throttled()
+        assert caller.limiter("gpt-5.4").limit == 8 * BACK_OFF
         assert caller.limiter("claude-sonnet-4-5").limit == caller.limiter(None).limit == 8
+        assert caller.limits() == (24, int(8 * BACK_OFF))  # the run starts at three first windows, capped at 32
     finally:
         caller.close()
+
+
+def test_once_released_one_unit_of_each_group_goes_first_and_its_group_follows_when_it_finished():
+    """An SDK builds what it parses into on its first call: a hundred models' first calls at once would each build
+    it, so one call of each SDK case goes first."""
+    jobs = [Job(f"m{i}", 1, held=True, group=case) for case in ("chat", "messages") for i in range(3)]
+    schedule = Schedule(jobs, per_upstream=8, in_all=64)
+    assert started(schedule) == []
+    schedule.release()
+    assert started(schedule) == [0, 3]  # the first of each group
+    schedule.finished(3)
+    assert started(schedule) == [4, 5]  # the messages group follows; chat still waits for its first
+    schedule.finished(0)
+    assert started(schedule) == [1, 2] and not schedule

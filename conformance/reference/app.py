@@ -17,7 +17,7 @@ from .config import DEFAULT_CONFIG, ReferenceConfig
 from .errors import ApiError, on_api_error, on_http_error, on_server_error
 from .faults import JSON_GARBAGE, Crash, GarbledJson
 from .load_faults import LOAD_FAULTS, Concurrency, CountConcurrency
-from .pacing import Pacing
+from .pacing import Admission, ConcurrencyLimit, Pacing
 
 
 def create_app(config: ReferenceConfig = DEFAULT_CONFIG) -> Starlette:
@@ -43,6 +43,9 @@ def create_app(config: ReferenceConfig = DEFAULT_CONFIG) -> Starlette:
         app.add_middleware(GarbledJson)
     if config.latency_ms or config.chunk_ms or config.rate_limit_every:
         app.add_middleware(Pacing, config=config)
+    app.state.admission = Admission()
+    if config.max_concurrency:  # outside the pacing: a request waiting out its latency is in flight
+        app.add_middleware(ConcurrencyLimit, config=config, admission=app.state.admission)
     app.state.concurrency = Concurrency()
     if config.faults & LOAD_FAULTS:
         app.add_middleware(CountConcurrency, concurrency=app.state.concurrency, faults=config.faults,

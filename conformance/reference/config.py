@@ -45,10 +45,11 @@ class ReferenceConfig:
     chunk_ms: int = 0  # pause between streamed events
     rate_limit_every: int = 0  # every K-th request gets 429 with Retry-After: 1 (0: never)
     hold_s: float = 0.0  # with a load fault: hold what it counts until it fires, at most this long (load_faults.py)
+    max_concurrency: int = 0  # above this many requests in flight, 429 with Retry-After: 1 (0: no limit; pacing.py)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "faults", switched_on(self.faults))
-        for name in ("latency_ms", "chunk_ms", "rate_limit_every", "hold_s"):
+        for name in ("latency_ms", "chunk_ms", "rate_limit_every", "hold_s", "max_concurrency"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 

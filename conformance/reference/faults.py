@@ -601,9 +601,9 @@ EVIDENCE_FAULTS = (CHAT_HISTORY_DROPPED, SYSTEM_DROPPED, FORCED_TOOL_AS_TEXT, PR
 
 # Faults that appear only under concurrency (issue 15): thresholds in load_faults.py, above certify's concurrency,
 # so certify passes these servers and only `crun-conformance load` finds what they break.
-LOAD_USAGE_DROPPED = _f("load_usage_dropped", "Chat streams leave out usage while 28 or more streams are open.", "USAGE-001",
+LOAD_USAGE_DROPPED = _f("load_usage_dropped", "Chat streams leave out usage while 56 or more streams are open.", "USAGE-001",
     judged_by="load")
-LOAD_503_NO_RETRY_AFTER = _f("load_503_no_retry_after", "Requests get 503 without `Retry-After` while 32 or more are in flight.",
+LOAD_503_NO_RETRY_AFTER = _f("load_503_no_retry_after", "Requests get 503 without `Retry-After` while 64 or more are in flight.",
     "AUTH-001", "CHAT-001", "CHAT-004", "CHAT-015", "CHAT-016", "CHAT-STREAM-001..006", "CHAT-STREAM-014",
     "CHAT-STREAM-015", "USAGE-001", "USAGE-003",
     "USAGE-005", judged_by="load",

@@ -2,9 +2,10 @@
 
 A gateway can keep every promise one request at a time and break them when
 busy. These faults let `crun-conformance load` show it catches that while
-`certify` of the same server passes: the thresholds sit above certify's
-concurrency (at its default, at most 24 requests in flight: 8 for each of
-three models), so only a load run reaches them.
+`certify` of the same server passes: the thresholds sit above a one-model
+certify's concurrency (at its default, at most 48 requests in flight: 16 for
+each of its three upstreams, the model, the /messages model and the gateway
+itself), so only a load run (or a wide matrix) reaches them.
 One ASGI middleware keeps the counts on `app.state.concurrency`; an endpoint
 that misbehaves under load consults them (see `usage_dropped`). Each fault
 fires on a count the server observes, never on how fast a client is.
@@ -37,8 +38,8 @@ from .errors import is_anthropic
 from .faults import LOAD_503_NO_RETRY_AFTER, LOAD_USAGE_DROPPED, Fault, switched_on
 from .wire import json_response
 
-USAGE_DROPPED_AT_OPEN_STREAMS = 28  # load_usage_dropped: chat streams drop usage while this many streams are open
-NO_RETRY_AFTER_AT_IN_FLIGHT = 32  # load_503_no_retry_after: 503 without Retry-After from this many requests in flight
+USAGE_DROPPED_AT_OPEN_STREAMS = 56  # load_usage_dropped: chat streams drop usage while this many streams are open
+NO_RETRY_AFTER_AT_IN_FLIGHT = 64  # load_503_no_retry_after: 503 without Retry-After from this many requests in flight
 LOAD_FAULTS = frozenset({LOAD_USAGE_DROPPED, LOAD_503_NO_RETRY_AFTER})
 PACE_S = 0.005  # between stream events, with a load fault on
 

@@ -2,15 +2,16 @@
 
 A live gateway answers in seconds, not milliseconds, and protects itself with
 429s; a benchmark or a test that only meets an instant loopback learns nothing
-about either. `ReferenceConfig.latency_ms`, `chunk_ms` and `rate_limit_every`
-switch these on, as ASGI middleware around the whole app, so no endpoint
-carries timing code of its own.
+about either. `ReferenceConfig.latency_ms`, `chunk_ms`, `rate_limit_every` and
+`max_concurrency` switch these on, as ASGI middleware around the whole app, so
+no endpoint carries timing code of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from .config import ReferenceConfig
@@ -98,8 +99,50 @@ class Pacing:
     async def _rate_limited(self, path: str, send: Callable[[Message], Awaitable[None]]) -> None:
         error = ApiError(429, f"Rate limit reached: every {self.every}th request is refused; retry after "
                               f"{RETRY_AFTER_S} s.", None, "rate_limit_exceeded")
-        body = dumps(anthropic_body(error) if is_anthropic(path) else openai_body(error)).encode()
-        await send({"type": "http.response.start", "status": 429, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            (b"retry-after", str(RETRY_AFTER_S).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await _send_429(error, path, send)
+
+
+@dataclass
+class Admission:
+    """What the concurrency limit saw: requests in flight now, the most at once, and how many it refused."""
+
+    in_flight: int = 0
+    peak: int = 0
+    refused: int = 0
+
+
+class ConcurrencyLimit:
+    """`max_concurrency`: a gateway's concurrency limit. Above N requests in flight (latency included), a request is
+    answered 429 with Retry-After at once, in its endpoint's error format; `app.state.admission` counts it all."""
+
+    def __init__(self, app: ASGIApp, config: ReferenceConfig, admission: Admission) -> None:
+        self.app = app
+        self.most = config.max_concurrency
+        self.counts = admission
+
+    async def __call__(self, scope: Message, receive: Callable[[], Awaitable[Message]],
+                       send: Callable[[Message], Awaitable[None]]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        counts = self.counts
+        if counts.in_flight >= self.most:
+            counts.refused += 1
+            error = ApiError(429, f"Too many requests in flight: at most {self.most} at once; retry after "
+                                  f"{RETRY_AFTER_S} s.", None, "rate_limit_exceeded")
+            await _send_429(error, scope["path"], send)
+            return
+        counts.in_flight += 1
+        counts.peak = max(counts.peak, counts.in_flight)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            counts.in_flight -= 1
+
+
+async def _send_429(error: ApiError, path: str, send: Callable[[Message], Awaitable[None]]) -> None:
+    body = dumps(anthropic_body(error) if is_anthropic(path) else openai_body(error)).encode()
+    await send({"type": "http.response.start", "status": 429, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+        (b"retry-after", str(RETRY_AFTER_S).encode())]})
+    await send({"type": "http.response.body", "body": body})

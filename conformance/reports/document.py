@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import Iterator
 
 from ..outcomes.outcome import Outcome, not_judged
 from ..outcomes.verdict import OUTCOMES, Coverage, model_verdict, run_verdict, verdict_of, verdict_words
@@ -100,6 +101,13 @@ def violations(o: Outcome) -> list[str]:
     return o.violations + ([f"… and {o.violations_more} more"] if o.violations_more else [])
 
 
+def _json_pieces(report: dict) -> Iterator[str]:
+    """The JSON report as the encoder makes it, piece by piece (with indent it is pure Python, and joining a hundred
+    models' pieces into one string took more memory than the run itself)."""
+    yield from json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(report)
+    yield "\n"
+
+
 def write(report: dict, outcomes: list[Outcome], json_path: str | None, md_path: str | None,
           junit_path: str | None = None, html_path: str | None = None) -> list[tuple[str, str, str | None]]:
     """Write the reports asked for; (kind, path, None) for each written, (kind, path, why) for one that could not be.
@@ -122,6 +130,6 @@ def write(report: dict, outcomes: list[Outcome], json_path: str | None, md_path:
         return render(build([report]))
 
     views = (("JUnit XML", junit_path, junit),
-             ("JSON", json_path, lambda: json.dumps(report, indent=2, ensure_ascii=False) + "\n"),
+             ("JSON", json_path, lambda: _json_pieces(report)),
              ("Markdown", md_path, lambda: markdown(report)), ("HTML", html_path, html))
     return [(kind, path, save(path, render())) for kind, path, render in views if path]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from ..outcomes.verdict import OUTCOMES, VERDICTS, verdict_of
 
@@ -130,15 +130,20 @@ def check_writable(*paths: str | None) -> None:
             target.unlink(missing_ok=True)
 
 
-def save(path: str, content: str | bytes) -> str | None:
-    """Write one report file (its folder made); None when written, else why not, in a few words."""
+def save(path: str, content: str | bytes | Iterable[str]) -> str | None:
+    """Write one report file (its folder made); None when written, else why not, in a few words.
+
+    `content` may come in pieces (a JSON encoder's): a hundred models' report is then never one string in memory."""
     try:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, bytes):
             target.write_bytes(content)
-        else:
+        elif isinstance(content, str):
             target.write_text(content, encoding="utf-8")
+        else:
+            with target.open("w", encoding="utf-8") as file:
+                file.writelines(content)
     except OSError as exc:
         return exc.strerror or type(exc).__name__
     return None

@@ -22,7 +22,7 @@ from ..wire.target import DEFAULT_TIMEOUT_S, MAX_RETRIES, Target, TargetError
 from . import plan as plans
 from .keyword import keyword_filter
 from .plan import Plan
-from .session import DEFAULT_CONCURRENCY, ConformanceSession, Progress
+from .session import DEFAULT_CONCURRENCY, DEFAULT_CONCURRENCY_TOTAL, ConformanceSession, Progress
 
 KINDS = ("live", "reference", "replay")
 
@@ -39,6 +39,7 @@ class Options:
     timeout_s: float = DEFAULT_TIMEOUT_S
     models: ModelChoice = ModelChoice()
     concurrency: int = DEFAULT_CONCURRENCY
+    concurrency_total: int = DEFAULT_CONCURRENCY_TOTAL
     cassette_dir: Path | None = None
     record_mode: str = "none"  # none (no recording), a vcrpy record mode (once, all, rewrite, new_episodes), or changed
     keyword: str | None = None
@@ -79,7 +80,7 @@ class Certification:
             raise ValueError("no check to run" + (f": nothing matched -k {opts.keyword!r}" if opts.keyword else ""))
         target, library, choice = self._target()
         self.session = ConformanceSession(target, library.cassette if library else None, opts.concurrency,
-                                          self.progress)
+                                          self.progress, opts.concurrency_total)
         caller = self.session.caller
         caller.retry_limit = MAX_RETRIES  # GET /models, before there is a plan to bound the run
         # A replay takes the models its recording names: there is no GET /models to check them against.

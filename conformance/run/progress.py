@@ -1,4 +1,5 @@
-"""Progress a person can read during a live run: cases done, requests in flight, retries, time, failures so far.
+"""Progress a person can read during a live run: cases done, requests in flight and the limit found, retries, time,
+failures so far.
 
 On a terminal, one line that updates in place (rich draws it); in a CI log, a
 plain line every few seconds; with `-q`, nothing. It writes to stderr, so the
@@ -53,9 +54,11 @@ class RunProgress(Progress):
     def line(self) -> str:
         session = self.session
         in_flight = session.caller.in_flight if session else 0
+        in_all, per_model = session.caller.limits() if session else (0, None)
+        limit = f"limit {in_all}" + (f", {per_model} per model" if per_model is not None else "")
         retries = session.caller.cost.retries if session else 0
         elapsed = time.monotonic() - (session.started if session else time.monotonic())
-        return (f"cases {self.finished}/{self.total} · {in_flight} in flight · {retries} retries · "
+        return (f"cases {self.finished}/{self.total} · {in_flight} in flight ({limit}) · {retries} retries · "
                 f"{elapsed:.1f} s · {self.failures} failures so far")
 
     def _tick(self) -> None:

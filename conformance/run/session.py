@@ -28,7 +28,8 @@ from .plan import Plan, Unit
 from .schedule import Job, Schedule
 
 CassetteFor = Callable[[str], ContextManager[Any]]
-DEFAULT_CONCURRENCY = 8
+DEFAULT_CONCURRENCY = 16  # per model: the cap of each upstream's limit, which starts there and backs off on 429s
+DEFAULT_CONCURRENCY_TOTAL = 128  # the cap of the run's limit in all, found the same way
 _CATALOGUE_ORDER = {r.id: i for i, r in enumerate(CATALOGUE)}
 # The case whose answer tells whether a model is served on an endpoint at all (a matrix's "not supported").
 BASIC_CASES = {"POST /chat/completions": "chat_basic", COMPLETIONS: "completions_basic",
@@ -47,24 +48,31 @@ class Progress:
 
 class ConformanceSession:
     def __init__(self, target: Target, cassette_for: CassetteFor | None = None,
-                 concurrency: int = DEFAULT_CONCURRENCY, progress: Progress | None = None) -> None:
+                 concurrency: int = DEFAULT_CONCURRENCY, progress: Progress | None = None,
+                 concurrency_total: int = DEFAULT_CONCURRENCY_TOTAL) -> None:
         self.target = target
         # Cassettes patch the HTTP client process-wide, one cassette at a time: recording and replay run sequentially.
         self.concurrency = 1 if cassette_for is not None else max(1, concurrency)
-        self.caller = Caller(target, concurrency=self.concurrency)
+        self.concurrency_total = 1 if self.concurrency == 1 else max(1, concurrency_total)
+        self.caller = Caller(target, concurrency=self.concurrency, in_all=self.concurrency_total)
         self.cassette_for = cassette_for or (lambda name: contextlib.nullcontext())
         self.progress = progress or Progress()
         self.outcomes: list[Outcome] = []
         self.started = time.monotonic()
         self._lock = threading.Lock()
+        self._declined: dict[tuple[str, str], str] = {}  # (endpoint, model) a matrix model is declined on, and why
 
     def run(self, plan: Plan) -> list[Outcome]:
-        """Run every unit (at most `concurrency` requests in flight per model), judge it, return outcomes in order."""
+        """Run every unit (within each model's and the run's limits), judge it, return outcomes in order.
+
+        A unit's exchanges live until it is judged: what a report needs of them (a failure's evidence, a matrix
+        model's refusal) is kept in its outcomes, the rest is let go, so a matrix of a hundred models holds no
+        more bytes than the units in flight."""
         self.progress.start(self, len(plan.units))
-        schedule = Schedule([Job(unit.upstream, unit.case.weight, held=unit.case.perform is not None)
-                             for unit in plan.units], self.concurrency)
-        made: dict[int, tuple[list[Any], float]] = {}
-        pool = ThreadPoolExecutor(schedule.in_all + 1, thread_name_prefix="conformance-case")
+        schedule = Schedule([Job(unit.upstream, unit.case.weight, held=unit.case.perform is not None,
+                                 group=unit.case.id if unit.case.perform is not None else None)
+                             for unit in plan.units], self.concurrency, self.concurrency_total, _Found(self.caller))
+        pool = ThreadPoolExecutor(min(schedule.in_all, len(plan.units)) + 1, thread_name_prefix="conformance-case")
         pending: set[Future] = set()
         if not schedule.released:  # the SDK cases wait, without taking a place, while their SDKs import
             from ..suite.sdk import import_sdks
@@ -89,19 +97,18 @@ class ConformanceSession:
                         continue
                     index = futures.pop(future)
                     schedule.finished(index)
-                    made[index] = future.result()  # a TargetError (every request rate-limited) stops the run here
-                    judge.append(index)
+                    judge.append((index, future.result()))  # a TargetError (every request rate-limited) stops here
                 start()  # the freed places first: judging can wait, the server's time cannot
-                for index in judge:
+                for index, made in judge:
                     unit = plan.units[index]
-                    self.progress.done(unit, self._judge_unit(plan, unit, *made[index]))
+                    self.progress.done(unit, self._judge_unit(plan, unit, *made))
             if schedule:
                 raise RuntimeError(f"{len(schedule.waiting)} cases were never started")  # a scheduling defect, loudly
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             self.progress.stop()
         if plan.matrix:
-            self._declined_models_not_supported(plan, made)
+            self._declined_models_not_supported()
         self.outcomes.sort(key=_order(plan))
         return self.outcomes
 
@@ -119,29 +126,39 @@ class ConformanceSession:
     def _judge_unit(self, plan: Plan, unit: Unit, made: list[Any], spent: float) -> list[Outcome]:
         ctx = plan.context(unit)
         outcomes = [judging.judge(unit.case, check, made, ctx, unit.model, spent) for check in unit.checks]
+        if plan.matrix and unit.model is not None and BASIC_CASES.get(unit.case.endpoint) == unit.case.id:
+            exchanges = exchanges_of(made)
+            reason = _declined(exchanges[-1]) if exchanges else None
+            if reason:
+                self._declined[(unit.case.endpoint, unit.model)] = reason
         with self._lock:
             self.outcomes.extend(outcomes)
         return outcomes
 
-    def _declined_models_not_supported(self, plan: Plan, made: dict[int, tuple[list[Any], float]]) -> None:
+    def _declined_models_not_supported(self) -> None:
         """In a matrix, a model an endpoint declines with a proper 4xx error is "not supported" there, not failed:
         what failed on that endpoint for that model is reported so; what held stays passed."""
-        declined: dict[tuple[str, str], str] = {}
-        for index, unit in enumerate(plan.units):
-            if unit.model is None or BASIC_CASES.get(unit.case.endpoint) != unit.case.id:
-                continue
-            exchanges = exchanges_of(made.get(index, ([], 0))[0])
-            reason = _declined(exchanges[-1]) if exchanges else None
-            if reason:
-                declined[(unit.case.endpoint, unit.model)] = reason
         for outcome in self.outcomes:
-            reason = declined.get((outcome.endpoint, outcome.model or ""))
+            reason = self._declined.get((outcome.endpoint, outcome.model or ""))
             if reason and outcome.model is not None and outcome.failing:
                 outcome.expected, outcome.violations, outcome.exchange = "", [], ""
                 outcome.skip(NOT_SUPPORTED, f"the model is declined here ({reason})")
 
     def close(self) -> None:
         self.caller.close()
+
+
+class _Found:
+    """The limits the caller has found so far, as the schedule reads them (see run/schedule.py)."""
+
+    def __init__(self, caller: Caller) -> None:
+        self.caller = caller
+
+    def of(self, upstream: Any) -> int:
+        return int(self.caller.limiter(upstream).limit)
+
+    def in_all(self) -> int:
+        return int(self.caller.overall.limit)
 
 
 def _declined(x: Exchange) -> str | None:

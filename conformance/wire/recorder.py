@@ -10,6 +10,8 @@ key is masked wherever it shows up.
 
 from __future__ import annotations
 
+import functools
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -57,13 +59,29 @@ class _RecordedStream(httpx2.SyncByteStream):
         self._inner.close()
 
 
+_TLS_LOCK = threading.Lock()
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every SDK call of a process: making one loads the CA bundle, tens of milliseconds each
+    time (a matrix makes six SDK calls per model, many at once: the lock lets one thread make it)."""
+    with _TLS_LOCK:
+        return _tls_once()
+
+
+@functools.cache
+def _tls_once() -> ssl.SSLContext:
+    return httpx2.create_ssl_context()
+
+
 class RecordingTransport(httpx2.BaseTransport):
     """An httpx2 transport that sends through `inner` and records every exchange, relative to `base_url`."""
 
     def __init__(self, base_url: str, secrets: tuple[str, ...] = (), inner: httpx2.BaseTransport | None = None) -> None:
         self._base_path = urlsplit(base_url).path.rstrip("/")
         self._secrets = tuple(s.encode() for s in secrets if s)
-        self._inner = inner or httpx2.HTTPTransport()
+        self._inner = inner or httpx2.HTTPTransport(verify=_tls())
         self._lock = threading.Lock()
         self._recordings: list[_Recording] = []
 

@@ -6,12 +6,17 @@ forever yields a failed exchange within a bounded time, never a stuck run.
 
 Rate limits are handled here, once, for every path that sends: a 429 (or a 503
 with Retry-After) is retried after Retry-After, at most `MAX_RETRIES` times and
-never past the request's deadline, and a 429 halves the number of requests
-allowed in flight (additive increase, multiplicative decrease). A target that
-rate-limits every request it is sent is unusable: `TargetError`. A connection
-broken before any response is sent again once. Every such retry is an attempt
-the plan did not count: each is counted in `cost.retries`, and a run's retries
-never pass its bound (`Caller.retry_limit`), so plan + bound is a hard limit.
+never past the request's deadline. How many requests may be in flight is found,
+not guessed (AIMD, `Limiter`): each upstream (a model) and the whole run have a
+limit that starts where a fixed guess would (8, and 24 in all), doubles each
+round of answers up to its cap until the first 429, 503 or connection error,
+and from then on shrinks (x0.7, and to what is still in flight) on each and
+grows back by one per window.
+A target that rate-limits every request it is sent is unusable: `TargetError`.
+A connection broken before any response is sent again once. Every such retry
+is an attempt the plan did not count: each is counted in `cost.retries`, and a
+run's retries never pass its bound (`Caller.retry_limit`), so plan + bound is a
+hard limit.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import httpx
 from .cost import Cost
 from .exchange import SECRET_HEADERS, Exchange, Request
 from .sse import SSEParser
+from .transport import Transport
 
 DEFAULT_TIMEOUT_S = 20.0
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -36,6 +42,8 @@ WRONG_KEY = "crun-conformance-wrong-key-0000"
 BROKEN_BEFORE_RESPONSE = "connection broken before a response"
 MAX_RETRIES = 3
 DEFAULT_RETRY_AFTER_S = 1.0
+BACK_OFF = 0.7  # the share of its limit a limiter keeps on a sign of congestion (multiplicative decrease)
+FIRST_WINDOW = 8  # where each upstream's limit starts (three times that in all), growing to its cap from there
 GIVE_UP_AFTER = 6  # requests in a row rate-limited past their retries, with none ever answered: the target is unusable
 T = TypeVar("T")
 
@@ -87,35 +95,56 @@ def retry_after(status: int | None, headers: dict[str, str]) -> float | None:
 
 
 class Limiter:
-    """How many requests may be in flight: starts at `ceiling`, halves on a 429, grows back by one per window."""
+    """How many requests may be in flight (AIMD): starts at `start` (default the cap) and grows by one per answer
+    (doubling each round) up to the cap, until the first sign of congestion (a 429, a 503, a connection error);
+    from then on it shrinks by `BACK_OFF` on each and grows back by one per window of answers.
 
-    def __init__(self, ceiling: int) -> None:
+    A burst of refusals from one overload shrinks the limit once, not once per refusal: a sign counts only from a
+    request sent after the last shrink (TCP's rule: one decrease per window). Waiting threads are woken one at a
+    time, in turn, so a hundred of them waiting cost nothing while they wait.
+    """
+
+    def __init__(self, ceiling: int, start: int | None = None) -> None:
         self.ceiling = max(1, ceiling)
-        self.limit = float(self.ceiling)
+        self.limit = float(min(self.ceiling, max(1, start or self.ceiling)))
         self.in_flight = 0
+        self.peak = 0  # the most in flight at once
+        self.shrunk = 0  # how often it backed off: each shrink starts a new window
         self._cond = threading.Condition()
 
     @contextlib.contextmanager
-    def slot(self) -> Iterator[None]:
+    def slot(self) -> Iterator[int]:
+        """Hold one place while a request is in flight; yields the window it was sent in (for `throttled`)."""
         with self._cond:
             while self.in_flight >= max(1, int(self.limit)):
                 self._cond.wait()
             self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+            window = self.shrunk
         try:
-            yield
+            yield window
         finally:
             with self._cond:
                 self.in_flight -= 1
-                self._cond.notify_all()
+                self._cond.notify()
 
-    def throttled(self) -> None:
+    def throttled(self, window: int | None = None) -> None:
+        """A sign of congestion on a request sent in `window` (None: now), once its place is freed: shrink by
+        `BACK_OFF`, once per window, and never above what is still in flight. The gateway refused this one while
+        holding those, so it holds no more: a burst of refusals brings the limit down to what it took in one
+        window, where halving would take a window per halving, each with its own burst of refusals."""
         with self._cond:
-            self.limit = max(1.0, self.limit / 2)
+            if window is None or window == self.shrunk:
+                self.limit *= BACK_OFF
+                self.shrunk += 1
+            self.limit = max(1.0, min(self.limit, float(self.in_flight)))
 
     def answered(self) -> None:
         with self._cond:
-            self.limit = min(float(self.ceiling), self.limit + 1 / self.limit)
-            self._cond.notify_all()
+            before = int(self.limit)
+            self.limit = min(float(self.ceiling), self.limit + (1 / self.limit if self.shrunk else 1))
+            if int(self.limit) > before:
+                self._cond.notify()
 
 
 class Caller:
@@ -123,33 +152,37 @@ class Caller:
 
     Thread-safe: the session calls it from several worker threads at once. Each
     upstream (a model; None for requests that reach none) has its own
-    limiter, SDK calls included: a 429 from one provider's models slows those
-    models only.
+    limiter, SDK calls included, capped at `concurrency`: a 429 from one
+    provider's models slows those models only. The whole run has one more,
+    capped at `in_all`: the gateway's own limit, found the same way.
     """
 
     def __init__(self, target: Target, max_body_bytes: int = MAX_BODY_BYTES, concurrency: int = 1,
-                 retry_limit: int | None = None) -> None:
+                 retry_limit: int | None = None, in_all: int | None = None) -> None:
         self.target = target
         self.max_body_bytes = max_body_bytes
         self.cost = Cost()
         self.concurrency = concurrency
         self.retry_limit = retry_limit  # retries all its requests together may make (None: no bound but per request)
         self._limiters: dict[str | None, Limiter] = {}
+        self.overall = Limiter(in_all or concurrency, 3 * FIRST_WINDOW)
         self.in_flight = 0
         self._answered = 0
         self._limited_in_a_row = 0
         self._retried = 0
         self._state = threading.Lock()
-        self._loop = asyncio.new_event_loop()
+        self._loop = _new_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="conformance-caller", daemon=True)
         self._thread.start()
         self._client = self.run(self._make_client())
 
     async def _make_client(self) -> httpx.AsyncClient:
+        connect = min(10.0, self.target.timeout_s)
         return httpx.AsyncClient(
-            timeout=httpx.Timeout(self.target.timeout_s, connect=min(10.0, self.target.timeout_s)),
+            timeout=httpx.Timeout(self.target.timeout_s, connect=connect),
             follow_redirects=False,
             headers={"User-Agent": "crun-conformance"},
+            transport=Transport(connect),
         )
 
     def run(self, coro: Coroutine[object, object, T]) -> T:
@@ -157,23 +190,34 @@ class Caller:
 
     def limiter(self, upstream: str | None) -> Limiter:
         """The limiter of one upstream (a model), made on first use."""
+        known = self._limiters.get(upstream)
+        if known is not None:
+            return known
         with self._state:
             if upstream not in self._limiters:
-                self._limiters[upstream] = Limiter(self.concurrency)
+                self._limiters[upstream] = Limiter(self.concurrency, FIRST_WINDOW)
             return self._limiters[upstream]
+
+    def limits(self) -> tuple[int, int | None]:
+        """The limits found so far: the run's, and the lowest of the upstreams that backed off (None: none did)."""
+        with self._state:
+            shrunk = [int(limiter.limit) for limiter in self._limiters.values() if limiter.shrunk]
+        return int(self.overall.limit), min(shrunk, default=None)
 
     def call(self, request: Request, upstream: str | None = None) -> Exchange:
         """Send one request within its deadline, retrying rate limits; the exchange records the final answer."""
-        return self.with_retries(lambda remaining: self._send_once(request, remaining), _rate_limit_of, upstream)
+        return self.with_retries(lambda remaining: self._send_once(request, remaining), _rate_limit_of, upstream,
+                                 _congested)
 
     def with_retries(self, send: Callable[[float], T], rate_limit_of: Callable[[T], float | None],
-                     upstream: str | None = None) -> T:
+                     upstream: str | None = None, congested: Callable[[T], bool] = lambda result: False) -> T:
         """Run `send(timeout)` in a slot, retrying while `rate_limit_of(result)` says wait.
 
         Each attempt has the whole deadline from the moment it is sent (waiting for a slot or for Retry-After is
         not the server's time); the waits together never pass one deadline, and there are at most MAX_RETRIES.
         A result still rate-limited after that is marked `rate_limited`: its checks are errors, not verdicts.
-        Shared by every path that sends (cases, SDK calls): the policy lives here once.
+        A rate limit, or what `congested(result)` calls congestion, shrinks the limits the request was sent under;
+        any other answer grows them. Shared by every path that sends (cases, SDK calls): the policy lives here once.
         """
         limiter = self.limiter(upstream)
         waited = 0.0
@@ -181,14 +225,19 @@ class Caller:
         while True:
             if self.gave_up:
                 raise TargetError(self.gave_up)
-            with limiter.slot(), self._counting():
+            with limiter.slot() as window, self.overall.slot() as window_in_all, self._counting():
                 result = send(self.target.timeout_s)
             wait = rate_limit_of(result)
-            if wait is None:
+            if wait is None and not congested(result):
                 self._note(limited=False)
                 limiter.answered()
+                self.overall.answered()
                 return result
-            limiter.throttled()
+            limiter.throttled(window)
+            self.overall.throttled(window_in_all)
+            if wait is None:  # congestion that is no rate limit (a 503 without Retry-After, a broken connection)
+                self._note(limited=False)
+                return result
             if attempt >= MAX_RETRIES or waited + wait > self.target.timeout_s or not self._may_retry():
                 self._note(limited=True, retried=attempt)
                 _mark_rate_limited(result)
@@ -270,6 +319,15 @@ class Caller:
                         break
             finally:
                 recording.close()
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where it is installed (a dependency, but not on Windows): its loop costs less CPU per request."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 class SyncCaller:
@@ -414,6 +472,15 @@ def _mark_rate_limited(result: object) -> None:
 
 def _rate_limit_of(exchange: Exchange) -> float | None:
     return retry_after(exchange.status, exchange.headers)
+
+
+def _congested(exchange: Exchange) -> bool:
+    """A sign the target has more than it can serve: a 503 (with or without Retry-After), or no connection or
+    answer at all (refused, reset, broken before a response). A deadline is not one: a slow answer is the server's
+    own pace, which fewer requests in flight would not change."""
+    failure = exchange.failure or ""
+    return exchange.status == 503 or (exchange.status is None and (
+        failure.startswith(BROKEN_BEFORE_RESPONSE) or failure.startswith("could not connect")))
 
 
 def reason(exc: BaseException) -> str:
