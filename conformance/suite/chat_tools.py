@@ -17,7 +17,6 @@ the call, the later ones adding pieces of its arguments.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +25,7 @@ from .capabilities import WEATHER_PARAMETERS, supported
 from .case import Check, Context, Failed, NotJudged, Skipped, Violations, check
 from .chat_stream import chunks
 from .evidence import nth, usage_count
-from .expect import show
+from .expect import arguments_problem, show
 from .usage import usage_chunks
 
 TIME_PARAMETERS = {
@@ -96,18 +95,6 @@ def _message_calls(choice: dict) -> list:
     return calls if isinstance(calls, list) else []
 
 
-def _arguments_problem(arguments: Any) -> str | None:
-    """Why `arguments` is not a string holding one JSON object, or None when it is."""
-    if not isinstance(arguments, str):
-        kind = {"dict": "an object", "list": "an array"}.get(type(arguments).__name__, type(arguments).__name__)
-        return f"arguments {show(arguments, 60)}: {kind}, not a string holding one"
-    try:
-        value = json.loads(arguments)
-    except ValueError as exc:
-        return f"arguments {show(arguments, 80)} do not parse: {exc}"
-    return None if isinstance(value, dict) else f"arguments {show(arguments, 80)}: not a JSON object"
-
-
 @check("CHAT-019", whole=True)
 def json_tool_calls_well_formed(xs: list[Exchange], ctx: Context) -> None:
     found = Violations("tool calls with an id of their own, type \"function\", arguments a string holding a JSON object, "
@@ -132,7 +119,7 @@ def json_tool_calls_well_formed(xs: list[Exchange], ctx: Context) -> None:
             if call.get("type") != "function":
                 found.add(f"type {show(call.get('type'))}", at)
             function = call.get("function") if isinstance(call.get("function"), dict) else {}
-            problem = _arguments_problem(function.get("arguments"))
+            problem = arguments_problem(function.get("arguments"))
             if problem and not (choice.get("finish_reason") == "length" and isinstance(function.get("arguments"), str)):
                 found.add(problem, at)
     if not calls_seen:
@@ -343,7 +330,7 @@ def tool_arguments_join_once(x: Exchange, ctx: Context) -> None:
         if not all(isinstance(piece, str) for piece in call.arguments):
             found.add(f"arguments fragments that are not strings: {show(call.arguments, 80)}", where)
             continue
-        problem = _arguments_problem("".join(call.arguments))
+        problem = arguments_problem("".join(call.arguments))
         resent = [n for n, piece in enumerate(call.arguments)
                   if n and piece and piece.strip() == "".join(call.arguments[:n]).strip()]
         if problem and resent:

@@ -178,3 +178,16 @@ def unix_seconds(value: Any, x: Exchange, what: str) -> None:
                          f"{value} ({value - int(date):+d} s)")
     elif not SECONDS_SPAN[0] <= value < SECONDS_SPAN[1]:
         raise Failed(f"{what} in Unix seconds (a date between 2020 and 2100)", str(value))
+
+
+def arguments_problem(arguments: Any) -> str | None:
+    """Why a tool call's `arguments` is not a string holding one JSON object, or None when it is: the one rule for
+    chat tool calls, Responses function calls and what the openai SDK assembles."""
+    if not isinstance(arguments, str):
+        kind = {"dict": "an object", "list": "an array"}.get(type(arguments).__name__, type(arguments).__name__)
+        return f"arguments {show(arguments, 60)}: {kind}, not a string holding one"
+    try:
+        value = json.loads(arguments)
+    except ValueError as exc:
+        return f"arguments {show(arguments, 80)} do not parse: {exc}"
+    return None if isinstance(value, dict) else f"arguments {show(arguments, 80)}: not a JSON object"

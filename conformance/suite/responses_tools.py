@@ -21,7 +21,6 @@ chain, and says "not judged" where another rule owns what is missing.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -29,7 +28,7 @@ from ..wire.exchange import Exchange, Request
 from .capabilities import supported
 from .case import Check, Context, Failed, NotJudged, Skipped, Step, Violations, check
 from .evidence import carried, usage_count, words
-from .expect import answered, event_objects, json_object, ok, show
+from .expect import answered, arguments_problem, event_objects, json_object, ok, show
 from .parameters_accepted import REASONING_EFFORT
 from .probe import accepted, seen
 from .responses import TERMINAL
@@ -184,13 +183,6 @@ def _forced_name(x: Exchange) -> Any:
     return choice.get("name") if isinstance(choice, dict) else None
 
 
-def _json_object(text: Any) -> bool:
-    try:
-        return isinstance(json.loads(text), dict) if isinstance(text, str) else False
-    except ValueError:
-        return False
-
-
 def _cut_before_call(events: list[dict]) -> bool:
     final = terminal(events) or {}
     return final.get("status") == "incomplete" and (final.get("incomplete_details") or {}).get("reason") == \
@@ -263,7 +255,7 @@ def arguments_done_whole(xs: list[Exchange], ctx: Context) -> None:
         arguments = done.get("arguments")
         if any(at > done_at for at, _ in deltas):
             found.add("a delta after response.function_call_arguments.done", where)
-        if not _json_object(arguments):
+        if arguments_problem(arguments) is not None:
             found.add(f"arguments {show(arguments, 80)}, not a JSON object", where)
         joined = "".join(d.get("delta") for _, d in deltas if isinstance(d.get("delta"), str))
         if deltas and joined != arguments:
@@ -374,7 +366,7 @@ def function_call_problems(item: dict, response_status: Any) -> list[str]:
     """How a function_call output item falls short of its documented fields (none when well formed)."""
     found = [f"{key} {show(item.get(key))}" for key in ("id", "call_id", "name")
              if not isinstance(item.get(key), str) or not item[key]]
-    if not _json_object(item.get("arguments")):
+    if arguments_problem(item.get("arguments")) is not None:
         found.append(f"arguments {show(item.get('arguments'), 80)}, not a string holding a JSON object")
     expected = "incomplete" if response_status == "incomplete" else "completed"
     if item.get("status") != expected:

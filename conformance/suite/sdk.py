@@ -21,7 +21,7 @@ from .bodies import MAX_OUTPUT_TOKENS, MAX_TOKENS, PROMPT
 from .capabilities import FORCED_WEATHER_RESPONSES, WEATHER_QUESTION, WEATHER_TOOL_RESPONSES, supported
 from .case import Context, Failed, NotJudged, check
 from .chat_tools import TOOL_NAMES, parallel_stream_request
-from .expect import show
+from .expect import arguments_problem, show
 from .messages_blocks import streamed_blocks
 from .messages_stream import optional_stream, streamed
 from .messages_thinking import WHAT
@@ -272,11 +272,7 @@ def openai_chat_tool_stream_calls(result: SdkResult, ctx: Context) -> None:
         name, arguments = getattr(function, "name", None), getattr(function, "arguments", None)
         if name not in TOOL_NAMES:
             problems.append(f"call {number} names {name!r}, no tool offered")
-        try:
-            parsed = json.loads(arguments) if isinstance(arguments, str) else None
-        except ValueError:
-            parsed = None
-        if not isinstance(parsed, dict):
+        if arguments_problem(arguments) is not None:
             problems.append(f"call {number} arguments {str(arguments)[:80]!r} are no JSON object")
     if problems:
         raise Failed("each tool call of the final completion naming a tool offered, its arguments a JSON object",
